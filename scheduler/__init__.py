@@ -1,0 +1,76 @@
+"""The SI Joint Clinic scheduler: ``create_app()`` builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from scheduler.config import DEFAULTS
+
+DEV_SECRET = DEFAULTS["SECRET_KEY"]
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("SCHEDULER_INSTANCE_PATH") or None)
+    _configure(app, test_config)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("SCHEDULER")
+    if test_config:
+        app.config.from_mapping(test_config)
+    url = str(app.config["DATABASE_URL"])
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # Relative SQLite paths are relative to the instance folder, not the working directory.
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        url = "sqlite:///" + str(Path(app.instance_path) / url.removeprefix("sqlite:///").removeprefix("instance/"))
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    # hide_parameters: SQL errors would otherwise carry patients' details into logs.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
+    if app.config["SECRET_KEY"] == DEV_SECRET and not (app.debug or app.testing or app.config.get("ALLOW_DEV_SECRET")):
+        raise RuntimeError("Set SCHEDULER_SECRET_KEY: the development secret is not allowed here.")
+
+
+def _register_extensions(app: Flask) -> None:
+    from scheduler.database import configure_engine
+    from scheduler.extensions import csrf
+    from scheduler.extensions import db
+    from scheduler.extensions import limiter
+    from scheduler.extensions import migrate
+
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_engine(engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from scheduler.extensions import csrf
+    from scheduler.web import api
+    from scheduler.web import errors
+    from scheduler.web import health
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # JSON API: no cookies, so no cross-site request to forge
+    errors.register(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from scheduler import cli
+
+    cli.register(app)

@@ -1,0 +1,109 @@
+"""Rules a proposed visit time must pass before any database work, with the refusals' wording."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from datetime import timedelta
+from enum import StrEnum
+
+from scheduler.domain.catalog import Provider
+from scheduler.domain.catalog import Room
+from scheduler.domain.catalog import VisitType
+from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import require_aware
+from scheduler.domain.clock import to_clinic
+from scheduler.domain.errors import ClinicClosed
+from scheduler.domain.errors import InvalidInput
+from scheduler.domain.errors import NotOnGrid
+from scheduler.domain.errors import OutsideClinicHours
+from scheduler.domain.errors import SlotTaken
+from scheduler.domain.hours import WEEKDAY_NAMES
+from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.hours import clock_label
+from scheduler.domain.intervals import Interval
+from scheduler.domain.slots import provider_free_intervals
+
+
+class AppointmentStatus(StrEnum):
+    """FHIR R4 Appointment.status codes, so export is a mapping, not a translation."""
+
+    PENDING = "pending"
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    NOSHOW = "noshow"
+    ENTERED_IN_ERROR = "entered-in-error"
+
+
+# Statuses whose time no longer belongs to the visit: their reservations are released.
+RELEASED_STATUSES = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.ENTERED_IN_ERROR})
+
+
+def describe_day(moment: datetime) -> str:
+    local = to_clinic(moment)
+    return f"{WEEKDAY_NAMES[local.weekday()]}, {local:%B} {local.day}, {local.year}"
+
+
+def describe_time(moment: datetime) -> str:
+    local = to_clinic(moment)
+    return f"{clock_label(local.timetz().replace(tzinfo=None))} {local.tzname()}"
+
+
+def check_visit_time(
+    start: datetime, visit_type: VisitType, calendar: ClinicCalendar, *, not_before: datetime
+) -> Interval:
+    """The visit's interval if ``start`` is a time the clinic could offer ``visit_type``.
+
+    Raises InvalidInput (in the past), OutsideClinicHours, ClinicClosed or NotOnGrid, in that
+    order, each with a sentence that says why.
+    """
+    require_aware(start)
+    hours = calendar.hours
+    end = start + timedelta(minutes=visit_type.minutes)
+    local = to_clinic(start)
+    day = local.date()
+    if start < not_before:
+        raise InvalidInput({"start": "That time has already passed. Choose a time in the future."})
+    if day.weekday() not in hours.weekdays:
+        raise OutsideClinicHours(
+            f"The clinic is closed on {WEEKDAY_NAMES[day.weekday()]}s. It is open {hours.describe()}."
+        )
+    opens, closes = clinic_instant(day, hours.opens), clinic_instant(day, hours.closes)
+    if start < opens:
+        raise OutsideClinicHours(
+            f"{describe_time(start)} is before the clinic opens. It is open {hours.describe()}."
+        )
+    if end > closes:
+        raise OutsideClinicHours(
+            f"A {visit_type.minutes}-minute visit starting at {describe_time(start)} would end after "
+            f"the clinic closes at {clock_label(hours.closes)}. It is open {hours.describe()}."
+        )
+    closure = calendar.closure_overlapping(start, end)
+    if closure is not None:
+        raise ClinicClosed(f"The clinic is {closure.describe()} on {describe_day(start)}.")
+    offset = start - opens
+    if offset % timedelta(minutes=hours.grid_minutes) or local.second or local.microsecond:
+        raise NotOnGrid(
+            f"Visits start every {hours.grid_minutes} minutes from {clock_label(hours.opens)} "
+            "(for example 9:00, 9:15, 9:30 or 9:45)."
+        )
+    return Interval(start, end)
+
+
+def check_provider_free(
+    provider: Provider, visit: Interval, calendar: ClinicCalendar, busy: Sequence[Interval]
+) -> None:
+    """Raise SlotTaken unless ``provider`` works and is free for the whole of ``visit``."""
+    day = to_clinic(visit.start).date()
+    free = provider_free_intervals(provider, day, calendar.open_intervals(day), busy)
+    if not any(piece.contains(visit) for piece in free):
+        raise SlotTaken(f"{provider.name} is not available at {describe_time(visit.start)} on {describe_day(visit.start)}.")
+
+
+def first_free_room(rooms: Sequence[Room], visit: Interval, busy_by_room: dict[int, Sequence[Interval]]) -> Room | None:
+    for room in rooms:
+        if not any(b.overlaps(visit) for b in busy_by_room.get(room.id, ())):
+            return room
+    return None

@@ -1,0 +1,65 @@
+"""Domain errors: each carries a stable machine code and a sentence a person can act on.
+
+They are raised by the domain and services and translated once, at the edge (a form error, or a
+JSON body ``{"error": code, "message": text}``), so the wording lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class DomainError(Exception):
+    """Base class. ``code`` is part of the public API contract: never rename one."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, next_open: datetime | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # The next time the clinic could offer instead, when the refusal is about the time asked for.
+        self.next_open = next_open
+
+
+class OutsideClinicHours(DomainError):
+    code = "outside_clinic_hours"
+
+
+class ClinicClosed(DomainError):
+    code = "clinic_closed"
+
+
+class NotOnGrid(DomainError):
+    code = "not_on_grid"
+
+
+class SlotTaken(DomainError):
+    """The time (or its provider, room or patient) is no longer free: a conflict, HTTP 409."""
+
+    code = "slot_taken"
+
+
+class RequiresRequest(DomainError):
+    code = "requires_request"
+
+
+class RoutedElsewhere(DomainError):
+    code = "routed_elsewhere"
+
+    def __init__(self, message: str, *, decision: object) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but not acceptable, tied to the fields that need fixing."""
+
+    code = "invalid_input"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Some answers need fixing: " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+class NotFound(DomainError):
+    code = "not_found"

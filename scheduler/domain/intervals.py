@@ -1,0 +1,75 @@
+"""Half-open time intervals ``[start, end)`` over aware datetimes, and the set operations slots need.
+
+Half-open so that back-to-back visits (9:00-9:30 then 9:30-10:00) do not overlap, matching the
+``[)`` bounds of PostgreSQL's ``tstzrange`` used by the exclusion constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+
+class Interval(NamedTuple):
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: Interval) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint intervals covering the same time (touching intervals are joined)."""
+    merged: list[Interval] = []
+    for current in sorted(i for i in intervals if i.start < i.end):
+        if merged and current.start <= merged[-1].end:
+            if current.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, current.end)
+        else:
+            merged.append(current)
+    return merged
+
+
+def subtract(base: Iterable[Interval], removed: Iterable[Interval]) -> list[Interval]:
+    """``base`` minus every interval of ``removed``: one pass over both once sorted."""
+    cuts = merge(removed)
+    result: list[Interval] = []
+    k = 0
+    for piece in merge(base):
+        # Cuts ending before this piece cannot touch any later piece either: skip them for good.
+        while k < len(cuts) and cuts[k].end <= piece.start:
+            k += 1
+        start = piece.start
+        j = k
+        while j < len(cuts) and cuts[j].start < piece.end:
+            if cuts[j].start > start:
+                result.append(Interval(start, cuts[j].start))
+            start = max(start, cuts[j].end)
+            j += 1
+        if start < piece.end:
+            result.append(Interval(start, piece.end))
+    return result
+
+
+def intersect(left: Iterable[Interval], right: Iterable[Interval]) -> list[Interval]:
+    a, b = merge(left), merge(right)
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start = max(a[i].start, b[j].start)
+        end = min(a[i].end, b[j].end)
+        if start < end:
+            result.append(Interval(start, end))
+        if a[i].end < b[j].end:
+            i += 1
+        else:
+            j += 1
+    return result

@@ -1,0 +1,304 @@
+"""Tables, and their conversion to domain values. No business rules live here.
+
+Every instant is stored in UTC as ``timestamp with time zone`` (PostgreSQL) or as UTC text
+(SQLite); :class:`UTCDateTime` makes both hand back aware UTC datetimes and refuses naive ones.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import Time
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import func
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from sqlalchemy.types import TypeDecorator
+
+from scheduler.domain import catalog
+from scheduler.domain import hours
+from scheduler.domain import routing
+from scheduler.domain.clock import utc_now
+from scheduler.extensions import db
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite stores text: keep one fixed format (no offset) so comparisons sort correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Specialty(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    def to_domain(self) -> catalog.Specialty:
+        return catalog.Specialty(self.code, self.name)
+
+
+class Provider(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    specialty: Mapped[Specialty] = relationship(lazy="joined")
+    hours: Mapped[list[ProviderHours]] = relationship(
+        cascade="all, delete-orphan", order_by="(ProviderHours.weekday, ProviderHours.starts)"
+    )
+
+    def to_domain(self, time_off: list[TimeOff] | None = None) -> catalog.Provider:
+        return catalog.Provider(
+            id=self.id,
+            name=self.name,
+            specialty=self.specialty.code,
+            pattern=tuple(catalog.WorkBlock(h.weekday, h.starts, h.ends) for h in self.hours),
+            time_off=tuple(catalog.TimeOff(t.starts_at, t.ends_at) for t in time_off or ()),
+        )
+
+
+class ProviderHours(db.Model):
+    """One weekly block a provider works, in Central wall-clock time (Monday=0)."""
+
+    __tablename__ = "provider_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts < ends", name="starts_before_ends"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+
+class TimeOff(db.Model):
+    __tablename__ = "time_off"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_ends"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Room(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def to_domain(self) -> catalog.Room:
+        return catalog.Room(self.id, self.name, self.kind)
+
+
+class VisitType(db.Model):
+    __tablename__ = "visit_type"
+    __table_args__ = (
+        CheckConstraint("minutes > 0 AND (minutes / 15) * 15 = minutes", name="minutes_on_grid"),
+        CheckConstraint("booking_mode IN ('book', 'request')", name="booking_mode_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    room_kind: Mapped[str | None] = mapped_column(String(40))
+    booking_mode: Mapped[str] = mapped_column(String(10))
+    prep_notes: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    specialty: Mapped[Specialty] = relationship(lazy="joined")
+
+    def to_domain(self) -> catalog.VisitType:
+        return catalog.VisitType(
+            code=self.code,
+            name=self.name,
+            specialty=self.specialty.code,
+            minutes=self.minutes,
+            mode=catalog.BookingMode(self.booking_mode),
+            room_kind=self.room_kind,
+            prep_notes=self.prep_notes,
+        )
+
+
+class Closure(db.Model):
+    """A whole or part day the clinic is closed; ``starts``/``ends`` are Central wall-clock times."""
+
+    __table_args__ = (UniqueConstraint("day", "starts", "name", name="uq_closure_day_starts_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    starts: Mapped[time | None] = mapped_column(Time)
+    ends: Mapped[time | None] = mapped_column(Time)
+    name: Mapped[str] = mapped_column(String(120))
+    # "holiday" rows are generated from the default holiday list; "admin" rows are entered by staff.
+    source: Mapped[str] = mapped_column(String(20), default="admin")
+
+    def to_domain(self) -> hours.Closure:
+        return hours.Closure(self.day, self.name, self.starts, self.ends)
+
+
+class RoutingRule(db.Model):
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    position: Mapped[int] = mapped_column(Integer)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    route_to: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(300))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def to_domain(self) -> routing.RoutingRule:
+        return routing.RoutingRule(
+            name=self.name,
+            route_to=self.route_to,
+            reason=self.reason,
+            conditions=tuple(routing.Condition(**c) for c in self.conditions),
+            urgent=self.urgent,
+            enabled=self.enabled,
+        )
+
+
+class Patient(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date, index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254), index=True)  # normalized
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class VisitRequest(db.Model):
+    """A request to the clinic that a scheduler will place (request-type visits)."""
+
+    __tablename__ = "visit_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'placed', 'declined', 'cancelled')", name="status_known"),
+        Index("ix_visit_request_queue", "routed_specialty_id", "status", "urgent", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    requested: Mapped[str] = mapped_column(String(40))
+    intake: Mapped[dict[str, Any]] = mapped_column(JSON)
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    routed_visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_type.id"))
+    routed_specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"))
+    preferred_provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    routing_rule: Mapped[str] = mapped_column(String(80))
+    routing_reason: Mapped[str] = mapped_column(String(300))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    patient: Mapped[Patient] = relationship()
+    routed_visit_type: Mapped[VisitType] = relationship(lazy="joined")
+    routed_specialty: Mapped[Specialty] = relationship(lazy="joined")
+
+
+APPOINTMENT_STATUSES = "('pending', 'booked', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error')"
+
+
+class Appointment(db.Model):
+    __table_args__ = (
+        CheckConstraint(f"status IN {APPOINTMENT_STATUSES}", name="status_known"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        Index("ix_appointment_provider_starts", "provider_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_type.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("visit_request.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    channel: Mapped[str] = mapped_column(String(10))
+    # Part of every manage token: changing it revokes the links already sent.
+    manage_nonce: Mapped[str] = mapped_column(String(32))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
+
+    patient: Mapped[Patient] = relationship()
+    visit_type: Mapped[VisitType] = relationship(lazy="joined")
+    provider: Mapped[Provider] = relationship(lazy="joined")
+    room: Mapped[Room | None] = relationship(lazy="joined")
+    reservations: Mapped[list[Reservation]] = relationship(back_populates="appointment", cascade="all, delete-orphan")
+
+
+class Reservation(db.Model):
+    """One row per (appointment, resource): the provider, the room and the patient.
+
+    The database refuses two active rows of one resource whose times overlap: on PostgreSQL by an
+    exclusion constraint; on SQLite, where writers are serialised by ``BEGIN IMMEDIATE``, by the
+    overlap check the booking service runs inside that transaction.
+    """
+
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        Index("ix_reservation_resource_starts", "resource", "starts_at"),
+        ExcludeConstraint(
+            ("resource", "="),
+            (func.tstzrange(text("starts_at"), text("ends_at")), "&&"),
+            where=text("active"),
+            using="gist",
+            name="ex_reservation_no_overlap",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    resource: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="reservations")

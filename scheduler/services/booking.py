@@ -1,0 +1,207 @@
+"""Booking, viewing and cancelling appointments.
+
+No double booking is enforced by the database (see ``models.Reservation``): the checks here
+give the patient a precise reason, and the constraint (PostgreSQL) or the write lock (SQLite)
+makes a lost race a clean SlotTaken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from scheduler import models
+from scheduler.database import is_overlap_violation
+from scheduler.database import write_transaction
+from scheduler.domain import catalog
+from scheduler.domain.bookings import RELEASED_STATUSES
+from scheduler.domain.bookings import AppointmentStatus
+from scheduler.domain.bookings import check_provider_free
+from scheduler.domain.bookings import check_visit_time
+from scheduler.domain.bookings import first_free_room
+from scheduler.domain.clock import to_clinic
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import InvalidInput
+from scheduler.domain.errors import NotFound
+from scheduler.domain.errors import RequiresRequest
+from scheduler.domain.errors import RoutedElsewhere
+from scheduler.domain.errors import SlotTaken
+from scheduler.domain.intervals import Interval
+from scheduler.domain.routing import Intake
+from scheduler.domain.routing import RoutingDecision
+from scheduler.domain.slots import patient_resource
+from scheduler.domain.slots import provider_resource
+from scheduler.domain.slots import room_resource
+from scheduler.extensions import db
+from scheduler.services import clinic
+from scheduler.services import routing
+from scheduler.services.availability import next_free_slot
+from scheduler.services.patients import PatientDetails
+from scheduler.services.patients import find_or_add_patient
+from scheduler.services.patients import find_patient
+from scheduler.services.patients import history
+from scheduler.services.references import manage_token
+from scheduler.services.references import new_nonce
+from scheduler.services.references import new_reference
+from scheduler.services.references import token_matches
+
+SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
+
+
+@dataclass(frozen=True)
+class Booked:
+    appointment: models.Appointment
+    manage_token: str
+    decision: RoutingDecision
+
+
+def book_appointment(
+    *,
+    visit_type_code: str,
+    start: datetime,
+    patient: PatientDetails,
+    intake: Intake,
+    channel: str,
+    provider_id: int | None = None,
+    now: datetime | None = None,
+) -> Booked:
+    """Book a "book a slot" visit at ``start`` (aware) and commit it.
+
+    Raises InvalidInput, RequiresRequest, RoutedElsewhere, OutsideClinicHours, ClinicClosed,
+    NotOnGrid or SlotTaken; time refusals carry the next open time in ``next_open``.
+    """
+    now = now or utc_now()
+    row = clinic.visit_type_row(visit_type_code)
+    visit_type = row.to_domain()
+    if intake.requested != visit_type.code:
+        raise InvalidInput({"reason.requested": "Must match the visit type being booked."})
+    if visit_type.mode is catalog.BookingMode.REQUEST:
+        raise RequiresRequest(
+            f"{visit_type.name} is arranged by our schedulers: send a request with your preferred times instead."
+        )
+    decision = routing.decide(intake, history(find_patient(patient)))
+    if decision.visit_type != visit_type.code:
+        raise RoutedElsewhere(decision.reason, decision=decision)
+    day = to_clinic(start).date()
+    calendar = clinic.clinic_calendar(day, day)
+    try:
+        visit = check_visit_time(start, visit_type, calendar, not_before=clinic.earliest_bookable(now))
+    except DomainError as refusal:
+        refusal.next_open = _next_open(visit_type.code, max(start, now), decision.specialty)
+        raise
+    try:
+        with write_transaction():
+            appointment = _reserve(visit_type, row, visit, decision, patient, provider_id, channel, calendar, now)
+    except IntegrityError as error:
+        if is_overlap_violation(error):
+            raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+        raise
+    except SlotTaken as taken:
+        taken.next_open = _next_open(visit_type.code, start, decision.specialty)
+        raise
+    return Booked(appointment, manage_token(appointment.reference, appointment.manage_nonce), decision)
+
+
+def _reserve(
+    visit_type: catalog.VisitType,
+    row: models.VisitType,
+    visit: Interval,
+    decision: RoutingDecision,
+    details: PatientDetails,
+    provider_id: int | None,
+    channel: str,
+    calendar: object,
+    now: datetime,
+) -> models.Appointment:
+    """Inside the write transaction: choose provider and room, re-check, insert, flush."""
+    day_window = clinic.day_window(to_clinic(visit.start).date(), 1)
+    candidates = clinic.providers(decision.specialty, day_window, provider_id)
+    if provider_id is not None and not candidates:
+        raise InvalidInput({"provider_id": "That provider does not offer this visit. Leave it out to get any provider."})
+    patient = find_or_add_patient(details, now)
+    rooms = clinic.rooms(visit_type.room_kind)
+    keys = [provider_resource(p.id) for p in candidates] + [room_resource(r.id) for r in rooms]
+    busy = clinic.busy([*keys, patient_resource(patient.id)], day_window)
+    if any(b.overlaps(visit) for b in busy.get(patient_resource(patient.id), [])):
+        raise SlotTaken("You already have a visit at that time. Choose another time, or call us to change it.")
+    # The lighter day first, as the availability ranking does.
+    candidates.sort(key=lambda p: (sum(i.minutes for i in busy.get(provider_resource(p.id), [])), p.id))
+    refusal: SlotTaken | None = None
+    for provider in candidates:
+        try:
+            check_provider_free(provider, visit, calendar, busy.get(provider_resource(provider.id), []))  # type: ignore[arg-type]
+        except SlotTaken as taken:
+            refusal = taken
+            continue
+        room = first_free_room(rooms, visit, {r.id: busy.get(room_resource(r.id), []) for r in rooms})
+        if visit_type.room_kind and room is None:
+            refusal = SlotTaken(f"No {visit_type.room_kind} room is free at that time. Please choose another time.")
+            continue
+        return _insert(row, visit, provider.id, room.id if room else None, patient, channel)
+    raise refusal or SlotTaken(SLOT_TAKEN_MESSAGE)
+
+
+def _insert(
+    row: models.VisitType, visit: Interval, provider_id: int, room_id: int | None, patient: models.Patient, channel: str
+) -> models.Appointment:
+    appointment = models.Appointment(
+        reference=new_reference("SIJ"),
+        patient=patient,
+        visit_type=row,
+        provider_id=provider_id,
+        room_id=room_id,
+        starts_at=visit.start,
+        ends_at=visit.end,
+        status=AppointmentStatus.BOOKED.value,
+        channel=channel,
+        manage_nonce=new_nonce(),
+    )
+    resources = [provider_resource(provider_id), patient_resource(patient.id)]
+    if room_id is not None:
+        resources.append(room_resource(room_id))
+    appointment.reservations = [
+        models.Reservation(resource=key, starts_at=visit.start, ends_at=visit.end, active=True) for key in resources
+    ]
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment
+
+
+def _next_open(visit_type_code: str, after: datetime, specialty: str) -> datetime | None:
+    slot = next_free_slot(visit_type_code, after, specialty_code=specialty)
+    return slot.start if slot else None
+
+
+def appointment_for_token(reference: str, token: str) -> models.Appointment:
+    """The appointment ``reference`` if ``token`` is its valid manage token; NotFound otherwise,
+    whether the reference is unknown or the token wrong, so a guess learns nothing."""
+    appointment = db.session.execute(
+        select(models.Appointment).where(models.Appointment.reference == reference[:20])
+    ).scalar_one_or_none()
+    if appointment is None or not token_matches(token, appointment.reference, appointment.manage_nonce):
+        raise NotFound("No appointment matches that reference and link.")
+    return appointment
+
+
+def cancel_appointment(reference: str, token: str, reason: str | None, *, now: datetime | None = None) -> models.Appointment:
+    """Cancel and release the time. Cancelling twice is harmless; a past visit cannot be cancelled."""
+    now = now or utc_now()
+    with write_transaction():
+        appointment = appointment_for_token(reference, token)
+        if appointment.status in RELEASED_STATUSES:
+            return appointment
+        if appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED:
+            raise NotCancellable("This visit has already started or taken place, so it cannot be cancelled online.")
+        appointment.status = AppointmentStatus.CANCELLED.value
+        appointment.cancel_reason = (reason or "").strip() or None
+        for reservation in appointment.reservations:
+            reservation.active = False
+    return appointment
+
+
+class NotCancellable(DomainError):
+    code = "not_cancellable"

@@ -1,0 +1,43 @@
+"""Reference codes people read aloud on the phone, and the signed manage tokens of appointments."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import current_app
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
+
+# No 0/O, 1/I/L: codes are read over the phone.
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_MANAGE_SALT = "appointment-manage"
+
+
+def new_reference(prefix: str) -> str:
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_MANAGE_SALT)
+
+
+def manage_token(reference: str, nonce: str) -> str:
+    return _serializer().dumps({"r": reference, "n": nonce})
+
+
+def token_matches(token: str, reference: str, nonce: str) -> bool:
+    """True when ``token`` was issued for this appointment, is unexpired and not revoked."""
+    max_age = int(current_app.config["MANAGE_TOKEN_MAX_AGE_DAYS"]) * 86400
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except BadData:
+        return False
+    if not isinstance(data, dict):
+        return False
+    return hmac.compare_digest(str(data.get("r", "")), reference) and hmac.compare_digest(str(data.get("n", "")), nonce)

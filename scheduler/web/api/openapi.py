@@ -1,0 +1,106 @@
+"""The OpenAPI 3.1 document, built from the pydantic models the views validate with."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from scheduler.web.api import schemas
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        404: "Not found (for appointments: unknown reference or wrong token, told apart by nothing)",
+        409: "Conflict: slot_taken (the time, provider, room or patient is no longer free)",
+        422: "invalid_input (with fields), outside_clinic_hours, clinic_closed, not_on_grid, requires_request or routed_elsewhere",
+        429: "rate_limited",
+    }
+    return {str(s): _json(schemas.ErrorOut, text[s]) for s in statuses}
+
+
+BEARER = [{"manageToken": []}]
+REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    models = [
+        schemas.AppointmentIn, schemas.RequestIn, schemas.CancelIn, schemas.VisitTypesOut, schemas.AvailabilityOut,
+        schemas.AppointmentOut, schemas.BookedOut, schemas.RequestOut, schemas.ErrorOut, schemas.HealthOut,
+    ]
+    _, defs = models_json_schema([(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models],
+                                 ref_template=REF)
+    components = defs.get("$defs", {})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SI Joint Clinic scheduling API",
+            "version": "1.0.0",
+            "description": "Public API of the SI Joint Clinic (Rochester, Minnesota). Times are ISO-8601 with their "
+            "Central offset; the clinic sees patients Monday to Friday, 8 a.m. to 5 p.m. Central time.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"manageToken": {"type": "http", "scheme": "bearer",
+                                                "description": "The manage token returned when booking"}},
+        },
+        "paths": {
+            "/api/v1/visit-types": {"get": {
+                "operationId": "listVisitTypes", "summary": "Visit types the clinic offers",
+                "responses": {"200": _json(schemas.VisitTypesOut, "Visit types"), **_errors(429)},
+            }},
+            "/api/v1/availability": {"get": {
+                "operationId": "getAvailability", "summary": "Free times for a visit type",
+                "parameters": [
+                    {"name": "visit_type", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[a-z][a-z0-9-]*$"}},
+                    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                    {"name": "days", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 62, "default": 14}},
+                    {"name": "provider", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+                ],
+                "responses": {"200": _json(schemas.AvailabilityOut, "Free slots, earliest first"), **_errors(422, 429)},
+            }},
+            "/api/v1/appointments": {"post": {
+                "operationId": "bookAppointment", "summary": "Book a free time (book-a-slot visit types)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(schemas.AppointmentIn)}}},
+                "responses": {"201": _json(schemas.BookedOut, "Booked"), **_errors(409, 422, 429)},
+            }},
+            "/api/v1/requests": {"post": {
+                "operationId": "submitRequest", "summary": "Ask for a visit a scheduler will place",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(schemas.RequestIn)}}},
+                "responses": {"201": _json(schemas.RequestOut, "Queued for the routed specialty"), **_errors(422, 429)},
+            }},
+            "/api/v1/appointments/{reference}": {"get": {
+                "operationId": "getAppointment", "summary": "View an appointment", "security": BEARER,
+                "parameters": [REFERENCE],
+                "responses": {"200": _json(schemas.AppointmentOut, "The appointment"), **_errors(404, 429)},
+            }},
+            "/api/v1/appointments/{reference}/cancel": {"post": {
+                "operationId": "cancelAppointment", "summary": "Cancel an appointment", "security": BEARER,
+                "parameters": [REFERENCE],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": _ref(schemas.CancelIn)}}},
+                "responses": {"200": _json(schemas.AppointmentOut, "Cancelled"), **_errors(404, 409, 422, 429)},
+            }},
+            "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
+                                 "responses": {"200": _json(schemas.HealthOut, "Alive")}}},
+            "/readyz": {"get": {"operationId": "readyz", "summary": "Database reachable and migrated",
+                                "responses": {"200": _json(schemas.HealthOut, "Ready"),
+                                              "503": _json(schemas.HealthOut, "Not ready")}}},
+        },
+    }

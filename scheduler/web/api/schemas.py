@@ -1,0 +1,239 @@
+"""Shapes of the public JSON API. The OpenAPI document is generated from these models, so what is
+documented is what is enforced. Other software depends on them: add fields, never rename."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from typing import Annotated
+from typing import Literal
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from pydantic import AfterValidator
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import field_validator
+from pydantic import model_validator
+
+from scheduler.domain.catalog import UNSURE
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+from scheduler.domain.routing import CAUSES
+from scheduler.domain.routing import RED_FLAGS
+
+# Printable text only (no NUL or other control characters), with at least one visible character.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+
+
+def _stripped(value: str) -> str:
+    return value.strip()
+
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN), AfterValidator(_stripped)]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9-]*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class PatientIn(Strict):
+    given_name: Name
+    family_name: Name
+    birth_date: date
+    phone: Annotated[str, Field(max_length=30)] | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+    sms_consent: bool = Field(False, description="The patient agreed to text messages; needs a phone number.")
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        if value.year < 1900 or value > clinic_today(utc_now()):
+            raise ValueError("Enter a real date of birth, in the past, as YYYY-MM-DD.")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _us_phone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            parsed = phonenumbers.parse(value, "US")
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
+            raise ValueError("Enter a phone number we can call, like 507-538-1280.")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise ValueError("Enter an email address like name@example.com.") from None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> PatientIn:
+        if not self.phone and not self.email:
+            raise ValueError("Give a phone number or an email address so we can reach you.")
+        if self.sms_consent and not self.phone:
+            raise ValueError("Text messages need a phone number.")
+        return self
+
+
+class ReasonIn(Strict):
+    requested: Code | None = Field(
+        None, description=f"A visit type code, or '{UNSURE}'. Defaults to the visit type being booked."
+    )
+    cause: Literal[tuple(CAUSES)] = "unknown"  # type: ignore[valid-type]
+    seen_before: bool = False
+    referred: bool = False
+    red_flags: Annotated[list[Literal[tuple(RED_FLAGS)]], Field(max_length=len(RED_FLAGS))] = []  # type: ignore[valid-type]
+
+
+class AppointmentIn(Strict):
+    visit_type: Code
+    start: datetime = Field(description="ISO-8601 with its UTC offset, e.g. 2027-03-08T08:00:00-06:00.")
+    provider_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+    patient: PatientIn
+    reason: ReasonIn = ReasonIn()
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("Include the UTC offset, e.g. 2027-03-08T08:00:00-06:00.")
+        return value
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
+PartOfDay = Literal["morning", "afternoon"]
+
+
+class PreferencesIn(Strict):
+    days: Annotated[list[Weekday], Field(max_length=5)] = []
+    parts_of_day: Annotated[list[PartOfDay], Field(max_length=2)] = []
+    notes: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
+
+
+class RequestIn(Strict):
+    patient: PatientIn
+    reason: ReasonIn
+    preferences: PreferencesIn = PreferencesIn()
+
+    @model_validator(mode="after")
+    def _says_what(self) -> RequestIn:
+        if self.reason.requested is None:
+            raise ValueError("reason.requested: say which visit you are asking for, or 'unsure'.")
+        return self
+
+
+class CancelIn(Strict):
+    reason: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
+
+
+class AvailabilityQuery(BaseModel):
+    # Query strings are text: lax parsing turns "14" into 14.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    visit_type: Code
+    from_: date = Field(alias="from")
+    days: Annotated[int, Field(ge=1, le=62)] = 14
+    provider: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+
+
+# ----- responses -------------------------------------------------------------------------------
+
+
+class SpecialtyOut(BaseModel):
+    code: str
+    name: str
+
+
+class VisitTypeOut(BaseModel):
+    code: str
+    name: str
+    specialty: SpecialtyOut
+    minutes: int
+    booking_mode: Literal["book", "request"]
+    room_kind: str | None
+    prep_notes: str
+
+
+class VisitTypesOut(BaseModel):
+    visit_types: list[VisitTypeOut]
+
+
+class ProviderOut(BaseModel):
+    id: int
+    name: str
+
+
+class RoomOut(BaseModel):
+    id: int
+    name: str
+
+
+class SlotOut(BaseModel):
+    start: str = Field(description="ISO-8601 with the Central offset")
+    end: str
+    provider: ProviderOut
+    room: RoomOut | None
+
+
+class AvailabilityOut(BaseModel):
+    timezone: Literal["America/Chicago"]
+    visit_type: VisitTypeOut
+    specialty: SpecialtyOut
+    slots: list[SlotOut]
+
+
+class AppointmentOut(BaseModel):
+    reference: str
+    status: str
+    start: str
+    end: str
+    timezone: Literal["America/Chicago"]
+    visit_type: VisitTypeOut
+    provider: ProviderOut
+    room: RoomOut | None
+    location: str
+
+
+class BookedOut(AppointmentOut):
+    manage_token: str = Field(description="Send as 'Authorization: Bearer <token>' to view or cancel.")
+
+
+class RoutedTo(BaseModel):
+    specialty: SpecialtyOut
+    visit_type: str
+    rule: str
+    reason: str
+    urgent: bool
+    preferred_provider_id: int | None = None
+
+
+class RequestOut(BaseModel):
+    reference: str
+    status: str
+    routed_to: RoutedTo
+    call_now: str | None = Field(None, description="Present on urgent routes: what to do now")
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    fields: dict[str, str] | None = None
+    next_open: str | None = None
+    routed_to: RoutedTo | None = None
+
+
+class HealthOut(BaseModel):
+    status: str
+    checks: dict[str, str] | None = None

@@ -1,0 +1,143 @@
+"""Thin views: parse, call a service, present. Errors are translated in scheduler.web.errors."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask import request
+from flask import url_for
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import InvalidInput
+from scheduler.domain.errors import NotFound
+from scheduler.domain.routing import Intake
+from scheduler.extensions import db
+from scheduler.extensions import limiter
+from scheduler.services import booking
+from scheduler.services import requests as visit_requests
+from scheduler.services.availability import find_availability
+from scheduler.services.patients import PatientDetails
+from scheduler.web.api import presenters
+from scheduler.web.api import schemas
+from scheduler.web.api.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# How far ahead (in days) an availability window may start.
+AVAILABILITY_HORIZON_DAYS = 730
+
+
+def _read_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC_READ"]
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC_WRITE"]
+
+
+def _body(model: type[Model]) -> Model:
+    """The request's JSON body validated against ``model``; pydantic errors become invalid_input."""
+    return model.model_validate_json(request.get_data(cache=False) or b"{}")
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotFound("No appointment matches that reference and link.")
+    return token.strip()
+
+
+def _patient(data: schemas.PatientIn) -> PatientDetails:
+    return PatientDetails(data.given_name, data.family_name, data.birth_date, data.phone, data.email, data.sms_consent)
+
+
+def _intake(reason: schemas.ReasonIn, requested: str) -> Intake:
+    return Intake(requested, reason.seen_before, reason.cause, reason.referred, frozenset(reason.red_flags))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/visit-types")
+@limiter.limit(_read_limit)
+def visit_types() -> Response:
+    rows = db.session.execute(
+        select(models.VisitType).where(models.VisitType.active).order_by(models.VisitType.position)
+    ).scalars()
+    return jsonify({"visit_types": [presenters.visit_type_row(r) for r in rows]})
+
+
+@bp.get("/availability")
+@limiter.limit(_read_limit)
+def availability() -> Response:
+    query = schemas.AvailabilityQuery.model_validate(request.args.to_dict())
+    today = clinic_today(utc_now())
+    if (query.from_ - today).days > AVAILABILITY_HORIZON_DAYS or query.from_.year < 2000:
+        raise InvalidInput({"from": "Choose a start date within the next two years."})
+    result = find_availability(query.visit_type, query.from_, query.days, provider_id=query.provider)
+    return jsonify(presenters.availability(result))
+
+
+@bp.post("/appointments")
+@limiter.limit(_write_limit)
+def book() -> tuple[Response, int, dict[str, str]]:
+    data = _body(schemas.AppointmentIn)
+    booked = booking.book_appointment(
+        visit_type_code=data.visit_type,
+        start=data.start,
+        provider_id=data.provider_id,
+        patient=_patient(data.patient),
+        intake=_intake(data.reason, data.reason.requested or data.visit_type),
+        channel="api",
+    )
+    body = {**presenters.appointment(booked.appointment), "manage_token": booked.manage_token}
+    location = url_for("api.show_appointment", reference=booked.appointment.reference)
+    return jsonify(body), 201, {"Location": location}
+
+
+@bp.post("/requests")
+@limiter.limit(_write_limit)
+def submit_request() -> tuple[Response, int]:
+    data = _body(schemas.RequestIn)
+    submitted = visit_requests.submit_request(
+        intake=_intake(data.reason, data.reason.requested or "unsure"),
+        patient=_patient(data.patient),
+        preferences=data.preferences.model_dump(),
+        channel="api",
+    )
+    body = {
+        "reference": submitted.request.reference,
+        "status": submitted.request.status,
+        "routed_to": presenters.routed_to(submitted.decision),
+        "call_now": presenters.call_now(submitted.decision),
+    }
+    return jsonify(body), 201
+
+
+@bp.get("/appointments/<reference>")
+@limiter.limit(_read_limit)
+def show_appointment(reference: str) -> Response:
+    appointment = booking.appointment_for_token(reference, _bearer_token())
+    return jsonify(presenters.appointment(appointment))
+
+
+@bp.post("/appointments/<reference>/cancel")
+@limiter.limit(_write_limit)
+def cancel_appointment(reference: str) -> Response:
+    token = _bearer_token()
+    data = _body(schemas.CancelIn)
+    appointment = booking.cancel_appointment(reference, token, data.reason)
+    return jsonify(presenters.appointment(appointment))

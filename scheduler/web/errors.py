@@ -1,0 +1,77 @@
+"""Errors translated once, at the edge: JSON ``{"error", "message", ...}`` under /api, HTML elsewhere.
+
+Nothing here may raise: an error handler that fails turns a clean 4xx into a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from flask import jsonify
+from flask import request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from scheduler.domain.clock import iso_central
+from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import InvalidInput
+from scheduler.domain.errors import NotFound
+from scheduler.domain.errors import RoutedElsewhere
+from scheduler.domain.errors import SlotTaken
+from scheduler.extensions import db
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE = {SlotTaken.code: 409, NotFound.code: 404, "not_cancellable": 409}
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
+    body = {"error": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
+    return jsonify(body), status
+
+
+def _domain_error(error: DomainError) -> tuple[Response, int]:
+    extra: dict[str, Any] = {"next_open": iso_central(error.next_open) if error.next_open else None}
+    if isinstance(error, InvalidInput):
+        extra["fields"] = error.fields
+    if isinstance(error, RoutedElsewhere):
+        from scheduler.web.api.presenters import routed_to
+
+        extra["routed_to"] = routed_to(error.decision)  # type: ignore[arg-type]
+    return _error(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, **extra)
+
+
+def _validation_error(error: ValidationError) -> tuple[Response, int]:
+    fields: dict[str, str] = {}
+    for problem in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in problem["loc"] if p not in ("json", "body")) or "body"
+        message = problem["msg"].removeprefix("Value error, ")
+        fields.setdefault(where.replace("from_", "from"), message)
+    return _error(422, InvalidInput.code, "Some answers need fixing: see fields.", fields=fields)
+
+
+def _http_error(error: HTTPException) -> tuple[Response, int] | HTTPException:
+    status = error.code or 500
+    codes = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited", 400: "bad_request"}
+    if status == 429:
+        return _error(429, "rate_limited", "Too many requests. Please wait a minute and try again.")
+    return _error(status, codes.get(status, "http_error"), error.description or error.name)
+
+
+def _unexpected(error: Exception) -> tuple[Response, int]:
+    db.session.rollback()
+    # The type and the stack only: exception messages and request bodies may hold PHI.
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.url_rule, frames)
+    return _error(500, "internal_error", "Something went wrong on our side. Please try again, or call the clinic.")
