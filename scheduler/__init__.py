@@ -16,6 +16,7 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=os.environ.get("SCHEDULER_INSTANCE_PATH") or None)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
     _configure(app, test_config)
     _register_extensions(app)
     _register_blueprints(app)

@@ -12,10 +12,19 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
+@click.option("--if-empty", is_flag=True, help="Only when the database has no clinic data yet.")
+def seed_demo_command(if_empty: bool) -> None:
     """Add the demo clinic (catalog, rooms, 13 providers, a few weeks of visits); safe to re-run."""
+    from sqlalchemy import func
+    from sqlalchemy import select
+
+    from scheduler import models
+    from scheduler.extensions import db
     from scheduler.services.seed import seed_demo
 
+    if if_empty and db.session.execute(select(func.count()).select_from(models.Provider)).scalar_one():
+        click.echo("Clinic data already present; demo seed skipped.")
+        return
     result = seed_demo()
     click.echo(f"Demo data ready ({result['appointments_created']} appointments added).")
 

@@ -24,5 +24,4 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_PUBLIC_READ": "600 per minute",
     "RATELIMIT_PUBLIC_WRITE": "30 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
-    "JSON_SORT_KEYS": False,
 }

@@ -1,0 +1,47 @@
+# make run   : the whole service on SQLite with demo data (creates the venv, installs, migrates)
+# make test  : the whole test suite (SCHEDULER_TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+# make bench : the benchmarks in bench/, printing their figures
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WEB_WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: run test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+instance/secret_key:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+
+run: $(VENV)/.installed instance/secret_key
+	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask db upgrade
+	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask seed-demo --if-empty
+	@echo ""
+	@echo "  SI Joint Clinic scheduler: open http://$(HOST):$(PORT)/api/v1/visit-types"
+	@echo "  API description: http://$(HOST):$(PORT)/api/v1/openapi.json   (Ctrl+C stops everything)"
+	@echo ""
+	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/gunicorn --bind $(HOST):$(PORT) \
+		--workers $(WEB_WORKERS) --access-logfile - wsgi:app
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis test-artifacts

@@ -1,0 +1,188 @@
+"""Shared fixtures: the app on a real database, a clean catalog-seeded database per test, factories.
+
+The database is chosen by ``SCHEDULER_TEST_DATABASE_URL``: unset means SQLite (a file, so other
+processes such as gunicorn can share it); a ``postgresql://`` URL means that PostgreSQL database,
+which the session migrates from empty with ``flask db upgrade`` (migrations are the only way a
+schema is made, in tests too).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from scheduler import create_app
+from scheduler import models
+from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+from scheduler.extensions import db
+from scheduler.services.seed import default_holidays
+from scheduler.services.seed import seed_catalog
+
+POSTGRES_URL = os.environ.get("SCHEDULER_TEST_DATABASE_URL", "")
+TABLES_CHILD_FIRST = (
+    "reservation", "appointment", "visit_request", "patient", "time_off", "provider_hours", "provider",
+    "room", "visit_type", "routing_rule", "closure", "specialty",
+)
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL ' + POSTGRES_URL.rsplit('/', 1)[-1] if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per session."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    url = POSTGRES_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'scheduler.sqlite3'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        if POSTGRES_URL:
+            downgrade(revision="base")  # start from empty even if a previous run left tables
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+    return create_app(config)
+
+
+def clear_database() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(TABLES_CHILD_FIRST)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in TABLES_CHILD_FIRST:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = make_app(database_url)
+    with app.app_context():
+        clear_database()
+        seed_catalog()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+# ----- dates ---------------------------------------------------------------------------------------
+
+
+def next_clinic_day(after_days: int = 2, weekday: int | None = None) -> date:
+    """A future weekday that is no default holiday, at least ``after_days`` from today (Central)."""
+    today = clinic_today(utc_now())
+    closed = {d for d, _ in default_holidays(range(today.year, today.year + 3))}
+    day = today + timedelta(days=after_days)
+    while day.weekday() > 4 or day in closed or (weekday is not None and day.weekday() != weekday):
+        day += timedelta(days=1)
+    return day
+
+
+def central(day: date, hour: int, minute: int = 0) -> datetime:
+    return clinic_instant(day, time(hour, minute))
+
+
+# ----- factories (each returns a callable, indico-style) -------------------------------------------
+
+ALL_WEEK = tuple(range(5))
+
+
+@pytest.fixture
+def make_provider(app: Flask) -> Callable[..., int]:
+    def create(
+        specialty: str = "pmr",
+        name: str | None = None,
+        weekdays: tuple[int, ...] = ALL_WEEK,
+        blocks: tuple[tuple[time, time], ...] = ((time(8), time(17)),),
+    ) -> int:
+        with app.app_context():
+            spec = db.session.execute(db.select(models.Specialty).filter_by(code=specialty)).scalar_one()
+            count = db.session.execute(db.select(db.func.count()).select_from(models.Provider)).scalar_one()
+            provider = models.Provider(name=name or f"Dr. Test {count + 1}", specialty=spec)
+            provider.hours = [models.ProviderHours(weekday=d, starts=s, ends=e) for d in weekdays for s, e in blocks]
+            db.session.add(provider)
+            db.session.commit()
+            return provider.id
+
+    return create
+
+
+@pytest.fixture
+def make_room(app: Flask) -> Callable[..., int]:
+    def create(kind: str = "fluoroscopy", name: str | None = None) -> int:
+        with app.app_context():
+            count = db.session.execute(db.select(db.func.count()).select_from(models.Room)).scalar_one()
+            room = models.Room(name=name or f"{kind} room {count + 1}", kind=kind)
+            db.session.add(room)
+            db.session.commit()
+            return room.id
+
+    return create
+
+
+def patient_json(**overrides: Any) -> dict[str, Any]:
+    return {
+        "given_name": "Ann",
+        "family_name": "Lee",
+        "birth_date": "1970-02-03",
+        "phone": "507-555-0101",
+        "email": "ann.lee@example.com",
+        "sms_consent": False,
+        **overrides,
+    }
+
+
+def booking_json(start: datetime, visit_type: str = "evaluation", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "visit_type": visit_type,
+        "start": start.isoformat(),
+        "patient": patient_json(),
+        "reason": {"cause": "trauma", "seen_before": False, "referred": False},
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
