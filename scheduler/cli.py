@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 
 def register(app: Flask) -> None:
@@ -12,6 +13,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no clinic data yet.")
 def seed_demo_command(if_empty: bool) -> None:
     """Add the demo clinic (catalog, rooms, 13 providers, a few weeks of visits); safe to re-run."""
@@ -30,6 +32,7 @@ def seed_demo_command(if_empty: bool) -> None:
 
 
 @click.command("seed-catalog")
+@with_appcontext
 def seed_catalog_command() -> None:
     """Add the clinic's default specialties, visit types, routing rules and holiday closures."""
     from scheduler.services.seed import seed_catalog

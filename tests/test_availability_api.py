@@ -1,0 +1,84 @@
+"""GET /api/v1/availability: only times the clinic really offers, with Central offsets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
+from scheduler.domain.clock import CLINIC_TZ
+from tests.conftest import booking_json
+from tests.conftest import central
+from tests.conftest import next_clinic_day
+
+
+def slots(client, visit_type="evaluation", day=None, days=1, **params):
+    day = day or next_clinic_day()
+    response = client.get("/api/v1/availability", query_string={"visit_type": visit_type, "from": day.isoformat(),
+                                                                 "days": days, **params})
+    assert response.status_code == 200, response.json
+    assert response.json["timezone"] == "America/Chicago"
+    return response.json["slots"]
+
+
+def test_times_carry_their_central_offset_and_a_booked_time_disappears(client, make_provider):
+    provider = make_provider("pmr", blocks=((time(8), time(12)),))
+    day = next_clinic_day()
+    before = slots(client, day=day)
+    assert [s["start"] for s in before][:2] == [central(day, 8).astimezone(CLINIC_TZ).isoformat(),
+                                                central(day, 8, 15).astimezone(CLINIC_TZ).isoformat()]
+    assert len(before) == 13 and {s["provider"]["id"] for s in before} == {provider}
+    assert client.post("/api/v1/appointments", json=booking_json(central(day, 9))).status_code == 201
+    after = {datetime.fromisoformat(s["start"]) for s in slots(client, day=day)}
+    # 8:15 .. 9:45 starts would overlap 9:00-10:00.
+    assert all(not (central(day, 8) < start < central(day, 10)) for start in after)
+    assert central(day, 8) in after and central(day, 10) in after
+
+
+def test_a_room_visit_names_a_free_room_and_vanishes_when_the_rooms_are_taken(client, make_provider, make_room):
+    make_provider("radiology-pain")
+    room = make_room("fluoroscopy", name="Fluoroscopy Suite 1")
+    offered = slots(client, "injection")
+    assert offered and all(s["room"] == {"id": room, "name": "Fluoroscopy Suite 1"} for s in offered)
+    assert slots(client, "ct") == []  # no CT scanner in this clinic
+
+
+def test_ties_go_to_the_provider_with_the_lighter_day(client, make_provider):
+    busy = make_provider("pmr", name="Dr. Busy")
+    light = make_provider("pmr", name="Dr. Light")
+    day = next_clinic_day()
+    booked = client.post("/api/v1/appointments", json=booking_json(central(day, 14), provider_id=busy))
+    assert booked.status_code == 201
+    first_two = slots(client, day=day)[:2]
+    assert [s["provider"]["id"] for s in first_two] == [light, busy]
+
+
+def test_weekends_and_provider_days_off_offer_nothing(client, make_provider):
+    make_provider("pmr", weekdays=(1, 3))  # Tuesdays and Thursdays
+    monday = next_clinic_day(weekday=0)
+    week = slots(client, day=monday, days=7)
+    assert {datetime.fromisoformat(s["start"]).weekday() for s in week} <= {1, 3}
+
+
+def test_the_provider_filter_limits_the_answer(client, make_provider):
+    one = make_provider("pmr")
+    make_provider("pmr")
+    assert {s["provider"]["id"] for s in slots(client, provider=one)} == {one}
+
+
+def test_times_sooner_than_the_minimum_notice_are_not_offered(client, make_provider):
+    make_provider("pmr")
+    from scheduler.domain.clock import clinic_today
+    from scheduler.domain.clock import utc_now
+
+    now = utc_now()
+    offered = slots(client, day=clinic_today(now), days=7)
+    assert all(datetime.fromisoformat(s["start"]) >= now + timedelta(minutes=60) for s in offered)
+
+
+def test_visit_types_lists_the_clinics_catalog_with_modes(client):
+    listed = {v["code"]: v for v in client.get("/api/v1/visit-types").json["visit_types"]}
+    assert listed["evaluation"]["booking_mode"] == "book" and listed["evaluation"]["minutes"] == 60
+    assert listed["neurotomy"]["booking_mode"] == "request" and listed["neurotomy"]["room_kind"] == "fluoroscopy"
+    assert "driver" in listed["injection"]["prep_notes"]
+    assert len(listed) == 9
