@@ -13,6 +13,7 @@ from datetime import time
 from typing import Any
 
 from sqlalchemy import JSON
+from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Date
@@ -302,3 +303,11 @@ class Reservation(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     appointment: Mapped[Appointment] = relationship(back_populates="reservations")
+
+
+class Revision(db.Model):
+    """Counters the database bumps (by trigger) in the same transaction as any change to bookings
+    ("bookings") or to what the clinic offers ("catalog"). Caches are keyed by them."""
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -47,3 +47,14 @@ def iso_central(moment: datetime) -> str:
 
 def days_from(first: date, count: int) -> list[date]:
     return [first + timedelta(days=i) for i in range(count)]
+
+
+def ceil_to_grid(moment: datetime, minutes: int) -> datetime:
+    """The first instant at or after ``moment`` that is a whole multiple of ``minutes`` in UTC.
+
+    Clinic grid points (quarter hours from 8:00 Central) are such instants because Central's
+    offsets are whole hours, so rounding a cut-off up to the grid never changes which starts pass.
+    """
+    step = timedelta(minutes=minutes)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + -((epoch - require_aware(moment)) // step) * step

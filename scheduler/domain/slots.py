@@ -20,6 +20,7 @@ from scheduler.domain.catalog import Room
 from scheduler.domain.catalog import VisitType
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import days_from
+from scheduler.domain.clock import to_clinic
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
@@ -104,25 +105,27 @@ def free_slots(
     candidate_rooms = [r for r in rooms if visit_type.room_kind and r.kind == visit_type.room_kind]
     if visit_type.room_kind and not candidate_rooms:
         return []
+    days_wanted = days_from(first_day, days)
+    # Bucket every resource's reservations by Central day once, so each provider-day works on
+    # its own few intervals rather than the whole window's.
+    busy_by_day = {key: _by_day(intervals, days_wanted) for key, intervals in busy.items()}
+    patient_by_day = _by_day(patient_busy, days_wanted)
     ranked: list[tuple[datetime, int, int, Slot]] = []
-    for day in days_from(first_day, days):
+    for day in days_wanted:
         open_today = calendar.open_intervals(day)
         if not open_today:
             continue
         anchor = clinic_instant(day, calendar.hours.opens)
-        day_span = Interval(anchor, clinic_instant(day, calendar.hours.closes))
         room_indexes = [
-            (room, _FreeIndex(subtract(open_today, busy.get(room_resource(room.id), ()))))
+            (room, _FreeIndex(subtract(open_today, busy_by_day.get(room_resource(room.id), {}).get(day, ()))))
             for room in candidate_rooms
         ]
         for provider in providers:
-            provider_busy = merge([*busy.get(provider_resource(provider.id), ()), *patient_busy])
-            free = provider_free_intervals(provider, day, open_today, provider_busy)
+            booked = busy_by_day.get(provider_resource(provider.id), {}).get(day, [])
+            free = provider_free_intervals(provider, day, open_today, [*booked, *patient_by_day.get(day, ())])
             if not free:
                 continue
-            booked_minutes = sum(
-                i.minutes for i in intersect(busy.get(provider_resource(provider.id), ()), [day_span])
-            )
+            booked_minutes = sum(i.minutes for i in merge(booked))
             for piece in free:
                 start = _first_grid_point(max(piece.start, not_before), anchor, step)
                 while start + duration <= piece.end:
@@ -135,6 +138,19 @@ def free_slots(
                     start += step
     ranked.sort(key=lambda r: (r[0], r[1], r[2]))
     return [r[3] for r in ranked]
+
+
+def _by_day(intervals: Sequence[Interval], days: list[date]) -> dict[date, list[Interval]]:
+    """Intervals grouped under each Central day they touch (only the days asked for)."""
+    wanted = set(days)
+    grouped: dict[date, list[Interval]] = {}
+    for interval in intervals:
+        day, last = to_clinic(interval.start).date(), to_clinic(interval.end).date()
+        while day <= last:
+            if day in wanted:
+                grouped.setdefault(day, []).append(interval)
+            day += timedelta(days=1)
+    return grouped
 
 
 def _first_grid_point(moment: datetime, anchor: datetime, step: timedelta) -> datetime:

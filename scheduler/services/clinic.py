@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler import models
 from scheduler.domain import catalog
+from scheduler.domain.clock import ceil_to_grid
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.hours import ClinicCalendar
@@ -29,7 +30,7 @@ LONGEST_RESERVATION = timedelta(days=1)
 
 
 def clinic_hours() -> ClinicHours:
-    return ClinicHours(grid_minutes=15, opens=time(8), closes=time(17))
+    return ClinicHours()
 
 
 def clinic_calendar(first_day: date, last_day: date) -> ClinicCalendar:
@@ -113,9 +114,14 @@ def day_window(first_day: date, days: int) -> Interval:
     return Interval(clinic_instant(first_day, time()), clinic_instant(first_day + timedelta(days=days), time()))
 
 
-def min_notice() -> timedelta:
-    return timedelta(minutes=int(current_app.config["MIN_NOTICE_MINUTES"]))
-
-
 def earliest_bookable(now: datetime) -> datetime:
-    return now + min_notice()
+    """The earliest start patients may book at ``now``, rounded up to the grid (same answers, and
+    it stays the same for a quarter of an hour, so caches keyed by it stay useful)."""
+    notice = timedelta(minutes=int(current_app.config["MIN_NOTICE_MINUTES"]))
+    return ceil_to_grid(now + notice, clinic_hours().grid_minutes)
+
+
+def revisions() -> tuple[int, int]:
+    """(bookings, catalog) revision counters: any change to either bumps its counter."""
+    values = dict(db.session.execute(select(models.Revision.name, models.Revision.value)).all())
+    return values["bookings"], values["catalog"]
