@@ -23,6 +23,7 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
 from scheduler.extensions import db
+from scheduler.web.api.schemas import PATTERN_MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,15 @@ def _validation_error(error: ValidationError) -> tuple[Response, int]:
     fields: dict[str, str] = {}
     for problem in error.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in problem["loc"] if p not in ("json", "body")) or "body"
-        message = problem["msg"].removeprefix("Value error, ")
+        pattern = (problem.get("ctx") or {}).get("pattern")
+        message = PATTERN_MESSAGES.get(pattern) or problem["msg"].removeprefix("Value error, ")
         fields.setdefault(where.replace("from_", "from"), message)
     return _error(422, InvalidInput.code, "Some answers need fixing: see fields.", fields=fields)
 
 
 def _http_error(error: HTTPException) -> tuple[Response, int] | HTTPException:
     status = error.code or 500
-    codes = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited", 400: "bad_request"}
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 400: "bad_request"}
     if status == 429:
         return _error(429, "rate_limited", "Too many requests. Please wait a minute and try again.")
     return _error(status, codes.get(status, "http_error"), error.description or error.name)

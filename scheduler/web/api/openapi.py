@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from scheduler.web.api import schemas
+from scheduler.web.api.schemas import MAX_BODY_BYTES
+from scheduler.web.api.schemas import REFERENCE_PATTERN
 
 REF = "#/components/schemas/{model}"
 
@@ -24,15 +26,26 @@ def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         404: "Not found (for appointments: unknown reference or wrong token, told apart by nothing)",
-        409: "Conflict: slot_taken (the time, provider, room or patient is no longer free)",
-        422: "invalid_input (with fields), outside_clinic_hours, clinic_closed, not_on_grid, requires_request or routed_elsewhere",
+        409: "Conflict: slot_taken (the time, provider, room or patient is no longer free), or not_cancellable "
+        "(the visit has already started)",
+        413: f"too_large: the request body is over {MAX_BODY_BYTES} bytes",
+        422: "invalid_input (with fields), outside_clinic_hours, clinic_closed, not_on_grid, requires_request or "
+        "routed_elsewhere",
         429: "rate_limited",
     }
     return {str(s): _json(schemas.ErrorOut, text[s]) for s in statuses}
 
 
+def _body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
+
+
 BEARER = [{"manageToken": []}]
-REFERENCE = {"name": "reference", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}
+# References look like SIJ-7K3M-Q9TX; anything else is simply not found (the view refuses it before the database).
+REFERENCE = {
+    "name": "reference", "in": "path", "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": REFERENCE_PATTERN},
+}
 
 
 @cache
@@ -78,13 +91,14 @@ def openapi_document() -> dict[str, Any]:
             }},
             "/api/v1/appointments": {"post": {
                 "operationId": "bookAppointment", "summary": "Book a free time (book-a-slot visit types)",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(schemas.AppointmentIn)}}},
-                "responses": {"201": _json(schemas.BookedOut, "Booked"), **_errors(409, 422, 429)},
+                "requestBody": _body(schemas.AppointmentIn),
+                "responses": {"201": _json(schemas.BookedOut, "Booked"), **_errors(409, 413, 422, 429)},
             }},
             "/api/v1/requests": {"post": {
                 "operationId": "submitRequest", "summary": "Ask for a visit a scheduler will place",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(schemas.RequestIn)}}},
-                "responses": {"201": _json(schemas.RequestOut, "Queued for the routed specialty"), **_errors(422, 429)},
+                "requestBody": _body(schemas.RequestIn),
+                "responses": {"201": _json(schemas.RequestOut, "Queued for the routed specialty"),
+                              **_errors(413, 422, 429)},
             }},
             "/api/v1/appointments/{reference}": {"get": {
                 "operationId": "getAppointment", "summary": "View an appointment", "security": BEARER,
@@ -94,8 +108,8 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/appointments/{reference}/cancel": {"post": {
                 "operationId": "cancelAppointment", "summary": "Cancel an appointment", "security": BEARER,
                 "parameters": [REFERENCE],
-                "requestBody": {"required": False, "content": {"application/json": {"schema": _ref(schemas.CancelIn)}}},
-                "responses": {"200": _json(schemas.AppointmentOut, "Cancelled"), **_errors(404, 409, 422, 429)},
+                "requestBody": _body(schemas.CancelIn, required=False),
+                "responses": {"200": _json(schemas.AppointmentOut, "Cancelled"), **_errors(404, 409, 413, 422, 429)},
             }},
             "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
                                  "responses": {"200": _json(schemas.HealthOut, "Alive")}}},

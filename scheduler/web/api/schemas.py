@@ -3,6 +3,7 @@ documented is what is enforced. Other software depends on them: add fields, neve
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import datetime
 from typing import Annotated
@@ -13,6 +14,7 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 from pydantic import AfterValidator
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import field_validator
@@ -26,14 +28,66 @@ from scheduler.domain.routing import RED_FLAGS
 
 # Printable text only (no NUL or other control characters), with at least one visible character.
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+# Free text that may run over lines (tab, newline, carriage return), but holds no other control character.
+NOTES_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+CODE_PATTERN = r"^[a-z][a-z0-9-]*$"
+
+# What a person should do when a value misses one of the patterns above: pydantic's own message
+# ("String should match pattern '^[^\x00-...'") tells them nothing. Read by scheduler.web.errors.
+PATTERN_MESSAGES = {
+    TEXT_PATTERN: "Use letters, numbers and punctuation only (no control characters), and not just spaces.",
+    NOTES_PATTERN: "Use letters, numbers, punctuation and line breaks only (no other control characters).",
+    CODE_PATTERN: "Use a code of lower-case letters, digits and hyphens, such as 'evaluation'.",
+}
+
+# The shapes JSON Schema's "date" and "date-time" (RFC 3339) formats allow. Pydantic alone is more
+# lenient than the document: it reads "0" or "1900000000" as Unix time, so a birth date or a visit
+# time could be invented from a number. ASCII digits only: \d would also match other scripts' digits.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NAIVE_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?")
+_RFC3339_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+START_EXAMPLE = "2027-03-08T08:00:00-06:00"
+# An appointment reference as issued (e.g. SIJ-7K3M-Q9TX), with room to spare.
+REFERENCE_PATTERN = r"^[A-Za-z0-9-]+$"
+# The largest request body the API reads. A full booking is well under 4 KB; without a cap, one
+# request could make a worker hold any amount of memory.
+MAX_BODY_BYTES = 64 * 1024
 
 
 def _stripped(value: str) -> str:
     return value.strip()
 
 
+def _date_text(value: object) -> object:
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("Enter a date as YYYY-MM-DD.")
+    return value
+
+
+def _date_time_text(value: object) -> object:
+    if isinstance(value, str) and _NAIVE_DATE_TIME.fullmatch(value):
+        raise ValueError(f"Include the UTC offset, e.g. {START_EXAMPLE}.")
+    if not isinstance(value, str) or not _RFC3339_DATE_TIME.fullmatch(value):
+        raise ValueError(f"Enter the time as ISO-8601 with its UTC offset, e.g. {START_EXAMPLE}.")
+    return value
+
+
+def _whole_number_text(value: object) -> object:
+    """Query strings are text: "14" is 14, but " 14", "14.0" or "1_4" are not what the document allows."""
+    if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value):
+        raise ValueError("Enter a whole number.")
+    return value
+
+
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN), AfterValidator(_stripped)]
-Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9-]*$")]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
+# strict=False: the text has been checked above; strict mode would refuse the string the JSON holds.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_date_text)]
+Instant = Annotated[datetime, Field(strict=False), BeforeValidator(_date_time_text)]
+QueryInt = Annotated[int, BeforeValidator(_whole_number_text)]
 
 
 class Strict(BaseModel):
@@ -43,7 +97,7 @@ class Strict(BaseModel):
 class PatientIn(Strict):
     given_name: Name
     family_name: Name
-    birth_date: date
+    birth_date: IsoDate
     phone: Annotated[str, Field(max_length=30)] | None = None
     email: Annotated[str, Field(max_length=254)] | None = None
     sms_consent: bool = Field(False, description="The patient agreed to text messages; needs a phone number.")
@@ -99,17 +153,10 @@ class ReasonIn(Strict):
 
 class AppointmentIn(Strict):
     visit_type: Code
-    start: datetime = Field(description="ISO-8601 with its UTC offset, e.g. 2027-03-08T08:00:00-06:00.")
+    start: Instant = Field(description=f"ISO-8601 with its UTC offset, e.g. {START_EXAMPLE}.")
     provider_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
     patient: PatientIn
     reason: ReasonIn = ReasonIn()
-
-    @field_validator("start")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("Include the UTC offset, e.g. 2027-03-08T08:00:00-06:00.")
-        return value
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
@@ -119,23 +166,23 @@ PartOfDay = Literal["morning", "afternoon"]
 class PreferencesIn(Strict):
     days: Annotated[list[Weekday], Field(max_length=5)] = []
     parts_of_day: Annotated[list[PartOfDay], Field(max_length=2)] = []
-    notes: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
+    notes: Annotated[str, Field(max_length=500, pattern=NOTES_PATTERN)] = ""
+
+
+class RequestReasonIn(ReasonIn):
+    """A request must say what it asks for; a booking's reason defaults to the visit being booked."""
+
+    requested: Code = Field(description=f"A visit type code, or '{UNSURE}'.")
 
 
 class RequestIn(Strict):
     patient: PatientIn
-    reason: ReasonIn
+    reason: RequestReasonIn
     preferences: PreferencesIn = PreferencesIn()
-
-    @model_validator(mode="after")
-    def _says_what(self) -> RequestIn:
-        if self.reason.requested is None:
-            raise ValueError("reason.requested: say which visit you are asking for, or 'unsure'.")
-        return self
 
 
 class CancelIn(Strict):
-    reason: Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
+    reason: Annotated[str, Field(max_length=500, pattern=NOTES_PATTERN)] = ""
 
 
 class AvailabilityQuery(BaseModel):
@@ -143,9 +190,9 @@ class AvailabilityQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     visit_type: Code
-    from_: date = Field(alias="from")
-    days: Annotated[int, Field(ge=1, le=62)] = 14
-    provider: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+    from_: IsoDate = Field(alias="from")
+    days: Annotated[QueryInt, Field(ge=1, le=62)] = 14
+    provider: Annotated[QueryInt, Field(ge=1, le=2_147_483_647)] | None = None
 
 
 # ----- responses -------------------------------------------------------------------------------

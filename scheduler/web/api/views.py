@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from flask import Blueprint
@@ -35,6 +36,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 # How far ahead (in days) an availability window may start.
 AVAILABILITY_HORIZON_DAYS = 730
+# The one answer to an unknown reference, a malformed one and a wrong token alike (booking.py words it the same).
+NOT_FOUND_MESSAGE = "No appointment matches that reference and link."
 
 
 def _read_limit() -> str:
@@ -46,7 +49,11 @@ def _write_limit() -> str:
 
 
 def _body(model: type[Model]) -> Model:
-    """The request's JSON body validated against ``model``; pydantic errors become invalid_input."""
+    """The request's JSON body validated against ``model``; pydantic errors become invalid_input.
+
+    A body over MAX_BODY_BYTES is refused (413) before it is read.
+    """
+    request.max_content_length = schemas.MAX_BODY_BYTES
     return model.model_validate_json(request.get_data(cache=False) or b"{}")
 
 
@@ -54,8 +61,16 @@ def _bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotFound("No appointment matches that reference and link.")
+        raise NotFound(NOT_FOUND_MESSAGE)
     return token.strip()
+
+
+def _reference(reference: str) -> str:
+    """A reference as issued, or the same NotFound as a wrong one: text such as a NUL byte must never
+    reach the database (PostgreSQL refuses it with an error, which would be a 500)."""
+    if len(reference) > 40 or not re.fullmatch(schemas.REFERENCE_PATTERN, reference):
+        raise NotFound(NOT_FOUND_MESSAGE)
+    return reference
 
 
 def _patient(data: schemas.PatientIn) -> PatientDetails:
@@ -130,14 +145,14 @@ def submit_request() -> tuple[Response, int]:
 @bp.get("/appointments/<reference>")
 @limiter.limit(_read_limit)
 def show_appointment(reference: str) -> Response:
-    appointment = booking.appointment_for_token(reference, _bearer_token())
+    appointment = booking.appointment_for_token(_reference(reference), _bearer_token())
     return jsonify(presenters.appointment(appointment))
 
 
 @bp.post("/appointments/<reference>/cancel")
 @limiter.limit(_write_limit)
 def cancel_appointment(reference: str) -> Response:
-    token = _bearer_token()
+    reference, token = _reference(reference), _bearer_token()
     data = _body(schemas.CancelIn)
     appointment = booking.cancel_appointment(reference, token, data.reason)
     return jsonify(presenters.appointment(appointment))
