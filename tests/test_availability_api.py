@@ -82,3 +82,25 @@ def test_visit_types_lists_the_clinics_catalog_with_modes(client):
     assert listed["neurotomy"]["booking_mode"] == "request" and listed["neurotomy"]["room_kind"] == "fluoroscopy"
     assert "driver" in listed["injection"]["prep_notes"]
     assert len(listed) == 9
+
+
+def test_cached_answers_change_the_moment_the_database_changes_by_any_path(client, app, make_provider):
+    """The availability cache is keyed by revision counters that database triggers bump, so even a
+    change made behind the app's back (another process, an admin in psql) is seen at once."""
+    from sqlalchemy import update
+
+    from scheduler import models
+    from scheduler.extensions import db
+
+    provider = make_provider("pmr", blocks=((time(8), time(12)),))
+    day = next_clinic_day()
+    assert len(slots(client, day=day)) == 13
+    assert len(slots(client, day=day)) == 13  # served from the cache
+    assert client.post("/api/v1/appointments", json=booking_json(central(day, 8))).status_code == 201
+    assert len(slots(client, day=day)) == 9  # 8:00 .. 8:45 starts are gone
+    with app.app_context():
+        db.session.execute(
+            update(models.ProviderHours).where(models.ProviderHours.provider_id == provider).values(ends=time(10))
+        )
+        db.session.commit()
+    assert len(slots(client, day=day)) == 1  # only 9:00-10:00 is left

@@ -52,20 +52,25 @@ def describe_time(moment: datetime) -> str:
 
 
 def check_visit_time(
-    start: datetime, visit_type: VisitType, calendar: ClinicCalendar, *, not_before: datetime
+    start: datetime, visit_type: VisitType, calendar: ClinicCalendar, *, now: datetime, not_before: datetime
 ) -> Interval:
     """The visit's interval if ``start`` is a time the clinic could offer ``visit_type``.
 
-    Raises InvalidInput (in the past), OutsideClinicHours, ClinicClosed or NotOnGrid, in that
-    order, each with a sentence that says why.
+    Raises InvalidInput (in the past, or sooner than ``not_before``, the booking notice),
+    OutsideClinicHours, ClinicClosed or NotOnGrid, in that order, each with a sentence that says why.
     """
     require_aware(start)
     hours = calendar.hours
     end = start + timedelta(minutes=visit_type.minutes)
     local = to_clinic(start)
     day = local.date()
-    if start < not_before:
+    if start < now:
         raise InvalidInput({"start": "That time has already passed. Choose a time in the future."})
+    if start < not_before:
+        raise InvalidInput(
+            {"start": f"That time is too soon to book online: the earliest is {describe_time(not_before)} "
+                      f"on {describe_day(not_before)}. For a sooner visit, call the clinic."}
+        )
     if day.weekday() not in hours.weekdays:
         raise OutsideClinicHours(
             f"The clinic is closed on {WEEKDAY_NAMES[day.weekday()]}s. It is open {hours.describe()}."

@@ -67,6 +67,12 @@ def find_availability(
     return Availability(visit_type, specialty, slots, {p.id: p for p in providers}, {r.id: r for r in rooms})
 
 
+def availability_freshness(now: datetime) -> tuple[object, ...]:
+    """What, besides the question asked, an availability answer depends on: the booking cut-off
+    (which moves a grid step at a time) and the database's revision counters."""
+    return (clinic.earliest_bookable(now), *clinic.revisions())
+
+
 def next_free_slot(
     visit_type_code: str, after: datetime, *, specialty_code: str | None = None, horizon_days: int = 62
 ) -> Slot | None:

@@ -50,6 +50,10 @@ from scheduler.services.references import new_reference
 from scheduler.services.references import token_matches
 
 SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
+# One answer for an unknown reference, a malformed one and a wrong token alike: a guess learns nothing.
+APPOINTMENT_NOT_FOUND = "No appointment matches that reference and link."
+# The rule name recorded on visits a scheduler placed directly, without patient-facing routing.
+PLACED_BY_STAFF = "placed-by-staff"
 
 
 @dataclass(frozen=True)
@@ -86,21 +90,66 @@ def book_appointment(
     decision = routing.decide(intake, history(find_patient(patient)))
     if decision.visit_type != visit_type.code:
         raise RoutedElsewhere(decision.reason, decision=decision)
+    return _place(row, visit_type, start, decision, patient, provider_id, channel, now)
+
+
+def place_visit(
+    *,
+    visit_type_code: str,
+    start: datetime,
+    patient: PatientDetails,
+    channel: str,
+    provider_id: int | None = None,
+    now: datetime | None = None,
+) -> Booked:
+    """Staff placing a visit of any booking mode (a request-type injection, say) at ``start``
+    (aware) with the visit type's own specialty, and commit it.
+
+    No intake and no routing: the scheduler has already decided what the patient needs. The time
+    rules and the no-double-booking guarantee are book_appointment's own. Raises InvalidInput,
+    OutsideClinicHours, ClinicClosed, NotOnGrid or SlotTaken.
+    """
+    now = now or utc_now()
+    row = clinic.visit_type_row(visit_type_code)
+    visit_type = row.to_domain()
+    decision = RoutingDecision(
+        rule=PLACED_BY_STAFF,
+        visit_type=visit_type.code,
+        specialty=visit_type.specialty,
+        reason=f"{visit_type.name} placed by the clinic's schedulers.",
+    )
+    return _place(row, visit_type, start, decision, patient, provider_id, channel, now)
+
+
+def _place(
+    row: models.VisitType,
+    visit_type: catalog.VisitType,
+    start: datetime,
+    decision: RoutingDecision,
+    patient: PatientDetails,
+    provider_id: int | None,
+    channel: str,
+    now: datetime,
+) -> Booked:
+    """What booking and placing share once it is settled which visit is wanted: the time rules,
+    the reservation in one write transaction, and the translation of a lost race to SlotTaken."""
     day = to_clinic(start).date()
     calendar = clinic.clinic_calendar(day, day)
     try:
-        visit = check_visit_time(start, visit_type, calendar, not_before=clinic.earliest_bookable(now))
+        visit = check_visit_time(start, visit_type, calendar, now=now, not_before=clinic.earliest_bookable(now))
     except DomainError as refusal:
         refusal.next_open = _next_open(visit_type.code, max(start, now), decision.specialty)
         raise
     try:
-        with write_transaction():
-            appointment = _reserve(visit_type, row, visit, decision, patient, provider_id, channel, calendar, now)
-    except IntegrityError as error:
-        if is_overlap_violation(error):
-            raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
-        raise
+        try:
+            with write_transaction():
+                appointment = _reserve(visit_type, row, visit, decision, patient, provider_id, channel, calendar, now)
+        except IntegrityError as error:
+            if not is_overlap_violation(error):
+                raise
+            raise SlotTaken(SLOT_TAKEN_MESSAGE) from None  # lost the race at PostgreSQL's constraint
     except SlotTaken as taken:
+        # Whether our re-check or the database's constraint refused it, offer the next time.
         taken.next_open = _next_open(visit_type.code, start, decision.specialty)
         raise
     return Booked(appointment, manage_token(appointment.reference, appointment.manage_nonce), decision)
@@ -183,7 +232,7 @@ def appointment_for_token(reference: str, token: str) -> models.Appointment:
         select(models.Appointment).where(models.Appointment.reference == reference[:20])
     ).scalar_one_or_none()
     if appointment is None or not token_matches(token, appointment.reference, appointment.manage_nonce):
-        raise NotFound("No appointment matches that reference and link.")
+        raise NotFound(APPOINTMENT_NOT_FOUND)
     return appointment
 
 

@@ -35,7 +35,8 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def check(start: datetime, visit=EVALUATION, closures=()):
-    return check_visit_time(start, visit, ClinicCalendar(ClinicHours(), tuple(closures)), not_before=LONG_AGO)
+    calendar = ClinicCalendar(ClinicHours(), tuple(closures))
+    return check_visit_time(start, visit, calendar, now=LONG_AGO, not_before=LONG_AGO)
 
 
 def test_a_sixty_minute_visit_cannot_start_at_half_past_four():
@@ -77,8 +78,14 @@ def test_a_start_off_the_quarter_hour_grid_is_refused():
 
 def test_a_time_in_the_past_is_refused_as_input_to_fix():
     with pytest.raises(InvalidInput) as refused:
-        check_visit_time(at(MONDAY, 9), EVALUATION, ClinicCalendar(), not_before=at(MONDAY, 12))
-    assert "start" in refused.value.fields
+        check_visit_time(at(MONDAY, 9), EVALUATION, ClinicCalendar(), now=at(MONDAY, 12), not_before=at(MONDAY, 13))
+    assert "already passed" in refused.value.fields["start"]
+
+
+def test_a_time_inside_the_booking_notice_is_refused_as_too_soon_with_the_earliest_time():
+    with pytest.raises(InvalidInput) as refused:
+        check_visit_time(at(MONDAY, 12), EVALUATION, ClinicCalendar(), now=at(MONDAY, 11, 30), not_before=at(MONDAY, 12, 30))
+    assert refused.value.fields["start"].startswith("That time is too soon to book online: the earliest is 12:30 p.m. CST on Monday, March 8, 2027")
 
 
 @pytest.mark.parametrize("day", [date(2026, 10, 30), date(2026, 11, 2), date(2027, 3, 12), date(2027, 3, 15)])

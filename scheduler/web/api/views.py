@@ -24,7 +24,9 @@ from scheduler.extensions import db
 from scheduler.extensions import limiter
 from scheduler.services import booking
 from scheduler.services import requests as visit_requests
+from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
+from scheduler.services.memo import app_cache
 from scheduler.services.patients import PatientDetails
 from scheduler.web.api import presenters
 from scheduler.web.api import schemas
@@ -36,8 +38,6 @@ Model = TypeVar("Model", bound=BaseModel)
 
 # How far ahead (in days) an availability window may start.
 AVAILABILITY_HORIZON_DAYS = 730
-# The one answer to an unknown reference, a malformed one and a wrong token alike (booking.py words it the same).
-NOT_FOUND_MESSAGE = "No appointment matches that reference and link."
 
 
 def _read_limit() -> str:
@@ -61,7 +61,7 @@ def _bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(booking.APPOINTMENT_NOT_FOUND)
     return token.strip()
 
 
@@ -69,7 +69,7 @@ def _reference(reference: str) -> str:
     """A reference as issued, or the same NotFound as a wrong one: text such as a NUL byte must never
     reach the database (PostgreSQL refuses it with an error, which would be a 500)."""
     if len(reference) > 40 or not re.fullmatch(schemas.REFERENCE_PATTERN, reference):
-        raise NotFound(NOT_FOUND_MESSAGE)
+        raise NotFound(booking.APPOINTMENT_NOT_FOUND)
     return reference
 
 
@@ -102,8 +102,15 @@ def availability() -> Response:
     today = clinic_today(utc_now())
     if (query.from_ - today).days > AVAILABILITY_HORIZON_DAYS or query.from_.year < 2000:
         raise InvalidInput({"from": "Choose a start date within the next two years."})
-    result = find_availability(query.visit_type, query.from_, query.days, provider_id=query.provider)
-    return jsonify(presenters.availability(result))
+    now = utc_now()
+
+    def render() -> str:
+        result = find_availability(query.visit_type, query.from_, query.days, provider_id=query.provider, now=now)
+        return current_app.json.dumps(presenters.availability(result))
+
+    # Exact, not time-limited: the key holds the database's revisions and the booking cut-off.
+    key = (query.visit_type, query.from_, query.days, query.provider, *availability_freshness(now))
+    return current_app.response_class(app_cache("availability").get_or_compute(key, render), mimetype="application/json")
 
 
 @bp.post("/appointments")
