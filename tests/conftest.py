@@ -34,8 +34,18 @@ from scheduler.services.seed import seed_catalog
 
 POSTGRES_URL = os.environ.get("SCHEDULER_TEST_DATABASE_URL", "")
 TABLES_CHILD_FIRST = (
-    "reservation", "appointment", "visit_request", "patient", "time_off", "provider_hours", "provider",
-    "room", "visit_type", "routing_rule", "closure", "specialty",
+    "reservation",
+    "appointment",
+    "visit_request",
+    "patient",
+    "time_off",
+    "provider_hours",
+    "provider",
+    "room",
+    "visit_type",
+    "routing_rule",
+    "closure",
+    "specialty",
 )
 
 

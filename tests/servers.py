@@ -69,14 +69,25 @@ def gunicorn_server(
         # --no-control-socket: gunicorn (>= 25.1) otherwise opens one fixed socket per user
         # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl), shared by every server we start and `make run`.
         command = [
-            str(GUNICORN), "--bind", f"fd://{fd}", "--workers", str(workers), "--no-control-socket",
-            *extra_args, "wsgi:app",
+            str(GUNICORN),
+            "--bind",
+            f"fd://{fd}",
+            "--workers",
+            str(workers),
+            "--no-control-socket",
+            *extra_args,
+            "wsgi:app",
         ]
         # A file, not a pipe: nobody reads gunicorn's log while it runs, and a full pipe would block it.
         with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
             process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=environment, pass_fds=(fd,),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                command,
+                cwd=PROJECT_ROOT,
+                env=environment,
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
             listener.close()  # gunicorn holds its own copy; ours must not keep the port after gunicorn stops
             try:

@@ -64,8 +64,11 @@ BOOKING_JUNK = [
     pytest.param({"patient": patient_json(birth_date="2026-02-30")}, "patient.birth_date", id="February 30"),
     pytest.param({"patient": patient_json(birth_date="yesterday")}, "patient.birth_date", id="birth date in words"),
     pytest.param({"patient": patient_json(birth_date="1850-01-01")}, "patient.birth_date", id="born in 1850"),
-    pytest.param({"patient": patient_json(birth_date=(date.today() + timedelta(days=400)).isoformat())},
-                 "patient.birth_date", id="born next year"),
+    pytest.param(
+        {"patient": patient_json(birth_date=(date.today() + timedelta(days=400)).isoformat())},
+        "patient.birth_date",
+        id="born next year",
+    ),
     pytest.param({"patient": patient_json(birth_date="0")}, "patient.birth_date", id="birth date as unix time"),
     pytest.param({"patient": patient_json(phone="12")}, "patient.phone", id="phone 12"),
     pytest.param({"patient": patient_json(phone="abc")}, "patient.phone", id="phone abc"),
@@ -156,16 +159,20 @@ REQUEST_JUNK = [
     pytest.param({"patient": patient_json(birth_date="2026-02-30")}, "patient.birth_date", id="February 30"),
     pytest.param({"patient": patient_json(birth_date="yesterday")}, "patient.birth_date", id="birth date in words"),
     pytest.param({"patient": patient_json(birth_date="1850-01-01")}, "patient.birth_date", id="born in 1850"),
-    pytest.param({"patient": patient_json(birth_date=(date.today() + timedelta(days=30)).isoformat())},
-                 "patient.birth_date", id="born next month"),
+    pytest.param(
+        {"patient": patient_json(birth_date=(date.today() + timedelta(days=30)).isoformat())},
+        "patient.birth_date",
+        id="born next month",
+    ),
     pytest.param({"patient": patient_json(phone="12")}, "patient.phone", id="phone 12"),
     pytest.param({"patient": patient_json(phone="abc")}, "patient.phone", id="phone abc"),
     pytest.param({"patient": patient_json(email="@example.com")}, "patient.email", id="email without a name"),
     pytest.param({"patient": None}, "patient", id="null patient"),
     pytest.param({"reason": {"cause": "trauma"}}, "reason.requested", id="no visit asked for"),
     pytest.param({"reason": {"requested": "massage"}}, "reason.requested", id="unknown visit asked for"),
-    pytest.param({"reason": {"requested": "injection", "referred": "yes"}}, "reason.referred",
-                 id="string for a boolean"),
+    pytest.param(
+        {"reason": {"requested": "injection", "referred": "yes"}}, "reason.referred", id="string for a boolean"
+    ),
     pytest.param({"reason": {"requested": 3}}, "reason.requested", id="number for the visit asked for"),
     pytest.param({"preferences": {"notes": "mornings\x00please"}}, "preferences.notes", id="NUL in notes"),
     pytest.param({"preferences": {"notes": LONG}}, "preferences.notes", id="10000-char notes"),
@@ -331,15 +338,23 @@ def future_weekday_holiday() -> tuple[date, str]:
     [
         pytest.param(lambda: central(saturday(), 9), "evaluation", "outside_clinic_hours", id="a Saturday"),
         pytest.param(lambda: central(next_clinic_day(), 7, 30), "evaluation", "outside_clinic_hours", id="7:30"),
-        pytest.param(lambda: central(next_clinic_day(), 16, 30), "evaluation", "outside_clinic_hours",
-                     id="16:30 for a 60-minute evaluation"),
-        pytest.param(lambda: central(next_clinic_day(), 16, 45), "therapy", "outside_clinic_hours",
-                     id="16:45 for a 45-minute therapy session"),
-        pytest.param(lambda: central(future_weekday_holiday()[0], 9), "evaluation", "clinic_closed",
-                     id="a holiday"),
+        pytest.param(
+            lambda: central(next_clinic_day(), 16, 30),
+            "evaluation",
+            "outside_clinic_hours",
+            id="16:30 for a 60-minute evaluation",
+        ),
+        pytest.param(
+            lambda: central(next_clinic_day(), 16, 45),
+            "therapy",
+            "outside_clinic_hours",
+            id="16:45 for a 45-minute therapy session",
+        ),
+        pytest.param(lambda: central(future_weekday_holiday()[0], 9), "evaluation", "clinic_closed", id="a holiday"),
         pytest.param(lambda: central(next_clinic_day(), 9, 5), "evaluation", "not_on_grid", id="9:05"),
-        pytest.param(lambda: central(next_clinic_day(), 9, 0) + timedelta(seconds=30), "evaluation", "not_on_grid",
-                     id="9:00:30"),
+        pytest.param(
+            lambda: central(next_clinic_day(), 9, 0) + timedelta(seconds=30), "evaluation", "not_on_grid", id="9:00:30"
+        ),
     ],
 )
 def test_a_time_the_clinic_does_not_offer_is_refused_with_the_next_time_it_does(
@@ -362,16 +377,18 @@ def test_a_time_the_clinic_does_not_offer_is_refused_with_the_next_time_it_does(
 
 def test_a_visit_type_placed_by_schedulers_must_be_requested_not_booked(client, make_provider):
     make_provider("radiology-pain")
-    body = booking_json(central(next_clinic_day(), 9), visit_type="injection",
-                        reason={"cause": "trauma", "seen_before": True})
+    body = booking_json(
+        central(next_clinic_day(), 9), visit_type="injection", reason={"cause": "trauma", "seen_before": True}
+    )
     refused = assert_refused(client.post("/api/v1/appointments", json=body), 422, "requires_request")
     assert "request" in refused["message"]
 
 
 def test_a_new_patient_booking_therapy_is_routed_to_an_evaluation(client, make_provider):
     make_provider("pmr")
-    body = booking_json(central(next_clinic_day(), 9), visit_type="therapy",
-                        reason={"cause": "trauma", "seen_before": False})
+    body = booking_json(
+        central(next_clinic_day(), 9), visit_type="therapy", reason={"cause": "trauma", "seen_before": False}
+    )
     refused = assert_refused(client.post("/api/v1/appointments", json=body), 422, "routed_elsewhere")
     assert refused["routed_to"]["visit_type"] == "evaluation"
     assert refused["routed_to"]["specialty"]["code"] == "pmr"
@@ -404,6 +421,7 @@ def test_a_time_already_booked_is_a_conflict_for_the_next_patient(client, make_p
     start = central(next_clinic_day(), 14)
     assert client.post("/api/v1/appointments", json=booking_json(start)).status_code == 201
     other = patient_json(given_name="Bo", family_name="Ek", email="bo@example.com", phone="507-555-0199")
-    refused = assert_refused(client.post("/api/v1/appointments", json=booking_json(start, patient=other)), 409,
-                             "slot_taken")
+    refused = assert_refused(
+        client.post("/api/v1/appointments", json=booking_json(start, patient=other)), 409, "slot_taken"
+    )
     assert "fields" not in refused

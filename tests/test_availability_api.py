@@ -14,8 +14,9 @@ from tests.conftest import next_clinic_day
 
 def slots(client, visit_type="evaluation", day=None, days=1, **params):
     day = day or next_clinic_day()
-    response = client.get("/api/v1/availability", query_string={"visit_type": visit_type, "from": day.isoformat(),
-                                                                 "days": days, **params})
+    response = client.get(
+        "/api/v1/availability", query_string={"visit_type": visit_type, "from": day.isoformat(), "days": days, **params}
+    )
     assert response.status_code == 200, response.json
     assert response.json["timezone"] == "America/Chicago"
     return response.json["slots"]
@@ -25,8 +26,10 @@ def test_times_carry_their_central_offset_and_a_booked_time_disappears(client, m
     provider = make_provider("pmr", blocks=((time(8), time(12)),))
     day = next_clinic_day()
     before = slots(client, day=day)
-    assert [s["start"] for s in before][:2] == [central(day, 8).astimezone(CLINIC_TZ).isoformat(),
-                                                central(day, 8, 15).astimezone(CLINIC_TZ).isoformat()]
+    assert [s["start"] for s in before][:2] == [
+        central(day, 8).astimezone(CLINIC_TZ).isoformat(),
+        central(day, 8, 15).astimezone(CLINIC_TZ).isoformat(),
+    ]
     assert len(before) == 13 and {s["provider"]["id"] for s in before} == {provider}
     assert client.post("/api/v1/appointments", json=booking_json(central(day, 9))).status_code == 201
     after = {datetime.fromisoformat(s["start"]) for s in slots(client, day=day)}

@@ -28,13 +28,16 @@ def test_a_new_patient_books_an_evaluation_and_can_view_and_cancel_it(client, ma
     shown = client.get(f"/api/v1/appointments/{booked['reference']}", headers=auth)
     assert shown.status_code == 200 and shown.json["reference"] == booked["reference"]
 
-    cancelled = client.post(f"/api/v1/appointments/{booked['reference']}/cancel", headers=auth, json={"reason": "better"})
+    cancelled = client.post(
+        f"/api/v1/appointments/{booked['reference']}/cancel", headers=auth, json={"reason": "better"}
+    )
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     # The time is free again: another patient can book it.
     again = client.post(
         "/api/v1/appointments",
-        json=booking_json(central(day, 9), patient=patient_json(given_name="Bo", email="bo@example.com",
-                                                                 phone="507-555-0199")),
+        json=booking_json(
+            central(day, 9), patient=patient_json(given_name="Bo", email="bo@example.com", phone="507-555-0199")
+        ),
     )
     assert again.status_code == 201
 
@@ -51,11 +54,16 @@ def test_a_wrong_manage_token_is_a_plain_not_found(client, make_provider):
     for headers in ({}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"}):
         response = client.get(f"/api/v1/appointments/{booked['reference']}", headers=headers)
         assert response.status_code == 404 and response.json["error"] == "not_found"
-    unknown = client.get("/api/v1/appointments/SIJ-AAAA-AAAA", headers={"Authorization": f"Bearer {booked['manage_token']}"})
+    unknown = client.get(
+        "/api/v1/appointments/SIJ-AAAA-AAAA", headers={"Authorization": f"Bearer {booked['manage_token']}"}
+    )
     assert unknown.status_code == 404
-    assert unknown.json["message"] == client.get(
-        f"/api/v1/appointments/{booked['reference']}", headers={"Authorization": "Bearer x"}
-    ).json["message"]
+    assert (
+        unknown.json["message"]
+        == client.get(f"/api/v1/appointments/{booked['reference']}", headers={"Authorization": "Bearer x"}).json[
+            "message"
+        ]
+    )
 
 
 def test_the_same_slot_twice_is_a_conflict_and_leaves_one_reservation(client, app, make_provider):

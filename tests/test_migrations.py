@@ -50,7 +50,10 @@ def test_every_migration_runs_up_down_and_up_again_and_the_models_match_the_sche
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as connection:
                 constraint = connection.execute(
-                    text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ex_reservation_no_overlap'")
+                    text(
+                        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conname = 'ex_reservation_no_overlap'"
+                    )
                 ).scalar_one()
             assert "EXCLUDE USING gist" in constraint and "WHERE (active)" in constraint
         db.engine.dispose()

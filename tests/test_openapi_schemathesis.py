@@ -86,13 +86,16 @@ def conforms(response: Any, path: str, method: str) -> dict[str, Any]:
 
 def test_booking_viewing_and_cancelling_answer_as_documented(client, clinic):
     day = next_clinic_day()
-    booked = conforms(client.post("/api/v1/appointments", json=booking_json(central(day, 9))),
-                      "/api/v1/appointments", "POST")
+    booked = conforms(
+        client.post("/api/v1/appointments", json=booking_json(central(day, 9))), "/api/v1/appointments", "POST"
+    )
     assert booked["status"] == "booked" and booked["manage_token"]
     auth = {"Authorization": f"Bearer {booked['manage_token']}"}
     one = "/api/v1/appointments/{reference}"
-    assert conforms(client.get(f"/api/v1/appointments/{booked['reference']}", headers=auth), one, "GET")[
-        "reference"] == booked["reference"]
+    assert (
+        conforms(client.get(f"/api/v1/appointments/{booked['reference']}", headers=auth), one, "GET")["reference"]
+        == booked["reference"]
+    )
     cancel = "/api/v1/appointments/{reference}/cancel"
     url = f"/api/v1/appointments/{booked['reference']}/cancel"
     assert conforms(client.post(url, headers=auth, json={"reason": "moved"}), cancel, "POST")["status"] == "cancelled"

@@ -122,14 +122,20 @@ def _staff_places_injection(
     placed visit, or the SlotTaken refusal."""
     with app.app_context():
         patient = PatientDetails(
-            given_name=f"Patient{n}", family_name="Lee", birth_date=date(1970, 2, 3),
-            phone=f"+1507555010{n}", email=f"patient{n}@example.com",
+            given_name=f"Patient{n}",
+            family_name="Lee",
+            birth_date=date(1970, 2, 3),
+            phone=f"+1507555010{n}",
+            email=f"patient{n}@example.com",
         )
         if start_together is not None:
             start_together.wait(TIMEOUT_SECONDS)
         try:
             placed = booking.place_visit(
-                visit_type_code="injection", start=central(start_day, 10), patient=patient, channel="staff",
+                visit_type_code="injection",
+                start=central(start_day, 10),
+                patient=patient,
+                channel="staff",
                 provider_id=provider_id,
             )
         except SlotTaken as taken:
@@ -142,8 +148,10 @@ def test_two_radiologists_placing_injections_at_once_cannot_share_the_only_fluor
 ) -> None:
     # Different providers and different patients: the one fluoroscopy suite is the only thing
     # the two visits compete for.
-    providers = [make_provider("radiology-pain", name="Dr. Priya Raman"),
-                 make_provider("radiology-pain", name="Dr. Erik Halvorsen")]
+    providers = [
+        make_provider("radiology-pain", name="Dr. Priya Raman"),
+        make_provider("radiology-pain", name="Dr. Erik Halvorsen"),
+    ]
     suite = make_room("fluoroscopy", name="Fluoroscopy Suite 1")
     day = next_clinic_day()
     start_together = threading.Barrier(len(providers))
@@ -231,8 +239,10 @@ def _wait_until_waiting_on_a_lock(app: Flask, dialect: str, b: Future[Any]) -> N
     with app.app_context():
         while time.monotonic() < deadline and not b.done():
             waiting = db.session.execute(
-                text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND wait_event_type = 'Lock'")
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
             ).scalar_one()
             db.session.rollback()  # a fresh snapshot of pg_stat_activity on the next poll
             if waiting:

@@ -35,7 +35,9 @@ def test_rule_1_infection_or_red_flag_is_an_urgent_evaluation_with_a_call_now_no
 def test_rule_2_a_new_patient_begins_with_an_evaluation(client):
     routed = request_visit(client, "injection")["routed_to"]
     assert routed["specialty"] == {"code": "pmr", "name": "Physical Medicine & Rehabilitation"}
-    assert routed["reason"] == "New patients begin with a comprehensive evaluation in Physical Medicine & Rehabilitation."
+    assert (
+        routed["reason"] == "New patients begin with a comprehensive evaluation in Physical Medicine & Rehabilitation."
+    )
 
 
 def test_rule_3_a_neurotomy_without_a_prior_injection_is_an_injection(client):
@@ -71,7 +73,11 @@ def test_rule_6_a_follow_up_goes_to_the_team_and_provider_of_the_last_visit(clie
 
 def test_rule_7_otherwise_the_visit_types_own_specialty(client):
     routed = request_visit(client, "ct", seen_before=True)["routed_to"]
-    assert (routed["visit_type"], routed["specialty"]["code"], routed["rule"]) == ("ct", "radiology-pain", "visit-type-specialty")
+    assert (routed["visit_type"], routed["specialty"]["code"], routed["rule"]) == (
+        "ct",
+        "radiology-pain",
+        "visit-type-specialty",
+    )
 
 
 def test_a_request_lands_in_the_routed_specialtys_queue_with_its_reason(client, app):

@@ -68,8 +68,10 @@ def check_visit_time(
         raise InvalidInput({"start": "That time has already passed. Choose a time in the future."})
     if start < not_before:
         raise InvalidInput(
-            {"start": f"That time is too soon to book online: the earliest is {describe_time(not_before)} "
-                      f"on {describe_day(not_before)}. For a sooner visit, call the clinic."}
+            {
+                "start": f"That time is too soon to book online: the earliest is {describe_time(not_before)} "
+                f"on {describe_day(not_before)}. For a sooner visit, call the clinic."
+            }
         )
     if day.weekday() not in hours.weekdays:
         raise OutsideClinicHours(
@@ -77,9 +79,7 @@ def check_visit_time(
         )
     opens, closes = clinic_instant(day, hours.opens), clinic_instant(day, hours.closes)
     if start < opens:
-        raise OutsideClinicHours(
-            f"{describe_time(start)} is before the clinic opens. It is open {hours.describe()}."
-        )
+        raise OutsideClinicHours(f"{describe_time(start)} is before the clinic opens. It is open {hours.describe()}.")
     if end > closes:
         raise OutsideClinicHours(
             f"A {visit_type.minutes}-minute visit starting at {describe_time(start)} would end after "
@@ -104,7 +104,9 @@ def check_provider_free(
     day = to_clinic(visit.start).date()
     free = provider_free_intervals(provider, day, calendar.open_intervals(day), busy)
     if not any(piece.contains(visit) for piece in free):
-        raise SlotTaken(f"{provider.name} is not available at {describe_time(visit.start)} on {describe_day(visit.start)}.")
+        raise SlotTaken(
+            f"{provider.name} is not available at {describe_time(visit.start)} on {describe_day(visit.start)}."
+        )
 
 
 def first_free_room(rooms: Sequence[Room], visit: Interval, busy_by_room: dict[int, Sequence[Interval]]) -> Room | None:

@@ -91,49 +91,85 @@ DEFAULT_ROOM_KINDS: dict[str, str] = {
 
 DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
     VisitType(
-        "evaluation", "Comprehensive SI joint evaluation", "pmr", 60, BookingMode.BOOK,
+        "evaluation",
+        "Comprehensive SI joint evaluation",
+        "pmr",
+        60,
+        BookingMode.BOOK,
         prep_notes="Bring a list of your medicines and any imaging or reports from other clinics. "
         "Wear comfortable clothes you can move in. Arrive 15 minutes early to check in.",
     ),
     VisitType(
-        "therapy", "Physical or occupational therapy session", "pmr", 45, BookingMode.BOOK,
+        "therapy",
+        "Physical or occupational therapy session",
+        "pmr",
+        45,
+        BookingMode.BOOK,
         prep_notes="Wear loose, comfortable clothes and supportive shoes. "
         "Bring your home exercise sheet if you have one.",
     ),
     VisitType(
-        "xray", "SI joint X-ray series (instability views)", "radiology-pain", 30, BookingMode.REQUEST,
+        "xray",
+        "SI joint X-ray series (instability views)",
+        "radiology-pain",
+        30,
+        BookingMode.REQUEST,
         room_kind=RoomKind.XRAY,
         prep_notes="Leave jewellery at home. Tell the technologist if you might be pregnant.",
     ),
     VisitType(
-        "ct", "CT with SI joint reconstructions", "radiology-pain", 30, BookingMode.REQUEST,
+        "ct",
+        "CT with SI joint reconstructions",
+        "radiology-pain",
+        30,
+        BookingMode.REQUEST,
         room_kind=RoomKind.CT,
         prep_notes="Tell us if you might be pregnant. Arrive 15 minutes early to check in.",
     ),
     VisitType(
-        "injection", "Fluoroscopy-guided SI joint injection", "radiology-pain", 45, BookingMode.REQUEST,
+        "injection",
+        "Fluoroscopy-guided SI joint injection",
+        "radiology-pain",
+        45,
+        BookingMode.REQUEST,
         room_kind=RoomKind.FLUOROSCOPY,
         prep_notes="Bring a driver: you may not drive for the rest of the day. Tell us if you take "
         "blood thinners, and ask the doctor who prescribed them before stopping any. "
         "Arrive 30 minutes early.",
     ),
     VisitType(
-        "neurotomy", "Radiofrequency neurotomy", "radiology-pain", 90, BookingMode.REQUEST,
+        "neurotomy",
+        "Radiofrequency neurotomy",
+        "radiology-pain",
+        90,
+        BookingMode.REQUEST,
         room_kind=RoomKind.FLUOROSCOPY,
         prep_notes="Bring a driver. Tell us if you take blood thinners or have a pacemaker or other "
         "implanted device. Do not eat for 6 hours before. Arrive 30 minutes early.",
     ),
     VisitType(
-        "surgical-consult", "Fusion surgery consultation", "ortho", 45, BookingMode.REQUEST,
+        "surgical-consult",
+        "Fusion surgery consultation",
+        "ortho",
+        45,
+        BookingMode.REQUEST,
         prep_notes="Bring your imaging (X-ray, CT or MRI) on disc or the reports, and a list of the "
         "treatments you have tried.",
     ),
     VisitType(
-        "bone-health", "Bone-healing medication consult", "endo", 30, BookingMode.REQUEST,
+        "bone-health",
+        "Bone-healing medication consult",
+        "endo",
+        30,
+        BookingMode.REQUEST,
         prep_notes="Bring a list of your medicines and any recent bone density or blood test results.",
     ),
     VisitType(
-        "follow-up", "Follow-up visit", "pmr", 30, BookingMode.BOOK,
+        "follow-up",
+        "Follow-up visit",
+        "pmr",
+        30,
+        BookingMode.BOOK,
         prep_notes="Bring any new reports and a list of questions. Arrive 10 minutes early.",
     ),
 )

@@ -177,7 +177,8 @@ DEFAULT_RULES: tuple[RoutingRule, ...] = (
     RoutingRule(
         "injection-before-neurotomy",
         "injection",
-        "A diagnostic injection comes before radiofrequency neurotomy, to confirm the SI joint is the source of the pain.",
+        "A diagnostic injection comes before radiofrequency neurotomy, "
+        "to confirm the SI joint is the source of the pain.",
         (Condition("requested-in", ["neurotomy"]), Condition("lacks-prior", "injection")),
     ),
     RoutingRule(

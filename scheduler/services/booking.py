@@ -170,7 +170,9 @@ def _reserve(
     day_window = clinic.day_window(to_clinic(visit.start).date(), 1)
     candidates = clinic.providers(decision.specialty, day_window, provider_id)
     if provider_id is not None and not candidates:
-        raise InvalidInput({"provider_id": "That provider does not offer this visit. Leave it out to get any provider."})
+        raise InvalidInput(
+            {"provider_id": "That provider does not offer this visit. Leave it out to get any provider."}
+        )
     patient = find_or_add_patient(details, now)
     rooms = clinic.rooms(visit_type.room_kind)
     keys = [provider_resource(p.id) for p in candidates] + [room_resource(r.id) for r in rooms]
@@ -236,7 +238,9 @@ def appointment_for_token(reference: str, token: str) -> models.Appointment:
     return appointment
 
 
-def cancel_appointment(reference: str, token: str, reason: str | None, *, now: datetime | None = None) -> models.Appointment:
+def cancel_appointment(
+    reference: str, token: str, reason: str | None, *, now: datetime | None = None
+) -> models.Appointment:
     """Cancel and release the time. Cancelling twice is harmless; a past visit cannot be cancelled."""
     now = now or utc_now()
     with write_transaction():

@@ -32,10 +32,14 @@ class PatientDetails:
 
 def find_patient(details: PatientDetails) -> models.Patient | None:
     """The existing patient with the same names and birth date and a matching phone or email."""
-    contact = [c for c in (
-        models.Patient.phone == details.phone if details.phone else None,
-        models.Patient.email == details.email if details.email else None,
-    ) if c is not None]
+    contact = [
+        c
+        for c in (
+            models.Patient.phone == details.phone if details.phone else None,
+            models.Patient.email == details.email if details.email else None,
+        )
+        if c is not None
+    ]
     if not contact:
         return None
     return db.session.execute(
@@ -74,10 +78,15 @@ def history(patient: models.Patient | None) -> History:
     if patient is None or patient.id is None:
         return History()
     a = models.Appointment
-    rows = db.session.execute(
-        select(a).where(a.patient_id == patient.id, a.status.not_in([s.value for s in RELEASED_STATUSES]))
-        .order_by(a.starts_at.desc())
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            select(a)
+            .where(a.patient_id == patient.id, a.status.not_in([s.value for s in RELEASED_STATUSES]))
+            .order_by(a.starts_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     fulfilled = frozenset(r.visit_type.code for r in rows if r.status == AppointmentStatus.FULFILLED)
     last = next((r for r in rows if r.status in (AppointmentStatus.FULFILLED, AppointmentStatus.ARRIVED)), None)
     last_visit = LastVisit(last.visit_type.code, last.provider.specialty.code, last.provider_id) if last else None

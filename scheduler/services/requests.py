@@ -12,6 +12,7 @@ from scheduler.database import write_transaction
 from scheduler.domain.clock import utc_now
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
+from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import routing
 from scheduler.services.patients import PatientDetails
@@ -19,7 +20,6 @@ from scheduler.services.patients import find_or_add_patient
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.references import new_reference
-from scheduler.extensions import db
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,50 @@ DEMO_PROVIDERS: tuple[tuple[str, str, tuple[int, ...], tuple[tuple[time, time], 
     ("Dr. Marcus Hale", "endo", (0, 4), _MORNINGS),
 )
 
-_GIVEN = ("Ava", "Ben", "Clara", "David", "Elena", "Frank", "Greta", "Henry", "Iris", "James", "Karin", "Leo",
-          "Mona", "Nils", "Olga", "Paul", "Rosa", "Sven", "Tara", "Victor")
-_FAMILY = ("Anderson", "Berg", "Carlson", "Dahl", "Eriksen", "Fischer", "Gomez", "Hansen", "Iverson", "Johnson",
-           "Klein", "Larson", "Moen", "Nguyen", "Olson", "Peterson", "Quist", "Rasmussen", "Schmidt", "Thompson")
+_GIVEN = (
+    "Ava",
+    "Ben",
+    "Clara",
+    "David",
+    "Elena",
+    "Frank",
+    "Greta",
+    "Henry",
+    "Iris",
+    "James",
+    "Karin",
+    "Leo",
+    "Mona",
+    "Nils",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Victor",
+)
+_FAMILY = (
+    "Anderson",
+    "Berg",
+    "Carlson",
+    "Dahl",
+    "Eriksen",
+    "Fischer",
+    "Gomez",
+    "Hansen",
+    "Iverson",
+    "Johnson",
+    "Klein",
+    "Larson",
+    "Moen",
+    "Nguyen",
+    "Olson",
+    "Peterson",
+    "Quist",
+    "Rasmussen",
+    "Schmidt",
+    "Thompson",
+)
 
 
 def seed_catalog(now: datetime | None = None) -> None:
@@ -94,9 +134,7 @@ def seed_demo(now: datetime | None = None) -> dict[str, int]:
             if db.session.execute(select(models.Provider).where(models.Provider.name == name)).scalar_one_or_none():
                 continue
             provider = models.Provider(name=name, specialty=specialties[specialty])
-            provider.hours = [
-                models.ProviderHours(weekday=d, starts=s, ends=e) for d in weekdays for s, e in blocks
-            ]
+            provider.hours = [models.ProviderHours(weekday=d, starts=s, ends=e) for d in weekdays for s, e in blocks]
             db.session.add(provider)
     created = 0
     if not db.session.execute(select(func.count()).select_from(models.Appointment)).scalar_one():
@@ -121,8 +159,14 @@ def _ensure_visit_types(specialties: dict[str, models.Specialty]) -> None:
             continue
         db.session.add(
             models.VisitType(
-                code=vt.code, name=vt.name, specialty=specialties[vt.specialty], minutes=vt.minutes,
-                room_kind=vt.room_kind, booking_mode=vt.mode.value, prep_notes=vt.prep_notes, position=position,
+                code=vt.code,
+                name=vt.name,
+                specialty=specialties[vt.specialty],
+                minutes=vt.minutes,
+                room_kind=vt.room_kind,
+                booking_mode=vt.mode.value,
+                prep_notes=vt.prep_notes,
+                position=position,
             )
         )
 
@@ -133,8 +177,13 @@ def _ensure_rules() -> None:
     for position, rule in enumerate(DEFAULT_RULES, start=1):
         db.session.add(
             models.RoutingRule(
-                name=rule.name, position=position, route_to=rule.route_to, reason=rule.reason, urgent=rule.urgent,
-                enabled=rule.enabled, conditions=[_plain(asdict(c)) for c in rule.conditions],
+                name=rule.name,
+                position=position,
+                route_to=rule.route_to,
+                reason=rule.reason,
+                urgent=rule.urgent,
+                enabled=rule.enabled,
+                conditions=[_plain(asdict(c)) for c in rule.conditions],
             )
         )
 
@@ -152,7 +201,8 @@ def default_holidays(years: range) -> list[tuple[date, str]]:
     """The default holiday closures on their observed weekdays."""
     found = holidays.US(years=list(years), observed=True)
     return sorted(
-        (day, name) for day, name in found.items()
+        (day, name)
+        for day, name in found.items()
         if name.removesuffix(" (observed)") in DEFAULT_HOLIDAYS and day.weekday() < 5 and day.year in years
     )
 
@@ -189,9 +239,12 @@ def _demo_appointments(now: datetime) -> int:
     with write_transaction():
         patients = [
             models.Patient(
-                given_name=rng.choice(_GIVEN), family_name=rng.choice(_FAMILY),
+                given_name=rng.choice(_GIVEN),
+                family_name=rng.choice(_FAMILY),
                 birth_date=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 60 * 365)),
-                phone=f"+1507555{rng.randrange(0, 10000):04d}", email=None, sms_consent=False,
+                phone=f"+1507555{rng.randrange(0, 10000):04d}",
+                email=None,
+                sms_consent=False,
             )
             for _ in range(120)
         ]
@@ -205,11 +258,19 @@ def _demo_appointments(now: datetime) -> int:
                     vt_row = visit_types[rng.choice(codes)]
                     vt = vt_row.to_domain()
                     slots = free_slots(
-                        visit_type=vt, providers=[provider], rooms=rooms, calendar=calendar, first_day=day, days=1,
-                        busy=taken, not_before=window.start,
+                        visit_type=vt,
+                        providers=[provider],
+                        rooms=rooms,
+                        calendar=calendar,
+                        first_day=day,
+                        days=1,
+                        busy=taken,
+                        not_before=window.start,
                     )
                     for slot in rng.sample(slots, k=len(slots) // 6):
-                        keys = [provider_resource(provider.id)] + ([room_resource(slot.room_id)] if slot.room_id else [])
+                        keys = [provider_resource(provider.id)] + (
+                            [room_resource(slot.room_id)] if slot.room_id else []
+                        )
                         visit = Interval(slot.start, slot.end)
                         patient = rng.choice(patients)
                         pkey = patient_resource(patient.id)
@@ -218,12 +279,22 @@ def _demo_appointments(now: datetime) -> int:
                         for key in [*keys, pkey]:
                             taken.setdefault(key, []).append(visit)
                         past = slot.end <= now
-                        status = (rng.choice([AppointmentStatus.FULFILLED] * 9 + [AppointmentStatus.NOSHOW])
-                                  if past else AppointmentStatus.BOOKED)
+                        status = (
+                            rng.choice([AppointmentStatus.FULFILLED] * 9 + [AppointmentStatus.NOSHOW])
+                            if past
+                            else AppointmentStatus.BOOKED
+                        )
                         appointment = models.Appointment(
-                            reference=new_reference("SIJ"), patient=patient, visit_type=vt_row,
-                            provider_id=provider.id, room_id=slot.room_id, starts_at=slot.start, ends_at=slot.end,
-                            status=status.value, channel=rng.choice(["web", "phone"]), manage_nonce=new_nonce(),
+                            reference=new_reference("SIJ"),
+                            patient=patient,
+                            visit_type=vt_row,
+                            provider_id=provider.id,
+                            room_id=slot.room_id,
+                            starts_at=slot.start,
+                            ends_at=slot.end,
+                            status=status.value,
+                            channel=rng.choice(["web", "phone"]),
+                            manage_nonce=new_nonce(),
                             reservations=[
                                 models.Reservation(resource=key, starts_at=slot.start, ends_at=slot.end, active=True)
                                 for key in [*keys, pkey]

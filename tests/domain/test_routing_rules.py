@@ -14,16 +14,27 @@ from scheduler.domain.routing import route
 
 VISIT_TYPES = {v.code: v for v in DEFAULT_VISIT_TYPES}
 SPECIALTIES = {s.code: s for s in DEFAULT_SPECIALTIES}
+NO_HISTORY = History()
 RETURNING = History(frozenset({"evaluation"}), LastVisit("evaluation", "pmr", 7))
 
 
-def decide(requested, *, seen_before=False, cause="trauma", referred=False, red_flags=(), history=History(),
-           rules=DEFAULT_RULES):
+def decide(
+    requested,
+    *,
+    seen_before=False,
+    cause="trauma",
+    referred=False,
+    red_flags=(),
+    history=NO_HISTORY,
+    rules=DEFAULT_RULES,
+):
     intake = Intake(requested, seen_before, cause, referred, frozenset(red_flags))
     return route(intake, history, rules, VISIT_TYPES, SPECIALTIES)
 
 
-@pytest.mark.parametrize("kwargs", [{"cause": "infection"}, {"red_flags": ["fever"]}, {"red_flags": ["cannot-bear-weight"]}])
+@pytest.mark.parametrize(
+    "kwargs", [{"cause": "infection"}, {"red_flags": ["fever"]}, {"red_flags": ["cannot-bear-weight"]}]
+)
 def test_infection_or_a_red_flag_routes_to_an_urgent_evaluation_even_for_returning_patients(kwargs):
     decision = decide("injection", seen_before=True, history=RETURNING, **kwargs)
     assert (decision.rule, decision.visit_type, decision.urgent) == ("urgent-infection-or-red-flag", "evaluation", True)
@@ -32,7 +43,9 @@ def test_infection_or_a_red_flag_routes_to_an_urgent_evaluation_even_for_returni
 def test_new_patients_begin_with_an_evaluation_in_pmr():
     decision = decide("injection")
     assert (decision.visit_type, decision.specialty) == ("evaluation", "pmr")
-    assert decision.reason == "New patients begin with a comprehensive evaluation in Physical Medicine & Rehabilitation."
+    assert (
+        decision.reason == "New patients begin with a comprehensive evaluation in Physical Medicine & Rehabilitation."
+    )
 
 
 def test_a_new_patient_with_imaging_ordered_by_their_physician_goes_straight_to_imaging():
@@ -62,7 +75,11 @@ def test_a_bone_health_consult_goes_to_endocrinology():
 def test_a_follow_up_goes_to_the_specialty_and_provider_of_the_last_visit():
     history = History(frozenset({"evaluation", "injection"}), LastVisit("injection", "radiology-pain", 12))
     decision = decide("follow-up", seen_before=True, history=history)
-    assert (decision.visit_type, decision.specialty, decision.preferred_provider_id) == ("follow-up", "radiology-pain", 12)
+    assert (decision.visit_type, decision.specialty, decision.preferred_provider_id) == (
+        "follow-up",
+        "radiology-pain",
+        12,
+    )
 
 
 def test_otherwise_a_visit_goes_to_its_own_specialty():

@@ -86,15 +86,30 @@ def scenarios(draw: st.DrawFn) -> dict:
     patient = draw(intervals_near(first, days, 3))
     busy[patient_resource(1)] = patient
     not_before = clinic_instant(first, time(8)) + timedelta(minutes=draw(st.integers(0, 3 * 24 * 60)))
-    return dict(visit=visit, providers=providers, rooms=rooms, closures=closures, busy=busy, patient=patient,
-                first=first, days=days, not_before=not_before)
+    return dict(
+        visit=visit,
+        providers=providers,
+        rooms=rooms,
+        closures=closures,
+        busy=busy,
+        patient=patient,
+        first=first,
+        days=days,
+        not_before=not_before,
+    )
 
 
 def offered(s: dict) -> list:
     return free_slots(
-        visit_type=s["visit"], providers=s["providers"], rooms=s["rooms"],
-        calendar=ClinicCalendar(HOURS, tuple(s["closures"])), first_day=s["first"], days=s["days"],
-        busy=s["busy"], not_before=s["not_before"], patient_busy=s["patient"],
+        visit_type=s["visit"],
+        providers=s["providers"],
+        rooms=s["rooms"],
+        calendar=ClinicCalendar(HOURS, tuple(s["closures"])),
+        first_day=s["first"],
+        days=s["days"],
+        busy=s["busy"],
+        not_before=s["not_before"],
+        patient_busy=s["patient"],
     )
 
 
@@ -133,7 +148,9 @@ def naive_reference(s: dict) -> set[tuple[datetime, int]]:
 
 def _inside_joined_blocks(provider: Provider, day: date, visit: Interval) -> bool:
     spans = sorted(
-        (clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in provider.pattern if b.weekday == day.weekday()
+        (clinic_instant(day, b.starts), clinic_instant(day, b.ends))
+        for b in provider.pattern
+        if b.weekday == day.weekday()
     )
     joined: list[list[datetime]] = []
     for a, b in spans:
@@ -179,8 +196,16 @@ def test_the_engine_offers_eight_to_five_local_on_both_sides_of_each_dst_change(
         (date(2027, 3, 12), datetime(2027, 3, 12, 14, tzinfo=UTC)),  # CST
         (date(2027, 3, 15), datetime(2027, 3, 15, 13, tzinfo=UTC)),  # CDT
     ]:
-        slots = free_slots(visit_type=visit, providers=[provider], rooms=[], calendar=ClinicCalendar(),
-                           first_day=first, days=1, busy={}, not_before=datetime(2000, 1, 1, tzinfo=UTC))
+        slots = free_slots(
+            visit_type=visit,
+            providers=[provider],
+            rooms=[],
+            calendar=ClinicCalendar(),
+            first_day=first,
+            days=1,
+            busy={},
+            not_before=datetime(2000, 1, 1, tzinfo=UTC),
+        )
         assert slots[0].start == utc_open
         assert slots[-1].end == utc_open + timedelta(hours=9)
         assert len(slots) == 33  # 8:00 ... 16:00 every quarter hour

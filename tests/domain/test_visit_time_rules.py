@@ -84,8 +84,12 @@ def test_a_time_in_the_past_is_refused_as_input_to_fix():
 
 def test_a_time_inside_the_booking_notice_is_refused_as_too_soon_with_the_earliest_time():
     with pytest.raises(InvalidInput) as refused:
-        check_visit_time(at(MONDAY, 12), EVALUATION, ClinicCalendar(), now=at(MONDAY, 11, 30), not_before=at(MONDAY, 12, 30))
-    assert refused.value.fields["start"].startswith("That time is too soon to book online: the earliest is 12:30 p.m. CST on Monday, March 8, 2027")
+        check_visit_time(
+            at(MONDAY, 12), EVALUATION, ClinicCalendar(), now=at(MONDAY, 11, 30), not_before=at(MONDAY, 12, 30)
+        )
+    assert refused.value.fields["start"].startswith(
+        "That time is too soon to book online: the earliest is 12:30 p.m. CST on Monday, March 8, 2027"
+    )
 
 
 @pytest.mark.parametrize("day", [date(2026, 10, 30), date(2026, 11, 2), date(2027, 3, 12), date(2027, 3, 15)])

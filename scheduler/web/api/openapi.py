@@ -43,7 +43,9 @@ def _body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
 BEARER = [{"manageToken": []}]
 # References look like SIJ-7K3M-Q9TX; anything else is simply not found (the view refuses it before the database).
 REFERENCE = {
-    "name": "reference", "in": "path", "required": True,
+    "name": "reference",
+    "in": "path",
+    "required": True,
     "schema": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": REFERENCE_PATTERN},
 }
 
@@ -51,11 +53,20 @@ REFERENCE = {
 @cache
 def openapi_document() -> dict[str, Any]:
     models = [
-        schemas.AppointmentIn, schemas.RequestIn, schemas.CancelIn, schemas.VisitTypesOut, schemas.AvailabilityOut,
-        schemas.AppointmentOut, schemas.BookedOut, schemas.RequestOut, schemas.ErrorOut, schemas.HealthOut,
+        schemas.AppointmentIn,
+        schemas.RequestIn,
+        schemas.CancelIn,
+        schemas.VisitTypesOut,
+        schemas.AvailabilityOut,
+        schemas.AppointmentOut,
+        schemas.BookedOut,
+        schemas.RequestOut,
+        schemas.ErrorOut,
+        schemas.HealthOut,
     ]
-    _, defs = models_json_schema([(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models],
-                                 ref_template=REF)
+    _, defs = models_json_schema(
+        [(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models], ref_template=REF
+    )
     components = defs.get("$defs", {})
     return {
         "openapi": "3.1.0",
@@ -68,53 +79,120 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "schemas": components,
-            "securitySchemes": {"manageToken": {"type": "http", "scheme": "bearer",
-                                                "description": "The manage token returned when booking"}},
+            "securitySchemes": {
+                "manageToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The manage token returned when booking",
+                }
+            },
         },
         "paths": {
-            "/api/v1/visit-types": {"get": {
-                "operationId": "listVisitTypes", "summary": "Visit types the clinic offers",
-                "responses": {"200": _json(schemas.VisitTypesOut, "Visit types"), **_errors(429)},
-            }},
-            "/api/v1/availability": {"get": {
-                "operationId": "getAvailability", "summary": "Free times for a visit type",
-                "parameters": [
-                    {"name": "visit_type", "in": "query", "required": True,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[a-z][a-z0-9-]*$"}},
-                    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
-                    {"name": "days", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 62, "default": 14}},
-                    {"name": "provider", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
-                ],
-                "responses": {"200": _json(schemas.AvailabilityOut, "Free slots, earliest first"), **_errors(422, 429)},
-            }},
-            "/api/v1/appointments": {"post": {
-                "operationId": "bookAppointment", "summary": "Book a free time (book-a-slot visit types)",
-                "requestBody": _body(schemas.AppointmentIn),
-                "responses": {"201": _json(schemas.BookedOut, "Booked"), **_errors(409, 413, 422, 429)},
-            }},
-            "/api/v1/requests": {"post": {
-                "operationId": "submitRequest", "summary": "Ask for a visit a scheduler will place",
-                "requestBody": _body(schemas.RequestIn),
-                "responses": {"201": _json(schemas.RequestOut, "Queued for the routed specialty"),
-                              **_errors(413, 422, 429)},
-            }},
-            "/api/v1/appointments/{reference}": {"get": {
-                "operationId": "getAppointment", "summary": "View an appointment", "security": BEARER,
-                "parameters": [REFERENCE],
-                "responses": {"200": _json(schemas.AppointmentOut, "The appointment"), **_errors(404, 429)},
-            }},
-            "/api/v1/appointments/{reference}/cancel": {"post": {
-                "operationId": "cancelAppointment", "summary": "Cancel an appointment", "security": BEARER,
-                "parameters": [REFERENCE],
-                "requestBody": _body(schemas.CancelIn, required=False),
-                "responses": {"200": _json(schemas.AppointmentOut, "Cancelled"), **_errors(404, 409, 413, 422, 429)},
-            }},
-            "/healthz": {"get": {"operationId": "healthz", "summary": "Alive",
-                                 "responses": {"200": _json(schemas.HealthOut, "Alive")}}},
-            "/readyz": {"get": {"operationId": "readyz", "summary": "Database reachable and migrated",
-                                "responses": {"200": _json(schemas.HealthOut, "Ready"),
-                                              "503": _json(schemas.HealthOut, "Not ready")}}},
+            "/api/v1/visit-types": {
+                "get": {
+                    "operationId": "listVisitTypes",
+                    "summary": "Visit types the clinic offers",
+                    "responses": {"200": _json(schemas.VisitTypesOut, "Visit types"), **_errors(429)},
+                }
+            },
+            "/api/v1/availability": {
+                "get": {
+                    "operationId": "getAvailability",
+                    "summary": "Free times for a visit type",
+                    "parameters": [
+                        {
+                            "name": "visit_type",
+                            "in": "query",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 40,
+                                "pattern": "^[a-z][a-z0-9-]*$",
+                            },
+                        },
+                        {
+                            "name": "from",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date"},
+                        },
+                        {
+                            "name": "days",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 62, "default": 14},
+                        },
+                        {
+                            "name": "provider",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(schemas.AvailabilityOut, "Free slots, earliest first"),
+                        **_errors(422, 429),
+                    },
+                }
+            },
+            "/api/v1/appointments": {
+                "post": {
+                    "operationId": "bookAppointment",
+                    "summary": "Book a free time (book-a-slot visit types)",
+                    "requestBody": _body(schemas.AppointmentIn),
+                    "responses": {"201": _json(schemas.BookedOut, "Booked"), **_errors(409, 413, 422, 429)},
+                }
+            },
+            "/api/v1/requests": {
+                "post": {
+                    "operationId": "submitRequest",
+                    "summary": "Ask for a visit a scheduler will place",
+                    "requestBody": _body(schemas.RequestIn),
+                    "responses": {
+                        "201": _json(schemas.RequestOut, "Queued for the routed specialty"),
+                        **_errors(413, 422, 429),
+                    },
+                }
+            },
+            "/api/v1/appointments/{reference}": {
+                "get": {
+                    "operationId": "getAppointment",
+                    "summary": "View an appointment",
+                    "security": BEARER,
+                    "parameters": [REFERENCE],
+                    "responses": {"200": _json(schemas.AppointmentOut, "The appointment"), **_errors(404, 429)},
+                }
+            },
+            "/api/v1/appointments/{reference}/cancel": {
+                "post": {
+                    "operationId": "cancelAppointment",
+                    "summary": "Cancel an appointment",
+                    "security": BEARER,
+                    "parameters": [REFERENCE],
+                    "requestBody": _body(schemas.CancelIn, required=False),
+                    "responses": {
+                        "200": _json(schemas.AppointmentOut, "Cancelled"),
+                        **_errors(404, 409, 413, 422, 429),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "healthz",
+                    "summary": "Alive",
+                    "responses": {"200": _json(schemas.HealthOut, "Alive")},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "operationId": "readyz",
+                    "summary": "Database reachable and migrated",
+                    "responses": {
+                        "200": _json(schemas.HealthOut, "Ready"),
+                        "503": _json(schemas.HealthOut, "Not ready"),
+                    },
+                }
+            },
         },
     }

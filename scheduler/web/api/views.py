@@ -110,7 +110,9 @@ def availability() -> Response:
 
     # Exact, not time-limited: the key holds the database's revisions and the booking cut-off.
     key = (query.visit_type, query.from_, query.days, query.provider, *availability_freshness(now))
-    return current_app.response_class(app_cache("availability").get_or_compute(key, render), mimetype="application/json")
+    return current_app.response_class(
+        app_cache("availability").get_or_compute(key, render), mimetype="application/json"
+    )
 
 
 @bp.post("/appointments")
