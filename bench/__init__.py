@@ -1,0 +1,22 @@
+"""Benchmarks: ``make bench`` (``python -m bench``) prints the issue's figures as ratios measured
+within one run on this machine, and writes them to bench/results/latest.json.
+
+B1  GET /api/v1/availability (evaluation, next Monday + 14 days, all PM&R providers) rps / GET /healthz
+    rps, gunicorn 2 sync workers, 8 connections; SQLite and PostgreSQL. Target >= 0.2.
+    B1u: the same with the per-process availability cache off (SCHEDULER_CACHE_SIZE=0), a
+    diagnostic: B1 repeats one URL, so once warm it measures cache hits.
+B2  the same availability call, cache off, one connection, against a copy of the database holding
+    100,000 more appointments (3 years back, and from 60 days after the window for a year) versus
+    the original: p50 latency ratio. Target <= 1.3.
+B3  scheduler.domain.slots.free_slots for one provider-month (21 weekdays) with 1,000
+    reservations versus 50: time ratio (timeit, best of 7). Target <= 2.
+B4  POST /api/v1/appointments rps (each request a different free time and a new patient, so all
+    succeed) / GET /healthz rps, PostgreSQL (SQLite shown too). Target >= 0.15 with 0 errors.
+
+Each ratio's two sides are measured in interleaved rounds (A B A B ...) so background load falls
+on both alike. Figures are not pass/fail tests: a MISS is reported, never raised.
+
+Environment: BENCH_SECONDS (seconds per load run, default 2), BENCH_ROUNDS (default 3),
+BENCH_LOAD_TOOL=python (skip wrk), BENCH_DATABASES (default "sqlite,postgresql"),
+BENCH_POSTGRES_URL (admin URL, default postgresql://postgres@127.0.0.1:5432/postgres).
+"""
