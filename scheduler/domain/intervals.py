@@ -47,15 +47,19 @@ def subtract(base: Iterable[Interval], removed: Iterable[Interval]) -> list[Inte
         # Cuts ending before this piece cannot touch any later piece either: skip them for good.
         while k < len(cuts) and cuts[k].end <= piece.start:
             k += 1
-        start = piece.start
+        start, end = piece
         j = k
-        while j < len(cuts) and cuts[j].start < piece.end:
-            if cuts[j].start > start:
-                result.append(Interval(start, cuts[j].start))
-            start = max(start, cuts[j].end)
+        while j < len(cuts):
+            cut_start, cut_end = cuts[j]
+            if cut_start >= end:
+                break
+            if cut_start > start:
+                result.append(Interval(start, cut_start))
+            if cut_end > start:  # (a comparison, not max(): this loop is the slot engine's hottest)
+                start = cut_end
             j += 1
-        if start < piece.end:
-            result.append(Interval(start, piece.end))
+        if start < end:
+            result.append(Interval(start, end))
     return result
 
 

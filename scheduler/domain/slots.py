@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -20,7 +21,6 @@ from scheduler.domain.catalog import Room
 from scheduler.domain.catalog import VisitType
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import days_from
-from scheduler.domain.clock import to_clinic
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
@@ -106,10 +106,11 @@ def free_slots(
     if visit_type.room_kind and not candidate_rooms:
         return []
     days_wanted = days_from(first_day, days)
+    midnights = [clinic_instant(day, time()) for day in days_from(first_day, days + 1)]
     # Bucket every resource's reservations by Central day once, so each provider-day works on
     # its own few intervals rather than the whole window's.
-    busy_by_day = {key: _by_day(intervals, days_wanted) for key, intervals in busy.items()}
-    patient_by_day = _by_day(patient_busy, days_wanted)
+    busy_by_day = {key: _by_day(intervals, days_wanted, midnights) for key, intervals in busy.items()}
+    patient_by_day = _by_day(patient_busy, days_wanted, midnights)
     ranked: list[tuple[datetime, int, int, Slot]] = []
     for day in days_wanted:
         open_today = calendar.open_intervals(day)
@@ -125,9 +126,12 @@ def free_slots(
             free = provider_free_intervals(provider, day, open_today, [*booked, *patient_by_day.get(day, ())])
             if not free:
                 continue
-            booked_minutes = sum(i.minutes for i in merge(booked))
+            # One provider's reservations never overlap (the database refuses it): no merge needed.
+            booked_minutes = sum((i.end - i.start for i in booked), timedelta())
             for piece in free:
-                start = _first_grid_point(max(piece.start, not_before), anchor, step)
+                if piece.end - piece.start < duration:
+                    continue  # most gaps between many reservations are too short: skip the grid maths
+                start = _first_grid_point(piece.start if piece.start > not_before else not_before, anchor, step)
                 while start + duration <= piece.end:
                     end = start + duration
                     room_id = None
@@ -140,16 +144,23 @@ def free_slots(
     return [r[3] for r in ranked]
 
 
-def _by_day(intervals: Sequence[Interval], days: list[date]) -> dict[date, list[Interval]]:
-    """Intervals grouped under each Central day they touch (only the days asked for)."""
-    wanted = set(days)
+def _by_day(intervals: Sequence[Interval], days: list[date], midnights: list[datetime]) -> dict[date, list[Interval]]:
+    """Intervals grouped under each Central day of ``days`` they touch.
+
+    ``midnights`` are the UTC instants of Central midnight starting each day, plus the one after
+    the last: a binary search places an interval without any time-zone conversion.
+    """
     grouped: dict[date, list[Interval]] = {}
+    last = len(days)
     for interval in intervals:
-        day, last = to_clinic(interval.start).date(), to_clinic(interval.end).date()
-        while day <= last:
-            if day in wanted:
-                grouped.setdefault(day, []).append(interval)
-            day += timedelta(days=1)
+        start, end = interval
+        k = bisect_right(midnights, start) - 1
+        if k < 0:
+            k = 0
+        while k < last and midnights[k] < end:
+            if start < midnights[k + 1]:
+                grouped.setdefault(days[k], []).append(interval)
+            k += 1
     return grouped
 
 
