@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import time
 
 from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import to_clinic
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import subtract
 
@@ -84,7 +85,7 @@ class ClinicCalendar:
 
     def closure_overlapping(self, start: datetime, end: datetime) -> Closure | None:
         span = Interval(start, end)
-        for closure in self.closures:
+        for closure in self.closures_on(to_clinic(start).date()):
             if closure.interval(self.hours).overlaps(span):
                 return closure
         return None

@@ -24,7 +24,6 @@ from scheduler.domain.clock import days_from
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
-from scheduler.domain.intervals import merge
 from scheduler.domain.intervals import subtract
 
 

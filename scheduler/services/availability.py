@@ -35,6 +35,7 @@ def find_availability(
     specialty_code: str | None = None,
     patient_id: int | None = None,
     now: datetime | None = None,
+    catalog_revision: int | None = None,
 ) -> Availability:
     """Every free start for ``visit_type_code`` over ``days`` days from ``first_day`` (Central dates).
 
@@ -43,12 +44,12 @@ def find_availability(
     Raises InvalidInput for an unknown visit type.
     """
     now = now or utc_now()
-    row = clinic.visit_type_row(visit_type_code)
-    visit_type = row.to_domain()
-    specialty = clinic.specialty_row(specialty_code).to_domain() if specialty_code else row.specialty.to_domain()
+    offer = clinic.current_catalog(now, catalog_revision)
+    visit_type = offer.visit_type(visit_type_code)
+    specialty = offer.specialties[specialty_code or visit_type.specialty]
     window = clinic.day_window(first_day, days)
-    providers = clinic.providers(specialty.code, window, provider_id)
-    rooms = clinic.rooms(visit_type.room_kind)
+    providers = offer.providers_of(specialty.code, provider_id)
+    rooms = offer.rooms_of(visit_type.room_kind)
     resources = [provider_resource(p.id) for p in providers] + [room_resource(r.id) for r in rooms]
     if patient_id is not None:
         resources.append(patient_resource(patient_id))
@@ -57,7 +58,7 @@ def find_availability(
         visit_type=visit_type,
         providers=providers,
         rooms=rooms,
-        calendar=clinic.clinic_calendar(first_day, window.end.date()),
+        calendar=offer.calendar,
         first_day=first_day,
         days=days,
         busy=busy,
@@ -67,9 +68,9 @@ def find_availability(
     return Availability(visit_type, specialty, slots, {p.id: p for p in providers}, {r.id: r for r in rooms})
 
 
-def availability_freshness(now: datetime) -> tuple[object, ...]:
+def availability_freshness(now: datetime) -> tuple[datetime, int, int]:
     """What, besides the question asked, an availability answer depends on: the booking cut-off
-    (which moves a grid step at a time) and the database's revision counters."""
+    (which moves a grid step at a time) and the (bookings, catalog) revision counters."""
     return (clinic.earliest_bookable(now), *clinic.revisions())
 
 

@@ -7,6 +7,7 @@ makes a lost race a clean SlotTaken.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,9 +25,12 @@ from scheduler.domain.bookings import check_visit_time
 from scheduler.domain.bookings import first_free_room
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import ClinicClosed
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
+from scheduler.domain.errors import NotOnGrid
+from scheduler.domain.errors import OutsideClinicHours
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
@@ -40,10 +44,11 @@ from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import routing
 from scheduler.services.availability import next_free_slot
+from scheduler.services.clinic import Catalog
 from scheduler.services.patients import PatientDetails
-from scheduler.services.patients import find_or_add_patient
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
+from scheduler.services.patients import save_patient
 from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
@@ -61,6 +66,12 @@ class Booked:
     appointment: models.Appointment
     manage_token: str
     decision: RoutingDecision
+    catalog: Catalog
+
+
+# Decides, for the catalog, the visit type asked for and the patient (if known), where it goes;
+# raises when it may not be booked this way.
+Decide = Callable[[Catalog, catalog.VisitType, models.Patient | None], RoutingDecision]
 
 
 def book_appointment(
@@ -76,21 +87,22 @@ def book_appointment(
     """Book a "book a slot" visit at ``start`` (aware) and commit it.
 
     Raises InvalidInput, RequiresRequest, RoutedElsewhere, OutsideClinicHours, ClinicClosed,
-    NotOnGrid or SlotTaken; time refusals carry the next open time in ``next_open``.
+    NotOnGrid or SlotTaken; refusals about the time carry the next open time in ``next_open``.
     """
-    now = now or utc_now()
-    row = clinic.visit_type_row(visit_type_code)
-    visit_type = row.to_domain()
-    if intake.requested != visit_type.code:
-        raise InvalidInput({"reason.requested": "Must match the visit type being booked."})
-    if visit_type.mode is catalog.BookingMode.REQUEST:
-        raise RequiresRequest(
-            f"{visit_type.name} is arranged by our schedulers: send a request with your preferred times instead."
-        )
-    decision = routing.decide(intake, history(find_patient(patient)))
-    if decision.visit_type != visit_type.code:
-        raise RoutedElsewhere(decision.reason, decision=decision)
-    return _place(row, visit_type, start, decision, patient, provider_id, channel, now)
+
+    def decide(offer: Catalog, visit_type: catalog.VisitType, found: models.Patient | None) -> RoutingDecision:
+        if intake.requested != visit_type.code:
+            raise InvalidInput({"reason.requested": "Must match the visit type being booked."})
+        if visit_type.mode is catalog.BookingMode.REQUEST:
+            raise RequiresRequest(
+                f"{visit_type.name} is arranged by our schedulers: send a request with your preferred times instead."
+            )
+        decision = routing.decide(intake, history(found), offer)
+        if decision.visit_type != visit_type.code:
+            raise RoutedElsewhere(decision.reason, decision=decision)
+        return decision
+
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide)
 
 
 def place_visit(
@@ -109,82 +121,90 @@ def place_visit(
     rules and the no-double-booking guarantee are book_appointment's own. Raises InvalidInput,
     OutsideClinicHours, ClinicClosed, NotOnGrid or SlotTaken.
     """
-    now = now or utc_now()
-    row = clinic.visit_type_row(visit_type_code)
-    visit_type = row.to_domain()
-    decision = RoutingDecision(
-        rule=PLACED_BY_STAFF,
-        visit_type=visit_type.code,
-        specialty=visit_type.specialty,
-        reason=f"{visit_type.name} placed by the clinic's schedulers.",
-    )
-    return _place(row, visit_type, start, decision, patient, provider_id, channel, now)
+
+    def decide(offer: Catalog, visit_type: catalog.VisitType, found: models.Patient | None) -> RoutingDecision:
+        return RoutingDecision(
+            rule=PLACED_BY_STAFF,
+            visit_type=visit_type.code,
+            specialty=visit_type.specialty,
+            reason=f"{visit_type.name} placed by the clinic's schedulers.",
+        )
+
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide)
 
 
-def _place(
-    row: models.VisitType,
-    visit_type: catalog.VisitType,
+def _book(
+    visit_type_code: str,
     start: datetime,
-    decision: RoutingDecision,
-    patient: PatientDetails,
-    provider_id: int | None,
+    details: PatientDetails,
     channel: str,
+    provider_id: int | None,
     now: datetime,
+    decide: Decide,
 ) -> Booked:
-    """What booking and placing share once it is settled which visit is wanted: the time rules,
-    the reservation in one write transaction, and the translation of a lost race to SlotTaken."""
-    day = to_clinic(start).date()
-    calendar = clinic.clinic_calendar(day, day)
-    try:
-        visit = check_visit_time(start, visit_type, calendar, now=now, not_before=clinic.earliest_bookable(now))
-    except DomainError as refusal:
-        refusal.next_open = _next_open(visit_type.code, max(start, now), decision.specialty)
-        raise
+    """The whole booking in one write transaction (on SQLite the write lock is taken first, so
+    nothing read here can change before the insert), then the next open time for a refusal."""
+    specialty: str | None = None
     try:
         try:
             with write_transaction():
-                appointment = _reserve(visit_type, row, visit, decision, patient, provider_id, channel, calendar, now)
+                offer = clinic.current_catalog(now)
+                visit_type = offer.visit_type(visit_type_code)
+                specialty = visit_type.specialty
+                found = find_patient(details)
+                decision = decide(offer, visit_type, found)
+                specialty = decision.specialty
+                visit = check_visit_time(
+                    start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
+                )
+                appointment = _reserve(offer, visit_type, visit, decision, details, found, provider_id, channel, now)
         except IntegrityError as error:
             if not is_overlap_violation(error):
                 raise
             raise SlotTaken(SLOT_TAKEN_MESSAGE) from None  # lost the race at PostgreSQL's constraint
-    except SlotTaken as taken:
-        # Whether our re-check or the database's constraint refused it, offer the next time.
-        taken.next_open = _next_open(visit_type.code, start, decision.specialty)
+    except DomainError as refusal:
+        if specialty is not None and _about_the_time(refusal):
+            refusal.next_open = _next_open(visit_type_code, max(start, now), specialty)
         raise
-    return Booked(appointment, manage_token(appointment.reference, appointment.manage_nonce), decision)
+    return Booked(appointment, manage_token(appointment.reference, appointment.manage_nonce), decision, offer)
+
+
+def _about_the_time(refusal: DomainError) -> bool:
+    if isinstance(refusal, InvalidInput):
+        return "start" in refusal.fields
+    return isinstance(refusal, SlotTaken | OutsideClinicHours | ClinicClosed | NotOnGrid)
 
 
 def _reserve(
+    offer: Catalog,
     visit_type: catalog.VisitType,
-    row: models.VisitType,
     visit: Interval,
     decision: RoutingDecision,
     details: PatientDetails,
+    found: models.Patient | None,
     provider_id: int | None,
     channel: str,
-    calendar: object,
     now: datetime,
 ) -> models.Appointment:
     """Inside the write transaction: choose provider and room, re-check, insert, flush."""
-    day_window = clinic.day_window(to_clinic(visit.start).date(), 1)
-    candidates = clinic.providers(decision.specialty, day_window, provider_id)
+    candidates = offer.providers_of(decision.specialty, provider_id)
     if provider_id is not None and not candidates:
         raise InvalidInput(
             {"provider_id": "That provider does not offer this visit. Leave it out to get any provider."}
         )
-    patient = find_or_add_patient(details, now)
-    rooms = clinic.rooms(visit_type.room_kind)
+    rooms = offer.rooms_of(visit_type.room_kind)
     keys = [provider_resource(p.id) for p in candidates] + [room_resource(r.id) for r in rooms]
-    busy = clinic.busy([*keys, patient_resource(patient.id)], day_window)
-    if any(b.overlaps(visit) for b in busy.get(patient_resource(patient.id), [])):
+    if found is not None:
+        keys.append(patient_resource(found.id))
+    busy = clinic.busy(keys, clinic.day_window(to_clinic(visit.start).date(), 1))
+    if found is not None and any(b.overlaps(visit) for b in busy.get(patient_resource(found.id), [])):
         raise SlotTaken("You already have a visit at that time. Choose another time, or call us to change it.")
     # The lighter day first, as the availability ranking does.
     candidates.sort(key=lambda p: (sum(i.minutes for i in busy.get(provider_resource(p.id), [])), p.id))
     refusal: SlotTaken | None = None
     for provider in candidates:
         try:
-            check_provider_free(provider, visit, calendar, busy.get(provider_resource(provider.id), []))  # type: ignore[arg-type]
+            check_provider_free(provider, visit, offer.calendar, busy.get(provider_resource(provider.id), []))
         except SlotTaken as taken:
             refusal = taken
             continue
@@ -192,17 +212,23 @@ def _reserve(
         if visit_type.room_kind and room is None:
             refusal = SlotTaken(f"No {visit_type.room_kind} room is free at that time. Please choose another time.")
             continue
-        return _insert(row, visit, provider.id, room.id if room else None, patient, channel)
+        patient = save_patient(details, found, now)
+        return _insert(
+            offer.visit_type_ids[visit_type.code], visit, provider.id, room.id if room else None, patient, channel
+        )
     raise refusal or SlotTaken(SLOT_TAKEN_MESSAGE)
 
 
 def _insert(
-    row: models.VisitType, visit: Interval, provider_id: int, room_id: int | None, patient: models.Patient, channel: str
+    visit_type_id: int, visit: Interval, provider_id: int, room_id: int | None, patient: models.Patient, channel: str
 ) -> models.Appointment:
+    resources = [provider_resource(provider_id), patient_resource(patient.id)]
+    if room_id is not None:
+        resources.append(room_resource(room_id))
     appointment = models.Appointment(
         reference=new_reference("SIJ"),
-        patient=patient,
-        visit_type=row,
+        patient_id=patient.id,
+        visit_type_id=visit_type_id,
         provider_id=provider_id,
         room_id=room_id,
         starts_at=visit.start,
@@ -210,13 +236,10 @@ def _insert(
         status=AppointmentStatus.BOOKED.value,
         channel=channel,
         manage_nonce=new_nonce(),
+        reservations=[
+            models.Reservation(resource=key, starts_at=visit.start, ends_at=visit.end, active=True) for key in resources
+        ],
     )
-    resources = [provider_resource(provider_id), patient_resource(patient.id)]
-    if room_id is not None:
-        resources.append(room_resource(room_id))
-    appointment.reservations = [
-        models.Reservation(resource=key, starts_at=visit.start, ends_at=visit.end, active=True) for key in resources
-    ]
     db.session.add(appointment)
     db.session.flush()
     return appointment

@@ -1,9 +1,17 @@
-"""Loading the clinic's catalog and calendars from the database as domain values."""
+"""The clinic's catalog and calendars, loaded from the database as domain values.
+
+The catalog (specialties, visit types, routing rules, providers with their hours and time off,
+rooms, closures) changes rarely and is read by every request, so it is loaded once per catalog
+revision: database triggers bump that counter with any change, by any process, so a snapshot is
+exact for as long as its revision is current.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -15,13 +23,16 @@ from sqlalchemy.orm import selectinload
 
 from scheduler import models
 from scheduler.domain import catalog
+from scheduler.domain import routing
 from scheduler.domain.clock import ceil_to_grid
 from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import clinic_today
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
 from scheduler.extensions import db
+from scheduler.services.memo import app_cache
 
 # No visit spans more than one clinic day, so a reservation overlapping a window starts at most
 # this long before it. Bounding the start both ways keeps the (resource, starts_at) index range
@@ -33,59 +44,89 @@ def clinic_hours() -> ClinicHours:
     return ClinicHours()
 
 
-def clinic_calendar(first_day: date, last_day: date) -> ClinicCalendar:
-    """Hours plus the closures from ``first_day`` to ``last_day`` inclusive."""
-    rows = db.session.execute(
-        select(models.Closure).where(models.Closure.day.between(first_day, last_day)).order_by(models.Closure.day)
-    ).scalars()
-    return ClinicCalendar(clinic_hours(), tuple(r.to_domain() for r in rows))
+@dataclass(frozen=True)
+class Catalog:
+    """What the clinic offers, as of one catalog revision. Time off and closures are those from
+    yesterday on: nothing earlier can affect a time that may still be booked."""
+
+    specialties: dict[str, catalog.Specialty]
+    specialty_ids: dict[str, int]
+    visit_types: dict[str, catalog.VisitType]  # active ones, by code
+    visit_type_ids: dict[str, int]
+    visit_types_by_id: dict[int, catalog.VisitType]  # all, for presenting older appointments
+    rules: tuple[routing.RoutingRule, ...]
+    providers: dict[int, catalog.Provider]  # active ones
+    provider_names: dict[int, str]  # all
+    rooms: dict[int, catalog.Room]  # all
+    active_room_ids: frozenset[int]
+    calendar: ClinicCalendar = field(default_factory=ClinicCalendar)
+
+    def visit_type(self, code: str, *, field: str = "visit_type") -> catalog.VisitType:
+        """Raises InvalidInput, naming ``field``, for a code the clinic does not offer."""
+        try:
+            return self.visit_types[code]
+        except KeyError:
+            raise InvalidInput(
+                {field: f"There is no visit type '{code[:40]}'. See /api/v1/visit-types for the list."}
+            ) from None
+
+    def providers_of(self, specialty: str, provider_id: int | None = None) -> list[catalog.Provider]:
+        return [
+            p
+            for p in self.providers.values()
+            if p.specialty == specialty and (provider_id is None or p.id == provider_id)
+        ]
+
+    def rooms_of(self, kind: str | None) -> list[catalog.Room]:
+        if not kind:
+            return []
+        return [r for r in self.rooms.values() if r.kind == kind and r.id in self.active_room_ids]
 
 
-def visit_type_row(code: str, *, field: str = "visit_type") -> models.VisitType:
-    row = db.session.execute(
-        select(models.VisitType).where(models.VisitType.code == code, models.VisitType.active)
-    ).scalar_one_or_none()
-    if row is None:
-        raise InvalidInput({field: f"There is no visit type '{code[:40]}'. See /api/v1/visit-types for the list."})
-    return row
+def current_catalog(now: datetime, catalog_revision: int | None = None) -> Catalog:
+    """The catalog as of ``catalog_revision`` (read now when not given), from this process's cache.
+
+    Loading happens after the revision was read, so a snapshot is never older than its key.
+    """
+    if catalog_revision is None:
+        catalog_revision = revisions()[1]
+    since = clinic_today(now) - timedelta(days=1)
+    return app_cache("catalog").get_or_compute((catalog_revision, since), lambda: _load_catalog(since))
 
 
-def specialty_row(code: str) -> models.Specialty:
-    return db.session.execute(select(models.Specialty).where(models.Specialty.code == code)).scalar_one()
-
-
-def providers(specialty_code: str, window: Interval, provider_id: int | None = None) -> list[catalog.Provider]:
-    """Active providers of a specialty (or just ``provider_id``), with their time off in ``window``."""
-    query = (
-        select(models.Provider)
-        .join(models.Specialty)
-        .where(models.Provider.active, models.Specialty.code == specialty_code)
-        .options(selectinload(models.Provider.hours))
-        .order_by(models.Provider.id)
+def _load_catalog(since: date) -> Catalog:
+    specialties = db.session.execute(select(models.Specialty).order_by(models.Specialty.position)).scalars().all()
+    visit_types = db.session.execute(select(models.VisitType).order_by(models.VisitType.position)).scalars().all()
+    rules = db.session.execute(select(models.RoutingRule).order_by(models.RoutingRule.position)).scalars().all()
+    providers = (
+        db.session.execute(
+            select(models.Provider).options(selectinload(models.Provider.hours)).order_by(models.Provider.id)
+        )
+        .scalars()
+        .all()
     )
-    if provider_id is not None:
-        query = query.where(models.Provider.id == provider_id)
-    rows = db.session.execute(query).scalars().all()
-    away: dict[int, list[models.TimeOff]] = defaultdict(list)
-    if rows:
-        for t in db.session.execute(
-            select(models.TimeOff).where(
-                models.TimeOff.provider_id.in_([r.id for r in rows]),
-                models.TimeOff.starts_at < window.end,
-                models.TimeOff.ends_at > window.start,
-            )
-        ).scalars():
-            away[t.provider_id].append(t)
-    return [r.to_domain(away[r.id]) for r in rows]
-
-
-def rooms(kind: str | None) -> list[catalog.Room]:
-    if not kind:
-        return []
-    rows = db.session.execute(
-        select(models.Room).where(models.Room.kind == kind, models.Room.active).order_by(models.Room.id)
+    time_off: dict[int, list[models.TimeOff]] = defaultdict(list)
+    for t in db.session.execute(
+        select(models.TimeOff).where(models.TimeOff.ends_at > clinic_instant(since, time()))
+    ).scalars():
+        time_off[t.provider_id].append(t)
+    rooms = db.session.execute(select(models.Room).order_by(models.Room.id)).scalars().all()
+    closures = db.session.execute(
+        select(models.Closure).where(models.Closure.day >= since).order_by(models.Closure.day)
     ).scalars()
-    return [r.to_domain() for r in rows]
+    return Catalog(
+        specialties={s.code: s.to_domain() for s in specialties},
+        specialty_ids={s.code: s.id for s in specialties},
+        visit_types={v.code: v.to_domain() for v in visit_types if v.active},
+        visit_type_ids={v.code: v.id for v in visit_types},
+        visit_types_by_id={v.id: v.to_domain() for v in visit_types},
+        rules=tuple(r.to_domain() for r in rules),
+        providers={p.id: p.to_domain(time_off[p.id]) for p in providers if p.active},
+        provider_names={p.id: p.name for p in providers},
+        rooms={r.id: r.to_domain() for r in rooms},
+        active_room_ids=frozenset(r.id for r in rooms if r.active),
+        calendar=ClinicCalendar(clinic_hours(), tuple(c.to_domain() for c in closures)),
+    )
 
 
 def busy(resources: Iterable[str], window: Interval) -> dict[str, list[Interval]]:

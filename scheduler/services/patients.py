@@ -55,9 +55,10 @@ def find_patient(details: PatientDetails) -> models.Patient | None:
     ).scalar_one_or_none()
 
 
-def find_or_add_patient(details: PatientDetails, now: datetime) -> models.Patient:
-    """Call inside a write transaction. Updates contact details and consent to the latest given."""
-    patient = find_patient(details)
+def save_patient(details: PatientDetails, found: models.Patient | None, now: datetime) -> models.Patient:
+    """``found`` (from :func:`find_patient`) with its contact details and consent brought up to
+    date, or a new patient; flushed, so it has an id. Call inside a write transaction."""
+    patient = found
     if patient is None:
         patient = models.Patient(
             given_name=details.given_name,

@@ -9,16 +9,18 @@ from typing import Any
 
 from scheduler import models
 from scheduler.database import write_transaction
+from scheduler.domain.catalog import UNSURE
 from scheduler.domain.clock import utc_now
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
 from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import routing
+from scheduler.services.clinic import Catalog
 from scheduler.services.patients import PatientDetails
-from scheduler.services.patients import find_or_add_patient
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
+from scheduler.services.patients import save_patient
 from scheduler.services.references import new_reference
 
 
@@ -26,6 +28,7 @@ from scheduler.services.references import new_reference
 class Submitted:
     request: models.VisitRequest
     decision: RoutingDecision
+    catalog: Catalog
 
 
 def submit_request(
@@ -38,19 +41,21 @@ def submit_request(
 ) -> Submitted:
     """Route the request and queue it for the routed specialty; commits. Raises InvalidInput."""
     now = now or utc_now()
-    if intake.requested != "unsure":
-        clinic.visit_type_row(intake.requested, field="reason.requested")
-    decision = routing.decide(intake, history(find_patient(patient)))
     with write_transaction():
+        offer = clinic.current_catalog(now)
+        if intake.requested != UNSURE:
+            offer.visit_type(intake.requested, field="reason.requested")
+        found = find_patient(patient)
+        decision = routing.decide(intake, history(found), offer)
         request = models.VisitRequest(
             reference=new_reference("REQ"),
-            patient=find_or_add_patient(patient, now),
+            patient=save_patient(patient, found, now),
             channel=channel,
             requested=intake.requested,
             intake={**asdict(intake), "red_flags": sorted(intake.red_flags)},
             preferences=preferences,
-            routed_visit_type=clinic.visit_type_row(decision.visit_type),
-            routed_specialty=clinic.specialty_row(decision.specialty),
+            routed_visit_type_id=offer.visit_type_ids[decision.visit_type],
+            routed_specialty_id=offer.specialty_ids[decision.specialty],
             preferred_provider_id=decision.preferred_provider_id,
             routing_rule=decision.rule,
             routing_reason=decision.reason,
@@ -59,4 +64,4 @@ def submit_request(
             created_at=now,
         )
         db.session.add(request)
-    return Submitted(request, decision)
+    return Submitted(request, decision, offer)

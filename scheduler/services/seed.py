@@ -226,7 +226,7 @@ def _demo_appointments(now: datetime) -> int:
     first = today - timedelta(days=14)
     days = 35
     window = clinic.day_window(first, days)
-    calendar = clinic.clinic_calendar(first, first + timedelta(days=days))
+    offer = clinic.current_catalog(now)
     visit_types = {v.code: v for v in db.session.execute(select(models.VisitType)).scalars()}
     by_specialty = {
         "pmr": ["evaluation", "therapy", "therapy", "follow-up"],
@@ -252,7 +252,7 @@ def _demo_appointments(now: datetime) -> int:
         db.session.flush()
         taken: dict[str, list[Interval]] = {}
         for specialty, codes in by_specialty.items():
-            for provider in clinic.providers(specialty, window):
+            for provider in offer.providers_of(specialty):
                 for offset in range(days):
                     day = first + timedelta(days=offset)
                     vt_row = visit_types[rng.choice(codes)]
@@ -261,7 +261,7 @@ def _demo_appointments(now: datetime) -> int:
                         visit_type=vt,
                         providers=[provider],
                         rooms=rooms,
-                        calendar=calendar,
+                        calendar=offer.calendar,
                         first_day=day,
                         days=1,
                         busy=taken,

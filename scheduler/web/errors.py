@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from scheduler.domain.clock import iso_central
+from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
@@ -47,9 +48,10 @@ def _domain_error(error: DomainError) -> tuple[Response, int]:
     if isinstance(error, InvalidInput):
         extra["fields"] = error.fields
     if isinstance(error, RoutedElsewhere):
+        from scheduler.services.clinic import current_catalog
         from scheduler.web.api.presenters import routed_to
 
-        extra["routed_to"] = routed_to(error.decision)  # type: ignore[arg-type]
+        extra["routed_to"] = routed_to(error.decision, current_catalog(utc_now()))  # type: ignore[arg-type]
     return _error(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, **extra)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -10,8 +11,8 @@ from scheduler import models
 from scheduler.domain import catalog
 from scheduler.domain.clock import iso_central
 from scheduler.domain.routing import RoutingDecision
-from scheduler.services import clinic
 from scheduler.services.availability import Availability
+from scheduler.services.clinic import Catalog
 
 TIMEZONE = "America/Chicago"
 
@@ -32,21 +33,30 @@ def visit_type(value: catalog.VisitType, specialty_value: catalog.Specialty) -> 
     }
 
 
-def visit_type_row(row: models.VisitType) -> dict[str, Any]:
-    return visit_type(row.to_domain(), row.specialty.to_domain())
+def visit_types(offer: Catalog) -> dict[str, Any]:
+    return {"visit_types": [visit_type(v, offer.specialties[v.specialty]) for v in offer.visit_types.values()]}
 
 
 def availability(result: Availability) -> dict[str, Any]:
     providers = {pid: {"id": pid, "name": p.name} for pid, p in result.providers.items()}
     rooms = {rid: {"id": rid, "name": r.name} for rid, r in result.rooms.items()}
+    # Providers share start times and one visit's end is another's start: format each instant once.
+    formatted: dict[datetime, str] = {}
+
+    def iso(moment: datetime) -> str:
+        text = formatted.get(moment)
+        if text is None:
+            text = formatted[moment] = iso_central(moment)
+        return text
+
     return {
         "timezone": TIMEZONE,
         "visit_type": visit_type(result.visit_type, result.specialty),
         "specialty": specialty(result.specialty),
         "slots": [
             {
-                "start": iso_central(s.start),
-                "end": iso_central(s.end),
+                "start": iso(s.start),
+                "end": iso(s.end),
                 "provider": providers[s.provider_id],
                 "room": rooms.get(s.room_id) if s.room_id is not None else None,
             }
@@ -55,23 +65,26 @@ def availability(result: Availability) -> dict[str, Any]:
     }
 
 
-def appointment(row: models.Appointment) -> dict[str, Any]:
+def appointment(row: models.Appointment, offer: Catalog) -> dict[str, Any]:
+    """From the row's own columns and the catalog: no lazy loads of related rows."""
+    kind = offer.visit_types_by_id[row.visit_type_id]
+    room = offer.rooms.get(row.room_id) if row.room_id is not None else None
     return {
         "reference": row.reference,
         "status": row.status,
         "start": iso_central(row.starts_at),
         "end": iso_central(row.ends_at),
         "timezone": TIMEZONE,
-        "visit_type": visit_type_row(row.visit_type),
-        "provider": {"id": row.provider.id, "name": row.provider.name},
-        "room": {"id": row.room.id, "name": row.room.name} if row.room else None,
+        "visit_type": visit_type(kind, offer.specialties[kind.specialty]),
+        "provider": {"id": row.provider_id, "name": offer.provider_names[row.provider_id]},
+        "room": {"id": room.id, "name": room.name} if room else None,
         "location": current_app.config["CLINIC_LOCATION"],
     }
 
 
-def routed_to(decision: RoutingDecision) -> dict[str, Any]:
+def routed_to(decision: RoutingDecision, offer: Catalog) -> dict[str, Any]:
     return {
-        "specialty": specialty(clinic.specialty_row(decision.specialty).to_domain()),
+        "specialty": specialty(offer.specialties[decision.specialty]),
         "visit_type": decision.visit_type,
         "rule": decision.rule,
         "reason": decision.reason,

@@ -12,17 +12,15 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.routing import Intake
-from scheduler.extensions import db
 from scheduler.extensions import limiter
 from scheduler.services import booking
+from scheduler.services import clinic
 from scheduler.services import requests as visit_requests
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
@@ -89,10 +87,7 @@ def openapi() -> Response:
 @bp.get("/visit-types")
 @limiter.limit(_read_limit)
 def visit_types() -> Response:
-    rows = db.session.execute(
-        select(models.VisitType).where(models.VisitType.active).order_by(models.VisitType.position)
-    ).scalars()
-    return jsonify({"visit_types": [presenters.visit_type_row(r) for r in rows]})
+    return jsonify(presenters.visit_types(clinic.current_catalog(utc_now())))
 
 
 @bp.get("/availability")
@@ -104,12 +99,21 @@ def availability() -> Response:
         raise InvalidInput({"from": "Choose a start date within the next two years."})
     now = utc_now()
 
+    freshness = availability_freshness(now)
+
     def render() -> str:
-        result = find_availability(query.visit_type, query.from_, query.days, provider_id=query.provider, now=now)
+        result = find_availability(
+            query.visit_type,
+            query.from_,
+            query.days,
+            provider_id=query.provider,
+            now=now,
+            catalog_revision=freshness[2],
+        )
         return current_app.json.dumps(presenters.availability(result))
 
     # Exact, not time-limited: the key holds the database's revisions and the booking cut-off.
-    key = (query.visit_type, query.from_, query.days, query.provider, *availability_freshness(now))
+    key = (query.visit_type, query.from_, query.days, query.provider, *freshness)
     return current_app.response_class(
         app_cache("availability").get_or_compute(key, render), mimetype="application/json"
     )
@@ -127,7 +131,7 @@ def book() -> tuple[Response, int, dict[str, str]]:
         intake=_intake(data.reason, data.reason.requested or data.visit_type),
         channel="api",
     )
-    body = {**presenters.appointment(booked.appointment), "manage_token": booked.manage_token}
+    body = {**presenters.appointment(booked.appointment, booked.catalog), "manage_token": booked.manage_token}
     location = url_for("api.show_appointment", reference=booked.appointment.reference)
     return jsonify(body), 201, {"Location": location}
 
@@ -145,7 +149,7 @@ def submit_request() -> tuple[Response, int]:
     body = {
         "reference": submitted.request.reference,
         "status": submitted.request.status,
-        "routed_to": presenters.routed_to(submitted.decision),
+        "routed_to": presenters.routed_to(submitted.decision, submitted.catalog),
         "call_now": presenters.call_now(submitted.decision),
     }
     return jsonify(body), 201
@@ -155,7 +159,7 @@ def submit_request() -> tuple[Response, int]:
 @limiter.limit(_read_limit)
 def show_appointment(reference: str) -> Response:
     appointment = booking.appointment_for_token(_reference(reference), _bearer_token())
-    return jsonify(presenters.appointment(appointment))
+    return jsonify(presenters.appointment(appointment, clinic.current_catalog(utc_now())))
 
 
 @bp.post("/appointments/<reference>/cancel")
@@ -164,4 +168,4 @@ def cancel_appointment(reference: str) -> Response:
     reference, token = _reference(reference), _bearer_token()
     data = _body(schemas.CancelIn)
     appointment = booking.cancel_appointment(reference, token, data.reason)
-    return jsonify(presenters.appointment(appointment))
+    return jsonify(presenters.appointment(appointment, clinic.current_catalog(utc_now())))
