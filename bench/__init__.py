@@ -2,7 +2,7 @@
 within one run on this machine, and writes them to bench/results/latest.json.
 
 B1  GET /api/v1/availability (evaluation, next Monday + 14 days, all PM&R providers) rps / GET /healthz
-    rps, gunicorn 2 sync workers, 8 connections; SQLite and PostgreSQL. Target >= 0.2.
+    rps, gunicorn (2 x cores) + 1 sync workers, 8 connections; SQLite and PostgreSQL. Target >= 0.2.
     B1u: the same with the per-process availability cache off (SCHEDULER_CACHE_SIZE=0), a
     diagnostic: B1 repeats one URL, so once warm it measures cache hits.
 B2  the same availability call, cache off, one connection, against a copy of the database holding

@@ -16,7 +16,9 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-WORKERS = 2  # one per core on the 2-core benchmark machine
+# gunicorn's documented starting point, (2 x cores) + 1, so a worker waiting on the database does
+# not leave a core idle; the same count serves both sides of every ratio. BENCH_WORKERS overrides.
+WORKERS = int(os.environ.get("BENCH_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ DEFAULTS: dict[str, object] = {
     "CLINIC_LOCATION": "SI Joint Clinic, Rochester, Minnesota",
     # Patients may not book a time that starts sooner than this.
     "MIN_NOTICE_MINUTES": 60,
-    # Entries per process in each revision-keyed cache (availability answers); 0 switches them off.
+    # Availability answers cached per process (keyed by revisions, so never stale); 0 switches it off.
     "CACHE_SIZE": 512,
     # How far ahead the public API lets a client look in one availability call.
     "AVAILABILITY_MAX_DAYS": 62,

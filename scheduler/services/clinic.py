@@ -91,7 +91,8 @@ def current_catalog(now: datetime, catalog_revision: int | None = None) -> Catal
     if catalog_revision is None:
         catalog_revision = revisions()[1]
     since = clinic_today(now) - timedelta(days=1)
-    return app_cache("catalog").get_or_compute((catalog_revision, since), lambda: _load_catalog(since))
+    # A few entries: the current revision, and the one before while requests in flight finish.
+    return app_cache("catalog", size=4).get_or_compute((catalog_revision, since), lambda: _load_catalog(since))
 
 
 def _load_catalog(since: date) -> Catalog:

@@ -40,9 +40,10 @@ class RevisionCache(Generic[Value]):
         return value
 
 
-def app_cache(name: str) -> RevisionCache:  # type: ignore[type-arg]
-    """The named cache of the current app, sized by config ``CACHE_SIZE`` (0 switches caching off)."""
+def app_cache(name: str, size: int | None = None) -> RevisionCache:  # type: ignore[type-arg]
+    """The named cache of the current app: ``size`` entries, or config ``CACHE_SIZE`` when not
+    given (0 switches such a cache off)."""
     caches = current_app.extensions.setdefault("scheduler_caches", {})
     if name not in caches:
-        caches[name] = RevisionCache(int(current_app.config["CACHE_SIZE"]))
+        caches[name] = RevisionCache(int(current_app.config["CACHE_SIZE"]) if size is None else size)
     return caches[name]
