@@ -32,7 +32,7 @@ run: $(VENV)/.installed instance/secret_key
 	@echo "  API description: http://$(HOST):$(PORT)/api/v1/openapi.json   (Ctrl+C stops everything)"
 	@echo ""
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/gunicorn --bind $(HOST):$(PORT) \
-		--workers $(WEB_WORKERS) --access-logfile - wsgi:app
+		--workers $(WEB_WORKERS) --no-control-socket --access-logfile - wsgi:app
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
