@@ -11,44 +11,32 @@ from scheduler import models
 from scheduler.extensions import db
 from scheduler.services.seed import default_holidays
 
+SEEDED = (
+    models.Provider,
+    models.Room,
+    models.Appointment,
+    models.Reservation,
+    models.Closure,
+    models.VisitType,
+    models.RoutingRule,
+)
 
-def count(model):
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+def counts():
+    return {m.__name__: db.session.execute(select(func.count()).select_from(m)).scalar_one() for m in SEEDED}
 
 
 def test_seed_demo_builds_the_clinic_once_and_is_safe_to_run_again(app, runner):
     assert "appointments added" in runner.invoke(args=["seed-demo"]).output
     with app.app_context():
-        first = {
-            m.__name__: count(m)
-            for m in (
-                models.Provider,
-                models.Room,
-                models.Appointment,
-                models.Reservation,
-                models.Closure,
-                models.VisitType,
-                models.RoutingRule,
-            )
-        }
+        first = counts()
         kinds = sorted(db.session.execute(select(models.Room.kind)).scalars())
     assert first["Provider"] == 13 and first["VisitType"] == 9 and first["RoutingRule"] == 7
     assert kinds == ["ct", "fluoroscopy", "fluoroscopy", "xray"]
     assert first["Appointment"] > 100
     runner.invoke(args=["seed-demo"])
     with app.app_context():
-        again = {
-            m.__name__: count(m)
-            for m in (
-                models.Provider,
-                models.Room,
-                models.Appointment,
-                models.Reservation,
-                models.Closure,
-                models.VisitType,
-                models.RoutingRule,
-            )
-        }
+        again = counts()
     assert again == first
     assert "skipped" in runner.invoke(args=["seed-demo", "--if-empty"]).output
 

@@ -83,12 +83,6 @@ DEFAULT_SPECIALTIES: tuple[Specialty, ...] = (
     Specialty("endo", "Endocrinology"),
 )
 
-DEFAULT_ROOM_KINDS: dict[str, str] = {
-    RoomKind.FLUOROSCOPY: "Fluoroscopy suite",
-    RoomKind.XRAY: "X-ray room",
-    RoomKind.CT: "CT scanner",
-}
-
 DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
     VisitType(
         "evaluation",

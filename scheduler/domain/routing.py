@@ -113,8 +113,6 @@ _TESTS: dict[str, Callable[[Intake, History, Any], bool]] = {
     "any-of": _any_of,
 }
 
-CONDITION_TESTS: frozenset[str] = frozenset(_TESTS)
-
 
 def _holds(condition: Condition, intake: Intake, history: History) -> bool:
     result = _TESTS[condition.test](intake, history, condition.value)
