@@ -15,7 +15,6 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,10 +188,3 @@ def booking_json(start: datetime, visit_type: str = "evaluation", **overrides: A
     }
     body.update(overrides)
     return body
-
-
-@pytest.fixture
-def artifacts_dir() -> Path:
-    path = Path(__file__).resolve().parent.parent / "test-artifacts"
-    path.mkdir(exist_ok=True)
-    return path
