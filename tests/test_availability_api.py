@@ -7,6 +7,8 @@ from datetime import time
 from datetime import timedelta
 
 from scheduler.domain.clock import CLINIC_TZ
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day
@@ -71,9 +73,6 @@ def test_the_provider_filter_limits_the_answer(client, make_provider):
 
 def test_times_sooner_than_the_minimum_notice_are_not_offered(client, make_provider):
     make_provider("pmr")
-    from scheduler.domain.clock import clinic_today
-    from scheduler.domain.clock import utc_now
-
     now = utc_now()
     offered = slots(client, day=clinic_today(now), days=7)
     assert all(datetime.fromisoformat(s["start"]) >= now + timedelta(minutes=60) for s in offered)
@@ -107,3 +106,23 @@ def test_cached_answers_change_the_moment_the_database_changes_by_any_path(clien
         )
         db.session.commit()
     assert len(slots(client, day=day)) == 1  # only 9:00-10:00 is left
+
+
+def test_a_providers_time_off_and_an_admin_part_day_closure_remove_their_times(client, app, make_provider):
+    from scheduler import models
+    from scheduler.extensions import db
+
+    provider = make_provider("pmr")
+    day = next_clinic_day()
+    later = next_clinic_day(after_days=(day - clinic_today(utc_now())).days + 1)  # the clinic day after
+    with app.app_context():
+        db.session.add(models.TimeOff(provider_id=provider, starts_at=central(day, 8), ends_at=central(day, 12)))
+        db.session.add(models.Closure(day=later, starts=time(12), ends=None, name="Staff training"))
+        db.session.commit()
+    first_day = {datetime.fromisoformat(s["start"]) for s in slots(client, day=day)}
+    assert min(first_day) == central(day, 12)  # nothing before the time off ends
+    second_day = {datetime.fromisoformat(s["start"]) for s in slots(client, day=later)}
+    assert max(second_day) == central(later, 11)  # a 60-minute visit must end by the noon closure
+    refused = client.post("/api/v1/appointments", json=booking_json(central(later, 13)))
+    assert refused.status_code == 422 and refused.json["error"] == "clinic_closed"
+    assert "closes at noon for Staff training" in refused.json["message"]
