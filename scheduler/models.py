@@ -311,3 +311,44 @@ class Revision(db.Model):
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+OUTBOX_STATUSES = "('queued', 'sending', 'sent', 'failed', 'dead', 'withdrawn')"
+
+
+class OutboxMessage(db.Model):
+    """A message to deliver, written in the same transaction as the change that causes it.
+
+    It names what it is about, never the patient's details: the text is built at delivery from
+    the current records. ``dedupe_key`` (subject, kind, channel, version) makes queueing the same
+    message twice impossible.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status_known"),
+        CheckConstraint("(appointment_id IS NULL) <> (request_id IS NULL)", name="about_one_thing"),
+        # What a delivery worker scans: only queued rows, in send order.
+        Index(
+            "ix_outbox_message_due",
+            "send_after",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("visit_request.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

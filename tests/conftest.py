@@ -33,6 +33,7 @@ from scheduler.services.seed import seed_catalog
 
 POSTGRES_URL = os.environ.get("SCHEDULER_TEST_DATABASE_URL", "")
 TABLES_CHILD_FIRST = (
+    "outbox_message",
     "reservation",
     "appointment",
     "visit_request",

@@ -36,6 +36,8 @@ from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.intervals import Interval
+from scheduler.domain.messages import on_booked
+from scheduler.domain.messages import on_cancelled
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
 from scheduler.domain.slots import patient_resource
@@ -43,6 +45,7 @@ from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
 from scheduler.extensions import db
 from scheduler.services import clinic
+from scheduler.services import outbox
 from scheduler.services import routing
 from scheduler.services.availability import next_free_slot
 from scheduler.services.clinic import Catalog
@@ -214,9 +217,11 @@ def _reserve(
             refusal = SlotTaken(f"No {visit_type.room_kind} room is free at that time. Please choose another time.")
             continue
         patient = save_patient(details, found, now)
-        return _insert(
+        appointment = _insert(
             offer.visit_type_ids[visit_type.code], visit, provider.id, room.id if room else None, patient, channel
         )
+        outbox.queue(on_booked(visit.start, outbox.reach(patient), now), appointment_id=appointment.id)
+        return appointment
     raise refusal or SlotTaken(SLOT_TAKEN_MESSAGE)
 
 
@@ -290,6 +295,9 @@ def cancel_appointment(
         appointment.cancel_reason = (reason or "").strip() or None
         for reservation in appointment.reservations:
             reservation.active = False
+        # In the same transaction: a cancelled visit can never get a stale reminder.
+        outbox.withdraw_reminders(appointment.id)
+        outbox.queue(on_cancelled(outbox.reach(appointment.patient), now), appointment_id=appointment.id)
     return appointment
 
 

@@ -11,10 +11,12 @@ from scheduler import models
 from scheduler.database import write_transaction
 from scheduler.domain.catalog import UNSURE
 from scheduler.domain.clock import utc_now
+from scheduler.domain.messages import on_request_received
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
 from scheduler.extensions import db
 from scheduler.services import clinic
+from scheduler.services import outbox
 from scheduler.services import routing
 from scheduler.services.clinic import Catalog
 from scheduler.services.patients import PatientDetails
@@ -64,4 +66,6 @@ def submit_request(
             created_at=now,
         )
         db.session.add(request)
+        db.session.flush()
+        outbox.queue(on_request_received(outbox.reach(request.patient), now), request_id=request.id)
     return Submitted(request, decision, offer)
