@@ -29,10 +29,13 @@ run: $(VENV)/.installed instance/secret_key
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask seed-demo --if-empty
 	@echo ""
 	@echo "  SI Joint Clinic scheduler: open http://$(HOST):$(PORT)/api/v1/visit-types"
-	@echo "  API description: http://$(HOST):$(PORT)/api/v1/openapi.json   (Ctrl+C stops everything)"
+	@echo "  API description: http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "  Email goes to instance/mail/ (no SMTP server configured). Ctrl+C stops web and worker."
 	@echo ""
-	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/gunicorn --bind $(HOST):$(PORT) \
-		--workers $(WEB_WORKERS) --no-control-socket --access-logfile - wsgi:app
+	export SCHEDULER_SECRET_KEY=$$(cat instance/secret_key); \
+	$(BIN)/flask jobs run & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) --no-control-socket --access-logfile - wsgi:app
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,6 +10,34 @@ from flask.cli import with_appcontext
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_catalog_command)
+    app.cli.add_command(jobs)
+
+
+@click.group()
+def jobs() -> None:
+    """The message worker."""
+
+
+@jobs.command("run")
+@with_appcontext
+def jobs_run() -> None:
+    """Deliver due messages until stopped (its own process; never inside the web server)."""
+    from flask import current_app
+
+    from scheduler.jobs import run_scheduler
+
+    click.echo("Message worker started; Ctrl+C stops it.")
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@jobs.command("drain")
+@with_appcontext
+def jobs_drain() -> None:
+    """One pass over the due messages, then exit."""
+    from scheduler.jobs import drain_once
+
+    outcomes = drain_once()
+    click.echo(", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) or "Nothing due.")
 
 
 @click.command("seed-demo")

@@ -11,6 +11,18 @@ DEFAULTS: dict[str, object] = {
     "CLINIC_NAME": "SI Joint Clinic",
     "CLINIC_PHONE": "507-538-1280",
     "CLINIC_LOCATION": "SI Joint Clinic, Rochester, Minnesota",
+    # Email: with no SMTP host, mail is written to MAIL_FOLDER (relative to the instance folder).
+    "MAIL_SMTP_HOST": "",
+    "MAIL_SMTP_PORT": 25,
+    "MAIL_SMTP_STARTTLS": False,
+    "MAIL_SMTP_USERNAME": "",
+    "MAIL_SMTP_PASSWORD": "",
+    "MAIL_FROM": "SI Joint Clinic <no-reply@si-joint-clinic.example>",
+    "MAIL_DOMAIN": "si-joint-clinic.example",
+    "MAIL_FOLDER": "mail",
+    # The message worker: how often it looks for due messages, and how many it takes at once.
+    "JOBS_INTERVAL_SECONDS": 10,
+    "OUTBOX_BATCH": 20,
     # Patients may not book a time that starts sooner than this.
     "MIN_NOTICE_MINUTES": 60,
     # Availability answers cached per process (keyed by revisions, so never stale); 0 switches it off.
