@@ -20,6 +20,19 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM": "SI Joint Clinic <no-reply@si-joint-clinic.example>",
     "MAIL_DOMAIN": "si-joint-clinic.example",
     "MAIL_FOLDER": "mail",
+    # SMS through a Twilio-shaped HTTP API. An empty SMS_BASE_URL switches text delivery off: SMS rows
+    # stay queued until it is set. Credentials belong in the environment (SCHEDULER_SMS_AUTH_TOKEN),
+    # never in files. The auth token also verifies the provider's signature on inbound webhooks.
+    "SMS_BASE_URL": "",  # e.g. https://api.twilio.com
+    "SMS_ACCOUNT_SID": "",
+    "SMS_AUTH_TOKEN": "",
+    "SMS_FROM": "",  # the sending number, E.164
+    # Who the texts say they are from. Generic on purpose: the clinic's name ("SI Joint"), "pain" or
+    # any specialty would tell whoever sees the phone what the patient is treated for.
+    "SMS_SENDER_LABEL": "Rochester clinic",
+    # The public URL the provider posts replies to, when a proxy in front of the app changes the
+    # scheme or host (the signature covers the URL as the provider saw it); empty = the request's URL.
+    "SMS_WEBHOOK_URL": "",
     # The message worker: how often it looks for due messages, and how many it takes at once.
     "JOBS_INTERVAL_SECONDS": 10,
     "OUTBOX_BATCH": 20,

@@ -22,6 +22,14 @@ class Email:
     ics_method: str | None = None  # REQUEST or CANCEL
 
 
+@dataclass(frozen=True)
+class Sms:
+    to: str  # E.164
+    body: str
+    # The outbox row it comes from, for tracing; never sent to the provider.
+    message_id: str
+
+
 class DeliveryFailed(Exception):
     def __init__(self, reason: str, *, permanent: bool) -> None:
         super().__init__(reason)

@@ -8,12 +8,15 @@ records, so no copy of a patient's details waits in the queue.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import require_aware
 from scheduler.domain.clock import to_clinic
 
 
@@ -76,3 +79,58 @@ def on_cancelled(reach: Reachable, now: datetime) -> list[PlannedMessage]:
 
 def on_request_received(reach: Reachable, now: datetime) -> list[PlannedMessage]:
     return [PlannedMessage(MessageKind.REQUEST_RECEIVED, c, now) for c in reach.channels()]
+
+
+# ----- text messages -------------------------------------------------------------------------------
+
+# One GSM-7 segment. Longer texts are split and billed per part, and the FCC healthcare exemption
+# asks for at most 160 characters.
+SMS_MAX_CHARS = 160
+# GSM-7 characters that take two of the 160 (an escape plus the character).
+_GSM_EXTENDED = frozenset("^{}\\[~]|")
+
+# No texts at night in the patient's own time zone: held until the morning.
+QUIET_STARTS = time(20, 0)
+QUIET_ENDS = time(8, 0)
+
+
+def sms_length(body: str) -> int:
+    """Characters ``body`` takes in one SMS. Only ASCII is allowed: anything else (a curly quote)
+    switches the whole text to UCS-2, which fits 70 characters, not 160."""
+    if not body.isascii():
+        raise ValueError("SMS bodies are plain ASCII")
+    return len(body) + sum(ch in _GSM_EXTENDED for ch in body)
+
+
+def earliest_sms_time(now: datetime, zone: ZoneInfo) -> datetime:
+    """``now`` when it is daytime (08:00 to 20:00) in ``zone``, otherwise the next 08:00 there.
+
+    The morning is computed on the local date, so a daylight-saving change overnight still
+    gives 8 a.m. on the wall clock."""
+    local = require_aware(now).astimezone(zone)
+    if QUIET_ENDS <= local.time() < QUIET_STARTS:
+        return now
+    morning = local.date() if local.time() < QUIET_ENDS else local.date() + timedelta(days=1)
+    return datetime.combine(morning, QUIET_ENDS, tzinfo=zone).astimezone(UTC)
+
+
+class InboundKeyword(StrEnum):
+    STOP = "stop"
+    HELP = "help"
+    OTHER = "other"
+
+
+# The opt-out words carriers and the FCC expect to be honoured; the whole (trimmed) text must be one.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPT OUT", "OPTOUT"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+def classify_inbound(text: str) -> InboundKeyword:
+    """What a patient's reply asks for. Case, surrounding punctuation and inner whitespace do not
+    matter ("Stop." and "opt  out" count); a sentence that merely contains "stop" does not."""
+    word = " ".join(text.strip(" \t\r\n.!").split()).upper()
+    if word in STOP_WORDS:
+        return InboundKeyword.STOP
+    if word in HELP_WORDS:
+        return InboundKeyword.HELP
+    return InboundKeyword.OTHER

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
@@ -11,12 +13,16 @@ from icalendar import Calendar
 from icalendar import Event
 
 from scheduler import models
+from scheduler.delivery import DeliveryFailed
 from scheduler.delivery import Email
+from scheduler.delivery import Sms
 from scheduler.domain.bookings import describe_day
 from scheduler.domain.bookings import describe_time
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
+from scheduler.domain.messages import SMS_MAX_CHARS
 from scheduler.domain.messages import MessageKind
+from scheduler.domain.messages import sms_length
 from scheduler.extensions import db
 
 HEADLINES = {
@@ -28,17 +34,37 @@ HEADLINES = {
 }
 
 
-def compose_email(message: models.OutboxMessage) -> Email | None:
-    """The email for ``message``, or None when there is nothing to send any more (no address on
-    file, or a reminder for a visit that is no longer booked)."""
+@dataclass(frozen=True)
+class Subject:
+    """What an outbox row is about, loaded from the current records."""
+
+    kind: MessageKind
+    patient: models.Patient
+    appointment: models.Appointment | None
+    request: models.VisitRequest | None
+
+
+def load_subject(message: models.OutboxMessage) -> Subject | None:
+    """The current records behind ``message``, or None when it must not be sent any more: its
+    patient is gone, or it is a reminder of a visit that is no longer booked."""
     kind = MessageKind(message.kind)
     appointment = db.session.get(models.Appointment, message.appointment_id) if message.appointment_id else None
     request = db.session.get(models.VisitRequest, message.request_id) if message.request_id else None
     patient = appointment.patient if appointment else request.patient if request else None
-    if patient is None or not patient.email:
+    if patient is None:
         return None
     if kind is MessageKind.REMINDER and (appointment is None or appointment.status != "booked"):
         return None
+    return Subject(kind, patient, appointment, request)
+
+
+def compose_email(message: models.OutboxMessage) -> Email | None:
+    """The email for ``message``, or None when there is nothing to send any more (no address on
+    file, or a reminder for a visit that is no longer booked)."""
+    subject = load_subject(message)
+    if subject is None or not subject.patient.email:
+        return None
+    kind, patient, appointment, request = subject.kind, subject.patient, subject.appointment, subject.request
     context = {
         "kind": kind.value,
         "headline": HEADLINES[kind],
@@ -64,6 +90,55 @@ def compose_email(message: models.OutboxMessage) -> Email | None:
         ics=ics,
         ics_method=method,
     )
+
+
+# What each text says after "{label}: ". Generic on purpose (minimum necessary): no name, no visit
+# type, no provider (a name can reveal a specialty), no specialty; the reference and the clinic
+# phone let the patient find out the rest.
+SMS_TEXTS = {
+    MessageKind.CONFIRMED: "your visit is confirmed for {when}. Ref {reference}.",
+    MessageKind.REMINDER: "reminder of your visit on {when}. Ref {reference}.",
+    MessageKind.RESCHEDULED: "your visit has moved to {when}. Ref {reference}.",
+    MessageKind.CANCELLED: "your visit on {when} is cancelled. Ref {reference}.",
+    MessageKind.REQUEST_RECEIVED: "we have your request, ref {reference}. We will call you to set a time.",
+}
+
+
+def compose_sms(message: models.OutboxMessage) -> Sms | None:
+    """The text for ``message``, or None when there is nothing to send: no phone, no consent (or
+    consent withdrawn since it was queued), or a reminder of a visit that is no longer booked."""
+    subject = load_subject(message)
+    if subject is None or not subject.patient.phone or not subject.patient.sms_consent:
+        return None
+    if subject.appointment is not None:
+        fields = {"when": sms_when(subject.appointment.starts_at), "reference": subject.appointment.reference}
+    elif subject.request is not None:
+        fields = {"when": "", "reference": subject.request.reference}
+    else:
+        return None
+    config = current_app.config
+    body = (
+        f"{config['SMS_SENDER_LABEL']}: {SMS_TEXTS[subject.kind].format(**fields)} "
+        f"Questions: {config['CLINIC_PHONE']}. Reply STOP to opt out."
+    )
+    try:
+        too_long = sms_length(body) > SMS_MAX_CHARS
+    except ValueError:
+        raise DeliveryFailed("SMS body is not plain ASCII (check SMS_SENDER_LABEL)", permanent=True) from None
+    if too_long:
+        # Only a long sender label or clinic phone can do this: every text fits with a 35-character label.
+        raise DeliveryFailed(f"SMS body over {SMS_MAX_CHARS} characters (check SMS_SENDER_LABEL)", permanent=True)
+    return Sms(to=subject.patient.phone, body=body, message_id=f"outbox-{message.id}")
+
+
+def sms_when(moment: datetime) -> str:
+    """Short clinic time for a text, e.g. "Mon Dec 7 at 8:00 AM CST"."""
+    local = to_clinic(moment)
+    # Spelled out rather than strftime's %a/%b/%p, which follow the process locale.
+    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[local.weekday()]
+    month = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")[local.month - 1]
+    noon = "AM" if local.hour < 12 else "PM"
+    return f"{weekday} {month} {local.day} at {local.hour % 12 or 12}:{local.minute:02d} {noon} {local.tzname()}"
 
 
 def invite(appointment: models.Appointment, *, method: str, sequence: int) -> bytes:

@@ -1,0 +1,65 @@
+"""Webhooks the SMS provider calls: replies from patients (STOP and HELP).
+
+Each request must carry the provider's signature (X-Twilio-Signature, keyed with the auth
+token); without one, or with SMS not configured, the answer is 403 and nothing changes. Neither
+the number nor the text is ever logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from xml.sax.saxutils import escape
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import request
+
+from scheduler.delivery.sms import twilio_signature
+from scheduler.domain.messages import InboundKeyword
+from scheduler.domain.messages import classify_inbound
+from scheduler.extensions import limiter
+from scheduler.services.sms_consent import opt_out
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+
+
+@bp.post("/sms/inbound")
+@limiter.exempt  # the provider's servers, signed: a shared address must not be throttled mid-STOP
+def sms_inbound() -> Response:
+    _require_signature()
+    phone = request.form.get("From", "").strip()
+    keyword = classify_inbound(request.form.get("Body", ""))
+    config = current_app.config
+    if keyword is InboundKeyword.STOP and phone:
+        changed = opt_out(phone)
+        log.info("inbound SMS: opt-out recorded for %s patient(s)", changed)
+        if changed:
+            return _twiml(
+                f"{config['SMS_SENDER_LABEL']}: you are unsubscribed and will get no more texts from us. "
+                f"Questions: {config['CLINIC_PHONE']}."
+            )
+    elif keyword is InboundKeyword.HELP:
+        return _twiml(f"{config['SMS_SENDER_LABEL']}: for help call {config['CLINIC_PHONE']}. Reply STOP to opt out.")
+    return _twiml(None)
+
+
+def _require_signature() -> None:
+    token = current_app.config["SMS_AUTH_TOKEN"]
+    if not current_app.config["SMS_BASE_URL"] or not token:
+        abort(403)
+    url = current_app.config["SMS_WEBHOOK_URL"] or request.url
+    expected = twilio_signature(token, url, request.form.items(multi=True))
+    given = request.headers.get("X-Twilio-Signature", "")
+    if not hmac.compare_digest(expected.encode(), given.encode()):
+        abort(403)
+
+
+def _twiml(message: str | None) -> Response:
+    inner = f"<Message>{escape(message)}</Message>" if message else ""
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
+    return Response(body, status=200, content_type="text/xml; charset=utf-8")
