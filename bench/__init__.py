@@ -12,11 +12,16 @@ B3  scheduler.domain.slots.free_slots for one provider-month (21 weekdays) with 
     reservations versus 50: time ratio (timeit, best of 7). Target <= 2.
 B4  POST /api/v1/appointments rps (each request a different free time and a new patient, so all
     succeed) / GET /healthz rps, PostgreSQL (SQLite shown too). Target >= 0.15 with 0 errors.
+B5  drain 10,000 queued email messages from the outbox into a local aiosmtpd (answering at once) with
+    1 (B5-1, informational) and with 2 worker processes (``flask jobs drain --until-empty``) on
+    PostgreSQL: messages/s from the first arrival to the last, duplicates and lost (each must be 0).
+    Target >= 300 messages/s with 2 workers. ``python -m bench._outbox`` runs it alone.
 
 Each ratio's two sides are measured in interleaved rounds (A B A B ...) so background load falls
 on both alike. Figures are not pass/fail tests: a MISS is reported, never raised.
 
 Environment: BENCH_SECONDS (seconds per load run, default 2), BENCH_ROUNDS (default 3),
 BENCH_LOAD_TOOL=python (skip wrk), BENCH_DATABASES (default "sqlite,postgresql"),
-BENCH_POSTGRES_URL (admin URL, default postgresql://postgres@127.0.0.1:5432/postgres).
+BENCH_POSTGRES_URL (admin URL, default postgresql://postgres@127.0.0.1:5432/postgres),
+BENCH_DRAIN_MESSAGES (B5's queue, default 10000).
 """

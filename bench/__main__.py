@@ -1,4 +1,4 @@
-"""``python -m bench``: run B1-B4 and print the table (see bench/__init__.py for the figures).
+"""``python -m bench``: run B1-B5 and print the table (see bench/__init__.py for the figures).
 
 Every ratio is measured within one run, numerator and denominator interleaved in rounds (A B A B
 ...), so that drift in the machine's background load falls on both sides alike.
@@ -27,6 +27,7 @@ from typing import Any
 
 from bench import _database
 from bench import _load
+from bench import _outbox
 from bench import _slots
 from bench._server import WORKERS
 from bench._server import Server
@@ -49,6 +50,8 @@ TARGETS = {
     "B2": ("<=", 1.3, "availability p50, 100k history / none (no cache)"),
     "B3": ("<=", 2.0, "free_slots time, 1,000 reservations / 50"),
     "B4": (">=", 0.15, "booking rps / healthz rps, 0 errors"),
+    "B5-1": (">=", None, "outbox drain msg/s, 1 worker, 0 dup, 0 lost"),
+    "B5": (">=", 300, "outbox drain msg/s, 2 workers, 0 dup, 0 lost"),
 }
 
 
@@ -65,14 +68,17 @@ class Figure:
     @property
     def target(self) -> str:
         op, bound, _ = TARGETS[self.id]
-        return f"{op} {bound:g}"
+        return "-" if bound is None else f"{op} {bound:g}"
 
     @property
     def passed(self) -> bool | None:
         if self.value is None:
             return None
         op, bound, _ = TARGETS[self.id]
-        ok = self.value >= bound if op == ">=" else self.value <= bound
+        ok = bound is None or (self.value >= bound if op == ">=" else self.value <= bound)
+        if self.id.startswith("B5"):
+            d = self.details
+            ok = ok and d.get("duplicates") == 0 and d.get("lost") == 0 and d.get("rows_not_sent") == 0
         if self.id == "B4":
             ok = ok and self.details.get("errors", 1) == 0 and not self.details.get("exhausted")
         return ok
@@ -316,6 +322,32 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
     return figures
 
 
+def bench_drain(workdir: Path) -> list[Figure]:
+    """B5: the outbox drained into a local aiosmtpd by 1, then 2 worker processes (PostgreSQL)."""
+    try:
+        results = _outbox.run(workdir, say)
+    except Exception as error:  # reported like the others: B5 must not hide B1-B4
+        say(f"postgresql: B5 FAILED: {error}")
+        traceback.print_exc()
+        return [
+            Figure(fid, "postgresql", None, "aiosmtpd", note=f"failed: {str(error)[:160]}") for fid in ("B5-1", "B5")
+        ]
+    figures = []
+    for fid, workers in (("B5-1", 1), ("B5", 2)):
+        r = results[f"workers_{workers}"]
+        figures.append(
+            Figure(
+                fid,
+                "postgresql",
+                r["msgs_per_s"],
+                "aiosmtpd",
+                {**r, "messages_queued": results["messages_queued"], "batch": results["batch"]},
+                required=workers == 2,
+            )
+        )
+    return figures
+
+
 def main() -> int:
     started = time.perf_counter()
     tool = _load.load_tool()
@@ -364,6 +396,9 @@ def main() -> int:
                 traceback.print_exc()
                 for fid in ("B1", "B2", "B4"):
                     figures.append(Figure(fid, kind, None, label, note=f"failed: {str(error)[:160]}"))
+
+        if "postgresql" in wanted:
+            figures += bench_drain(workdir)
 
     machine["load_average_at_end"] = os.getloadavg()
     order = list(TARGETS)
@@ -446,6 +481,14 @@ def print_table(figures: list[Figure], m: dict[str, Any], elapsed: float) -> Non
                 f"{d['created_201']} x 201, errors {d['errors']}; "
                 f"{d['api_bookings_in_database']} API bookings stored (warm-up included)"
                 + (f"; {f.note}" if f.note else "")
+            )
+        elif f.id.startswith("B5"):
+            print(
+                f"{f.id} {f.database}: {d['workers']} worker(s) (flask jobs drain --until-empty, batch {d['batch']}): "
+                f"{d['messages']:,} messages, {f.value:,.1f} msg/s first to last arrival "
+                f"({d['msgs_per_s_wall']:,.1f} msg/s over {d['wall_s']}s with start-up); {d['received']:,} received, "
+                f"duplicates {d['duplicates']}, lost {d['lost']}, rows not sent {d['rows_not_sent']}, "
+                f"attempts {d['attempts']}"
             )
     print(f"\nTotal {elapsed:.0f}s.")
 

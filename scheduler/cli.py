@@ -32,11 +32,19 @@ def jobs_run() -> None:
 
 @jobs.command("drain")
 @with_appcontext
-def jobs_drain() -> None:
-    """One pass over the due messages, then exit."""
+@click.option("--until-empty", is_flag=True, help="Repeat passes until one finds nothing due, then exit.")
+def jobs_drain(until_empty: bool) -> None:
+    """One pass over the due messages (or passes until none is due), then exit."""
+    from collections import Counter
+
     from scheduler.jobs import drain_once
 
-    outcomes = drain_once()
+    outcomes: Counter = Counter()
+    while True:
+        found = drain_once()
+        outcomes.update(found)
+        if not until_empty or not sum(found.values()):
+            break
     click.echo(", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) or "Nothing due.")
 
 

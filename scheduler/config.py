@@ -36,6 +36,10 @@ DEFAULTS: dict[str, object] = {
     # The message worker: how often it looks for due messages, and how many it takes at once.
     "JOBS_INTERVAL_SECONDS": 10,
     "OUTBOX_BATCH": 20,
+    # How long a claimed batch is reserved for its worker. A worker that dies mid-batch leaves its
+    # rows in "sending"; once this runs out another worker claims them again (the batch in flight
+    # may then go out twice, with the same Message-ID). Must exceed the time one batch takes.
+    "OUTBOX_LEASE_SECONDS": 300,
     # Patients may not book a time that starts sooner than this.
     "MIN_NOTICE_MINUTES": 60,
     # Availability answers cached per process (keyed by revisions, so never stale); 0 switches it off.

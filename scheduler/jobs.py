@@ -19,6 +19,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -82,17 +83,23 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * (rng or random).random()
 
 
-def mailer() -> Send:
+def mailer(batch: ExitStack | None = None) -> Send:
+    """The email sender. Given ``batch``, SMTP keeps one connection for all its sends, closed when
+    ``batch`` closes (one connection per batch, not per message)."""
     config = current_app.config
     if config["MAIL_SMTP_HOST"]:
-        return SmtpMailer(
+        smtp = SmtpMailer(
             config["MAIL_SMTP_HOST"],
             int(config["MAIL_SMTP_PORT"]),
             config["MAIL_FROM"],
             starttls=bool(config["MAIL_SMTP_STARTTLS"]),
             username=config["MAIL_SMTP_USERNAME"] or None,
             password=config["MAIL_SMTP_PASSWORD"] or None,
-        ).send
+            keep_open=batch is not None,
+        )
+        if batch is not None:
+            batch.callback(smtp.close)
+        return smtp.send
     return FolderMailer(Path(current_app.instance_path) / config["MAIL_FOLDER"], config["MAIL_FROM"]).send
 
 
@@ -106,12 +113,20 @@ def sms_sender() -> SendSms | None:
     ).send
 
 
-def transports(send_email: Send | None = None, send_sms: SendSms | None = None) -> dict[str, Transport]:
-    found = {Channel.EMAIL.value: Transport(compose_email, send_email or mailer())}
+def transports(
+    send_email: Send | None = None, send_sms: SendSms | None = None, batch: ExitStack | None = None
+) -> dict[str, Transport]:
+    found = {Channel.EMAIL.value: Transport(compose_email, send_email or mailer(batch))}
     sms = send_sms or sms_sender()
     if sms is not None:
         found[Channel.SMS.value] = Transport(compose_sms, sms, sms_daytime)
     return found
+
+
+def lease() -> timedelta:
+    """How long a claim holds its rows: OUTBOX_LEASE_SECONDS (LEASE when unset)."""
+    seconds = current_app.config.get("OUTBOX_LEASE_SECONDS")
+    return LEASE if seconds is None else timedelta(seconds=float(seconds))
 
 
 def claim(now: datetime, limit: int, channels: list[str]) -> list[int]:
@@ -137,7 +152,7 @@ def claim(now: datetime, limit: int, channels: list[str]) -> list[int]:
             db.session.execute(
                 update(m)
                 .where(m.id.in_(ids))
-                .values(status="sending", locked_until=now + LEASE, attempts=m.attempts + 1)
+                .values(status="sending", locked_until=now + lease(), attempts=m.attempts + 1)
             )
     return ids
 
@@ -201,10 +216,11 @@ def drain_once(
 ) -> Counter:
     """One pass: claim due messages on every channel that has a transport, and deliver them."""
     now = now or utc_now()
-    available = transports(send_email, send_sms)
     outcomes: Counter = Counter()
-    for message_id in claim(now, limit or int(current_app.config["OUTBOX_BATCH"]), list(available)):
-        outcomes[deliver(message_id, available, now)] += 1
+    with ExitStack() as batch:  # closes the batch's SMTP connection
+        available = transports(send_email, send_sms, batch)
+        for message_id in claim(now, limit or int(current_app.config["OUTBOX_BATCH"]), list(available)):
+            outcomes[deliver(message_id, available, now)] += 1
     return outcomes
 
 

@@ -43,20 +43,22 @@ class SmtpMailer:
         starttls: bool = False,
         username: str | None = None,
         password: str | None = None,
+        keep_open: bool = False,
     ) -> None:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
         self.starttls, self.username, self.password = starttls, username, password
+        # keep_open: one connection serves every send until close() (a worker's batch); after any
+        # failure the connection is dropped and the next send opens a new one.
+        self.keep_open = keep_open
+        self._smtp: smtplib.SMTP | None = None
 
     def send(self, email: Email) -> str:
         """Send and return the Message-ID. 5xx replies are permanent; anything else may pass later."""
         message = build_message(email, self.sender)
+        sent = False
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(message)
+            self._connection().send_message(message)
+            sent = True
         except smtplib.SMTPRecipientsRefused as refused:
             codes = [code for code, _ in refused.recipients.values()]
             raise DeliveryFailed(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes)) from None
@@ -65,7 +67,35 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException) as error:
             # Connection refused, timeouts, dropped connections: the server may be back later.
             raise DeliveryFailed(f"SMTP unavailable ({type(error).__name__})", permanent=False) from None
+        finally:
+            if not sent:
+                self._drop()  # a connection in an unknown state is never reused
+            elif not self.keep_open:
+                self.close()
         return email.message_id
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                self._smtp.starttls()
+            if self.username:
+                self._smtp.login(self.username, self.password or "")
+        return self._smtp
+
+    def close(self) -> None:
+        """QUIT and close the open connection, if any. The messages went already: errors are ignored."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
 
 class FolderMailer:
