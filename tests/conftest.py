@@ -9,15 +9,19 @@ schema is made, in tests too).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from email import message_from_bytes
+from email import policy
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -189,3 +193,36 @@ def booking_json(start: datetime, visit_type: str = "evaluation", **overrides: A
     }
     body.update(overrides)
     return body
+
+
+# ----- a real SMTP server (aiosmtpd) ------------------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives, or refuses it with ``reply``."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.reply: str | None = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.reply:
+            return self.reply
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port)
+    yield handler
+    controller.stop()

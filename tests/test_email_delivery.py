@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import date
 from datetime import timedelta
-from email import message_from_bytes
-from email import policy
 
-import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy import select
@@ -22,39 +18,11 @@ from scheduler.domain.messages import reminder_time
 from scheduler.extensions import db
 from scheduler.jobs import BACKOFF_BASE
 from scheduler.jobs import drain_once
+from tests.conftest import Inbox
 from tests.conftest import booking_json
 from tests.conftest import central
+from tests.conftest import free_port
 from tests.conftest import patient_json
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives, or refuses it with ``reply``."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.reply: str | None = None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        if self.reply:
-            return self.reply
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port)
-    yield handler
-    controller.stop()
 
 
 def monday_after_next_dst_change() -> date:

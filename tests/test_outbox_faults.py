@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from scheduler.extensions import db
 from scheduler.jobs import drain_once
 from tests.conftest import booking_json
 from tests.conftest import central
+from tests.conftest import free_port
 from tests.conftest import next_clinic_day
 from tests.conftest import patient_json
 
@@ -77,12 +77,6 @@ class Recorder:
     def count(self) -> int:
         with self.lock:
             return len(self.received)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

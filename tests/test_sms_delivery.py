@@ -13,7 +13,6 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from scheduler import models
@@ -35,10 +34,9 @@ from scheduler.jobs import transports
 from scheduler.services.notices import compose_sms
 from tests.conftest import booking_json
 from tests.conftest import central
+from tests.conftest import free_port
 from tests.conftest import next_clinic_day
 from tests.conftest import patient_json
-from tests.test_email_delivery import Inbox
-from tests.test_email_delivery import free_port
 
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 AUTH_TOKEN = "test-auth-token"
@@ -108,16 +106,6 @@ def provider(app):
     running.server.shutdown()
     running.server.server_close()
     running.thread.join(timeout=5)
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port)
-    yield handler
-    controller.stop()
 
 
 def book(client, start, visit_type="evaluation", **patient):
