@@ -7,6 +7,10 @@ JSON body ``{"error": code, "message": text}``), so the wording lives here and n
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler.domain.routing import RoutingDecision
 
 
 class DomainError(Exception):
@@ -46,7 +50,7 @@ class RequiresRequest(DomainError):
 class RoutedElsewhere(DomainError):
     code = "routed_elsewhere"
 
-    def __init__(self, message: str, *, decision: object) -> None:
+    def __init__(self, message: str, *, decision: RoutingDecision) -> None:
         super().__init__(message)
         self.decision = decision
 

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Hashable
+from typing import Any
 from typing import Generic
 from typing import TypeVar
 
@@ -40,7 +41,7 @@ class RevisionCache(Generic[Value]):
         return value
 
 
-def app_cache(name: str, size: int | None = None) -> RevisionCache:  # type: ignore[type-arg]
+def app_cache(name: str, size: int | None = None) -> RevisionCache[Any]:
     """The named cache of the current app: ``size`` entries, or config ``CACHE_SIZE`` when not
     given (0 switches such a cache off)."""
     caches = current_app.extensions.setdefault("scheduler_caches", {})

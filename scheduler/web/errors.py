@@ -51,7 +51,7 @@ def _domain_error(error: DomainError) -> tuple[Response, int]:
         from scheduler.services.clinic import current_catalog
         from scheduler.web.api.presenters import routed_to
 
-        extra["routed_to"] = routed_to(error.decision, current_catalog(utc_now()))  # type: ignore[arg-type]
+        extra["routed_to"] = routed_to(error.decision, current_catalog(utc_now()))
     return _error(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, **extra)
 
 
