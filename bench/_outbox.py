@@ -115,24 +115,17 @@ def queue(app: Flask, appointments: list[int], count: int) -> None:
     """Exactly ``count`` due confirmation rows (distinct versions per visit) and no other outbox row."""
     from scheduler import models
     from scheduler.domain.clock import utc_now
+    from scheduler.domain.messages import Channel
+    from scheduler.domain.messages import MessageKind
+    from scheduler.domain.messages import PlannedMessage
     from scheduler.extensions import db
+    from scheduler.services import outbox
 
-    due = utc_now() - timedelta(seconds=1)
-    rows = []
-    for i in range(count):
-        appointment_id, version = appointments[i % len(appointments)], i // len(appointments) + 1
-        rows.append(
-            {
-                "dedupe_key": f"appointment:{appointment_id}:confirmed:email:v{version}",
-                "kind": "confirmed",
-                "channel": "email",
-                "appointment_id": appointment_id,
-                "version": version,
-                "status": "queued",
-                "send_after": due,
-                "attempts": 0,
-            }
-        )
+    confirmation = PlannedMessage(MessageKind.CONFIRMED, Channel.EMAIL, utc_now() - timedelta(seconds=1))
+    rows = [
+        outbox.row(confirmation, appointment_id=appointments[i % len(appointments)], version=i // len(appointments) + 1)
+        for i in range(count)
+    ]
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(delete(models.OutboxMessage))

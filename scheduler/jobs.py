@@ -50,7 +50,6 @@ from scheduler.services.notices import compose_sms
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
@@ -124,9 +123,8 @@ def transports(
 
 
 def lease() -> timedelta:
-    """How long a claim holds its rows: OUTBOX_LEASE_SECONDS (LEASE when unset)."""
-    seconds = current_app.config.get("OUTBOX_LEASE_SECONDS")
-    return LEASE if seconds is None else timedelta(seconds=float(seconds))
+    """How long a claim holds its rows (OUTBOX_LEASE_SECONDS)."""
+    return timedelta(seconds=float(current_app.config["OUTBOX_LEASE_SECONDS"]))
 
 
 def claim(now: datetime, limit: int, channels: list[str]) -> list[int]:

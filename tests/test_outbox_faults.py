@@ -37,8 +37,12 @@ from sqlalchemy import select
 from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
+from scheduler.domain.messages import Channel
+from scheduler.domain.messages import MessageKind
+from scheduler.domain.messages import PlannedMessage
 from scheduler.extensions import db
 from scheduler.jobs import drain_once
+from scheduler.services import outbox
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import free_port
@@ -264,24 +268,16 @@ MESSAGES = 2_000
 def queue_email_rows(app, count: int, appointments: list[int]) -> None:
     """``count`` due confirmation rows spread over ``appointments`` (distinct versions), written in
     one statement: the outbox as a busy day leaves it, without booking 2,000 visits."""
-    now = utc_now() - timedelta(seconds=1)
+    confirmation = PlannedMessage(MessageKind.CONFIRMED, Channel.EMAIL, utc_now() - timedelta(seconds=1))
     with app.app_context():
         db.session.execute(delete(models.OutboxMessage))
         db.session.execute(
             insert(models.OutboxMessage),
             [
-                {
-                    "dedupe_key": f"appointment:{appointment_id}:confirmed:email:v{version}",
-                    "kind": "confirmed",
-                    "channel": "email",
-                    "appointment_id": appointment_id,
-                    "version": version,
-                    "status": "queued",
-                    "send_after": now,
-                    "attempts": 0,
-                }
+                outbox.row(
+                    confirmation, appointment_id=appointments[i % len(appointments)], version=i // len(appointments) + 1
+                )
                 for i in range(count)
-                for appointment_id, version in [(appointments[i % len(appointments)], i // len(appointments) + 1)]
             ],
         )
         db.session.commit()

@@ -112,10 +112,9 @@ def compose_sms(message: models.OutboxMessage) -> Sms | None:
         return None
     if subject.appointment is not None:
         fields = {"when": sms_when(subject.appointment.starts_at), "reference": subject.appointment.reference}
-    elif subject.request is not None:
+    else:  # load_subject guarantees a request when there is no appointment
+        assert subject.request is not None
         fields = {"when": "", "reference": subject.request.reference}
-    else:
-        return None
     config = current_app.config
     body = (
         f"{config['SMS_SENDER_LABEL']}: {SMS_TEXTS[subject.kind].format(**fields)} "

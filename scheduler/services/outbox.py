@@ -18,6 +18,25 @@ def reach(patient: models.Patient) -> Reachable:
     return Reachable(email=bool(patient.email), sms=bool(patient.sms_consent and patient.phone))
 
 
+def row(
+    planned: PlannedMessage, *, appointment_id: int | None = None, request_id: int | None = None, version: int = 1
+) -> dict[str, object]:
+    """The outbox row for one planned message about one appointment or one request: the one place
+    that defines the dedupe key (subject, kind, channel, version) and a new row's state."""
+    subject = f"appointment:{appointment_id}" if appointment_id is not None else f"request:{request_id}"
+    return {
+        "dedupe_key": f"{subject}:{planned.kind}:{planned.channel}:v{version}",
+        "kind": planned.kind.value,
+        "channel": planned.channel.value,
+        "appointment_id": appointment_id,
+        "request_id": request_id,
+        "version": version,
+        "status": "queued",
+        "send_after": planned.send_after,
+        "attempts": 0,
+    }
+
+
 def queue(
     planned: Sequence[PlannedMessage],
     *,
@@ -28,23 +47,9 @@ def queue(
     """Write ``planned`` for one appointment or one request, in one statement."""
     if not planned:
         return
-    subject = f"appointment:{appointment_id}" if appointment_id is not None else f"request:{request_id}"
     db.session.execute(
         insert(models.OutboxMessage),
-        [
-            {
-                "dedupe_key": f"{subject}:{p.kind}:{p.channel}:v{version}",
-                "kind": p.kind.value,
-                "channel": p.channel.value,
-                "appointment_id": appointment_id,
-                "request_id": request_id,
-                "version": version,
-                "status": "queued",
-                "send_after": p.send_after,
-                "attempts": 0,
-            }
-            for p in planned
-        ],
+        [row(p, appointment_id=appointment_id, request_id=request_id, version=version) for p in planned],
     )
 
 
