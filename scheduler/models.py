@@ -262,6 +262,8 @@ class Appointment(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="booked")
     channel: Mapped[str] = mapped_column(String(10))
+    # Counts changes of time or status: the iCalendar SEQUENCE and the version of its messages.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Part of every manage token: changing it revokes the links already sent.
     manage_nonce: Mapped[str] = mapped_column(String(32))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
@@ -275,8 +277,34 @@ class Appointment(db.Model):
     reservations: Mapped[list[Reservation]] = relationship(back_populates="appointment", cascade="all, delete-orphan")
 
 
+class Hold(db.Model):
+    """A time kept for someone while they finish booking it (the public form, a FHIR $hold).
+
+    Its reservation rows (provider, room) take the time exactly as a booked visit's do, so nobody
+    else can book it; they go with the hold when it is used, released or expires. ``token`` is
+    the holder's secret: only its bearer can book or release the hold.
+    """
+
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_ends"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_type.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    visit_type: Mapped[VisitType] = relationship(lazy="joined")
+    provider: Mapped[Provider] = relationship(lazy="joined")
+    room: Mapped[Room | None] = relationship(lazy="joined")
+
+
 class Reservation(db.Model):
-    """One row per (appointment, resource): the provider, the room and the patient.
+    """One row per (appointment or hold, resource): the provider, the room and the patient.
 
     The database refuses two active rows of one resource whose times overlap: on PostgreSQL by an
     exclusion constraint; on SQLite, where writers are serialised by ``BEGIN IMMEDIATE``, by the
@@ -285,6 +313,7 @@ class Reservation(db.Model):
 
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        CheckConstraint("(appointment_id IS NULL) <> (hold_id IS NULL)", name="for_one_thing"),
         Index("ix_reservation_resource_starts", "resource", "starts_at"),
         ExcludeConstraint(
             ("resource", "="),
@@ -296,13 +325,14 @@ class Reservation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("hold.id", ondelete="CASCADE"), index=True)
     resource: Mapped[str] = mapped_column(String(40))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    appointment: Mapped[Appointment] = relationship(back_populates="reservations")
+    appointment: Mapped[Appointment | None] = relationship(back_populates="reservations")
 
 
 class Revision(db.Model):

@@ -72,6 +72,17 @@ def on_booked(starts_at: datetime, reach: Reachable, now: datetime) -> list[Plan
     return planned
 
 
+def on_moved(starts_at: datetime, reach: Reachable, now: datetime) -> list[PlannedMessage]:
+    """A "rescheduled" notice now and a reminder for the new time (unless already past); the
+    caller withdraws the old reminders in the same transaction and queues these under the
+    appointment's new version, so each move sends exactly one notice."""
+    planned = [PlannedMessage(MessageKind.RESCHEDULED, c, now) for c in reach.channels()]
+    remind_at = reminder_time(starts_at)
+    if remind_at > now:
+        planned += [PlannedMessage(MessageKind.REMINDER, c, remind_at) for c in reach.channels()]
+    return planned
+
+
 def on_cancelled(reach: Reachable, now: datetime) -> list[PlannedMessage]:
     """The notice now; the caller withdraws the visit's pending reminders in the same transaction."""
     return [PlannedMessage(MessageKind.CANCELLED, c, now) for c in reach.channels()]
