@@ -42,6 +42,8 @@ DEFAULTS: dict[str, object] = {
     "OUTBOX_LEASE_SECONDS": 300,
     # Patients may not book a time that starts sooner than this.
     "MIN_NOTICE_MINUTES": 60,
+    # How long a time a patient picked is kept for them while they type their details.
+    "HOLD_MINUTES": 10,
     # Availability answers cached per process (keyed by revisions, so never stale); 0 switches it off.
     "CACHE_SIZE": 512,
     # How far ahead the public API lets a client look in one availability call.

@@ -39,6 +39,7 @@ POSTGRES_URL = os.environ.get("SCHEDULER_TEST_DATABASE_URL", "")
 TABLES_CHILD_FIRST = (
     "outbox_message",
     "reservation",
+    "hold",
     "appointment",
     "visit_request",
     "patient",

@@ -67,3 +67,10 @@ class InvalidInput(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+def about_the_time(refusal: DomainError) -> bool:
+    """Whether ``refusal`` is about the time asked for, so the next open time is worth offering."""
+    if isinstance(refusal, InvalidInput):
+        return "start" in refusal.fields
+    return isinstance(refusal, SlotTaken | OutsideClinicHours | ClinicClosed | NotOnGrid)

@@ -21,44 +21,41 @@ from scheduler.database import write_transaction
 from scheduler.domain import catalog
 from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.bookings import AppointmentStatus
-from scheduler.domain.bookings import check_provider_free
 from scheduler.domain.bookings import check_visit_time
-from scheduler.domain.bookings import first_free_room
-from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
-from scheduler.domain.errors import ClinicClosed
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
-from scheduler.domain.errors import NotOnGrid
-from scheduler.domain.errors import OutsideClinicHours
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.errors import about_the_time
 from scheduler.domain.intervals import Interval
 from scheduler.domain.messages import on_booked
 from scheduler.domain.messages import on_cancelled
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
-from scheduler.domain.slots import patient_resource
-from scheduler.domain.slots import provider_resource
-from scheduler.domain.slots import room_resource
 from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services import routing
 from scheduler.services.availability import next_free_slot
 from scheduler.services.clinic import Catalog
+from scheduler.services.holds import find_hold
 from scheduler.services.patients import PatientDetails
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.patients import save_patient
+from scheduler.services.placement import SLOT_TAKEN_MESSAGE
+from scheduler.services.placement import Place
+from scheduler.services.placement import choose_place
+from scheduler.services.placement import purge_expired_holds
+from scheduler.services.placement import reservation_rows
 from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.services.references import token_matches
 
-SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
 # One answer for an unknown reference, a malformed one and a wrong token alike: a guess learns nothing.
 APPOINTMENT_NOT_FOUND = "No appointment matches that reference and link."
 # The rule name recorded on visits a scheduler placed directly, without patient-facing routing.
@@ -86,10 +83,13 @@ def book_appointment(
     intake: Intake,
     channel: str,
     provider_id: int | None = None,
+    hold_token: str | None = None,
     now: datetime | None = None,
 ) -> Booked:
     """Book a "book a slot" visit at ``start`` (aware) and commit it.
 
+    ``hold_token``: the hold the patient took on this time; it is used up by the booking. An
+    expired or unknown hold is no error: the time is booked if it is still free.
     Raises InvalidInput, RequiresRequest, RoutedElsewhere, OutsideClinicHours, ClinicClosed,
     NotOnGrid or SlotTaken; refusals about the time carry the next open time in ``next_open``.
     """
@@ -106,7 +106,7 @@ def book_appointment(
             raise RoutedElsewhere(decision.reason, decision=decision)
         return decision
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide)
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token)
 
 
 def place_visit(
@@ -145,6 +145,7 @@ def _book(
     provider_id: int | None,
     now: datetime,
     decide: Decide,
+    hold_token: str | None = None,
 ) -> Booked:
     """The whole booking in one write transaction (on SQLite the write lock is taken first, so
     nothing read here can change before the insert), then the next open time for a refusal."""
@@ -152,9 +153,11 @@ def _book(
     try:
         try:
             with write_transaction():
+                purge_expired_holds(now)
                 offer = clinic.current_catalog(now)
                 visit_type = offer.visit_type(visit_type_code)
                 specialty = visit_type.specialty
+                provider_id = _use_hold(hold_token, visit_type_code, start, now, provider_id)
                 found = find_patient(details)
                 decision = decide(offer, visit_type, found)
                 specialty = decision.specialty
@@ -167,16 +170,25 @@ def _book(
                 raise
             raise SlotTaken(SLOT_TAKEN_MESSAGE) from None  # lost the race at PostgreSQL's constraint
     except DomainError as refusal:
-        if specialty is not None and _about_the_time(refusal):
+        if specialty is not None and about_the_time(refusal):
             refusal.next_open = _next_open(visit_type_code, max(start, now), specialty)
         raise
     return Booked(appointment, manage_token(appointment.reference, appointment.manage_nonce), decision, offer)
 
 
-def _about_the_time(refusal: DomainError) -> bool:
-    if isinstance(refusal, InvalidInput):
-        return "start" in refusal.fields
-    return isinstance(refusal, SlotTaken | OutsideClinicHours | ClinicClosed | NotOnGrid)
+def _use_hold(
+    token: str | None, visit_type_code: str, start: datetime, now: datetime, provider_id: int | None
+) -> int | None:
+    """Give up the caller's hold on this time (its rows would otherwise refuse the booking) and
+    return the provider it was held with. A hold for another time is simply released."""
+    hold = find_hold(token, now)
+    if hold is None:
+        return provider_id
+    db.session.delete(hold)
+    db.session.flush()
+    if hold.visit_type.code == visit_type_code and hold.starts_at == start:
+        return hold.provider_id
+    return provider_id
 
 
 def _reserve(
@@ -191,42 +203,17 @@ def _reserve(
     now: datetime,
 ) -> models.Appointment:
     """Inside the write transaction: choose provider and room, re-check, insert, flush."""
-    candidates = offer.providers_of(decision.specialty, provider_id)
-    if provider_id is not None and not candidates:
-        raise InvalidInput(
-            {"provider_id": "That provider does not offer this visit. Leave it out to get any provider."}
-        )
-    rooms = offer.rooms_of(visit_type.room_kind)
-    keys = [provider_resource(p.id) for p in candidates] + [room_resource(r.id) for r in rooms]
-    if found is not None:
-        keys.append(patient_resource(found.id))
-    busy = clinic.busy(keys, clinic.day_window(to_clinic(visit.start).date(), 1))
-    if found is not None and any(b.overlaps(visit) for b in busy.get(patient_resource(found.id), [])):
-        raise SlotTaken("You already have a visit at that time. Choose another time, or call us to change it.")
-    # The lighter day first, as the availability ranking does.
-    candidates.sort(key=lambda p: (sum(i.minutes for i in busy.get(provider_resource(p.id), [])), p.id))
-    refusal: SlotTaken | None = None
-    for provider in candidates:
-        try:
-            check_provider_free(provider, visit, offer.calendar, busy.get(provider_resource(provider.id), []))
-        except SlotTaken as taken:
-            refusal = taken
-            continue
-        room = first_free_room(rooms, visit, {r.id: busy.get(room_resource(r.id), []) for r in rooms})
-        if visit_type.room_kind and room is None:
-            refusal = SlotTaken(f"No {visit_type.room_kind} room is free at that time. Please choose another time.")
-            continue
-        patient = save_patient(details, found, now)
-        appointment = _insert(
-            offer.visit_type_ids[visit_type.code], visit, provider.id, room.id if room else None, patient, channel
-        )
-        outbox.queue(on_booked(visit.start, outbox.reach(patient), now), appointment_id=appointment.id)
-        return appointment
-    raise refusal or SlotTaken(SLOT_TAKEN_MESSAGE)
+    place = choose_place(
+        offer, visit_type, visit, decision.specialty, provider_id=provider_id, patient_id=found.id if found else None
+    )
+    patient = save_patient(details, found, now)
+    appointment = _insert(offer.visit_type_ids[visit_type.code], visit, place, patient, channel)
+    outbox.queue(on_booked(visit.start, outbox.reach(patient), now), appointment_id=appointment.id)
+    return appointment
 
 
 def _insert(
-    visit_type_id: int, visit: Interval, provider_id: int, room_id: int | None, patient: models.Patient, channel: str
+    visit_type_id: int, visit: Interval, place: Place, patient: models.Patient, channel: str
 ) -> models.Appointment:
     """Insert the appointment and its reservations with two plain statements (no unit-of-work
     bookkeeping: this is the hot path of every booking); returns the appointment, detached."""
@@ -234,32 +221,21 @@ def _insert(
         "reference": new_reference("SIJ"),
         "patient_id": patient.id,
         "visit_type_id": visit_type_id,
-        "provider_id": provider_id,
-        "room_id": room_id,
+        "provider_id": place.provider.id,
+        "room_id": place.room.id if place.room else None,
         "starts_at": visit.start,
         "ends_at": visit.end,
         "status": AppointmentStatus.BOOKED.value,
         "channel": channel,
         "manage_nonce": new_nonce(),
+        "version": 1,
     }
     appointment_id = db.session.execute(
         insert(models.Appointment).values(values).returning(models.Appointment.id)
     ).scalar_one()
-    resources = [provider_resource(provider_id), patient_resource(patient.id)]
-    if room_id is not None:
-        resources.append(room_resource(room_id))
     db.session.execute(
         insert(models.Reservation),
-        [
-            {
-                "appointment_id": appointment_id,
-                "resource": key,
-                "starts_at": visit.start,
-                "ends_at": visit.end,
-                "active": True,
-            }
-            for key in resources
-        ],
+        reservation_rows(place, visit, appointment_id=appointment_id, patient_id=patient.id),
     )
     return models.Appointment(id=appointment_id, **values)
 

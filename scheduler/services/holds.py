@@ -1,0 +1,138 @@
+"""Holding a chosen time for someone while they finish booking it.
+
+A hold takes the provider's and room's time with reservation rows, exactly as a booked visit does,
+so the database refuses anyone else the time; the patient is not known yet, so their own time is
+checked when the hold is turned into a booking. Holds expire (HOLD_MINUTES, default 10): expired
+holds are purged inside every booking transaction and by the worker's job.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from scheduler import models
+from scheduler.database import is_overlap_violation
+from scheduler.database import write_transaction
+from scheduler.domain.bookings import check_visit_time
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import SlotTaken
+from scheduler.extensions import db
+from scheduler.services import clinic
+from scheduler.services.placement import SLOT_TAKEN_MESSAGE
+from scheduler.services.placement import choose_place
+from scheduler.services.placement import purge_expired_holds
+from scheduler.services.placement import reservation_rows
+
+
+@dataclass(frozen=True)
+class HeldTime:
+    token: str
+    visit_type_code: str
+    starts_at: datetime
+    ends_at: datetime
+    provider_id: int
+    provider_name: str
+    room_name: str | None
+    expires_at: datetime
+
+
+def hold_minutes() -> int:
+    return int(current_app.config["HOLD_MINUTES"])
+
+
+def hold_time(
+    visit_type_code: str,
+    start: datetime,
+    *,
+    specialty: str | None = None,
+    provider_id: int | None = None,
+    channel: str = "web",
+    replaces: str | None = None,
+    now: datetime | None = None,
+) -> HeldTime:
+    """Hold ``start`` for a ``visit_type_code`` visit (with ``provider_id`` if given) and commit.
+
+    ``replaces``: the token of the holder's previous hold, released in the same transaction (a
+    patient who changes their mind holds one time, not two). Raises InvalidInput,
+    OutsideClinicHours, ClinicClosed, NotOnGrid or SlotTaken (with ``next_open`` left to the caller).
+    """
+    now = now or utc_now()
+    try:
+        with write_transaction():
+            purge_expired_holds(now)
+            if replaces:
+                _release(replaces)
+            offer = clinic.current_catalog(now)
+            visit_type = offer.visit_type(visit_type_code)
+            visit = check_visit_time(
+                start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
+            )
+            place = choose_place(offer, visit_type, visit, specialty or visit_type.specialty, provider_id=provider_id)
+            token = secrets.token_urlsafe(32)
+            expires_at = now + timedelta(minutes=hold_minutes())
+            hold_id = db.session.execute(
+                insert(models.Hold)
+                .values(
+                    token=token,
+                    visit_type_id=offer.visit_type_ids[visit_type.code],
+                    provider_id=place.provider.id,
+                    room_id=place.room.id if place.room else None,
+                    starts_at=visit.start,
+                    ends_at=visit.end,
+                    expires_at=expires_at,
+                    channel=channel,
+                    created_at=now,
+                )
+                .returning(models.Hold.id)
+            ).scalar_one()
+            db.session.execute(insert(models.Reservation), reservation_rows(place, visit, hold_id=hold_id))
+    except IntegrityError as error:
+        if not is_overlap_violation(error):
+            raise
+        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    return HeldTime(
+        token=token,
+        visit_type_code=visit_type.code,
+        starts_at=visit.start,
+        ends_at=visit.end,
+        provider_id=place.provider.id,
+        provider_name=place.provider.name,
+        room_name=place.room.name if place.room else None,
+        expires_at=expires_at,
+    )
+
+
+def find_hold(token: str | None, now: datetime) -> models.Hold | None:
+    """The unexpired hold ``token`` names, if any (inside the caller's transaction)."""
+    if not token:
+        return None
+    return db.session.execute(
+        select(models.Hold).where(models.Hold.token == token[:64], models.Hold.expires_at > now)
+    ).scalar_one_or_none()
+
+
+def release_hold(token: str) -> None:
+    """Give the time back (the patient went back and chose another, or left). Harmless twice."""
+    with write_transaction():
+        _release(token)
+
+
+def _release(token: str) -> None:
+    db.session.execute(
+        delete(models.Hold).where(models.Hold.token == token[:64]).execution_options(synchronize_session=False)
+    )
+
+
+def release_expired_holds(now: datetime | None = None) -> int:
+    """The worker's job: free the time of every expired hold; returns how many went."""
+    with write_transaction():
+        return purge_expired_holds(now or utc_now())
