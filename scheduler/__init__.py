@@ -65,13 +65,17 @@ def _register_blueprints(app: Flask) -> None:
     from scheduler.web import errors
     from scheduler.web import health
     from scheduler.web import hooks
+    from scheduler.web import public
+    from scheduler.web import security
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # JSON API: no cookies, so no cross-site request to forge
     app.register_blueprint(hooks.bp)
     csrf.exempt(hooks.bp)  # called by the SMS provider, authenticated by its signature instead
+    app.register_blueprint(public.bp)
     errors.register(app)
+    security.register(app)
 
 
 def _register_commands(app: Flask) -> None:

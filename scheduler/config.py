@@ -44,6 +44,11 @@ DEFAULTS: dict[str, object] = {
     "MIN_NOTICE_MINUTES": 60,
     # How long a time a patient picked is kept for them while they type their details.
     "HOLD_MINUTES": 10,
+    # Session cookie (the patient's answers between pages, and staff sign-in): HTTPS only, no
+    # script access, not sent on cross-site posts.
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
     # Availability answers cached per process (keyed by revisions, so never stale); 0 switches it off.
     "CACHE_SIZE": 512,
     # How far ahead the public API lets a client look in one availability call.

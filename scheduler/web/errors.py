@@ -12,7 +12,9 @@ from typing import Any
 from flask import Flask
 from flask import Response
 from flask import jsonify
+from flask import render_template
 from flask import request
+from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -38,12 +40,32 @@ def register(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
+# Machine clients get JSON; people (the patient and staff pages) get a page with the clinic's phone.
+JSON_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz", "/fhir")
+PAGE_HEADINGS = {
+    400: "Sorry, we could not accept that",
+    403: "You cannot open this page",
+    404: "Page not found",
+    405: "Sorry, we could not accept that",
+    413: "Sorry, that was too much to send",
+    429: "Too many tries",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def _wants_page() -> bool:
+    return not request.path.startswith(JSON_PREFIXES)
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response | str, int]:
+    if _wants_page():
+        heading = PAGE_HEADINGS.get(status, "Sorry, we could not do that")
+        return render_template("public/error.html", heading=heading, message=message), status
     body = {"error": code, "message": message, **{k: v for k, v in extra.items() if v is not None}}
     return jsonify(body), status
 
 
-def _domain_error(error: DomainError) -> tuple[Response, int]:
+def _domain_error(error: DomainError) -> tuple[Response | str, int]:
     extra: dict[str, Any] = {"next_open": iso_central(error.next_open) if error.next_open else None}
     if isinstance(error, InvalidInput):
         extra["fields"] = error.fields
@@ -55,7 +77,7 @@ def _domain_error(error: DomainError) -> tuple[Response, int]:
     return _error(STATUS_BY_CODE.get(error.code, 422), error.code, error.message, **extra)
 
 
-def _validation_error(error: ValidationError) -> tuple[Response, int]:
+def _validation_error(error: ValidationError) -> tuple[Response | str, int]:
     fields: dict[str, str] = {}
     for problem in error.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in problem["loc"] if p not in ("json", "body")) or "body"
@@ -65,15 +87,24 @@ def _validation_error(error: ValidationError) -> tuple[Response, int]:
     return _error(422, InvalidInput.code, "Some answers need fixing: see fields.", fields=fields)
 
 
-def _http_error(error: HTTPException) -> tuple[Response, int] | HTTPException:
+def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
     status = error.code or 500
+    if isinstance(error, CSRFError):
+        return _error(
+            400,
+            "bad_request",
+            "This page was open too long or was sent twice, so we could not accept it. "
+            "Go back, refresh the page and try again: your earlier answers are kept.",
+        )
+    if status == 404:
+        return _error(404, "not_found", "Check the web address, or start again from the start page.")
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 400: "bad_request"}
     if status == 429:
         return _error(429, "rate_limited", "Too many requests. Please wait a minute and try again.")
     return _error(status, codes.get(status, "http_error"), error.description or error.name)
 
 
-def _unexpected(error: Exception) -> tuple[Response, int]:
+def _unexpected(error: Exception) -> tuple[Response | str, int]:
     db.session.rollback()
     # The type and the stack only: exception messages and request bodies may hold PHI.
     frames = "".join(traceback.format_tb(error.__traceback__))

@@ -9,9 +9,6 @@ from datetime import datetime
 from typing import Annotated
 from typing import Literal
 
-import phonenumbers
-from email_validator import EmailNotValidError
-from email_validator import validate_email
 from pydantic import AfterValidator
 from pydantic import BaseModel
 from pydantic import BeforeValidator
@@ -21,10 +18,9 @@ from pydantic import field_validator
 from pydantic import model_validator
 
 from scheduler.domain.catalog import UNSURE
-from scheduler.domain.clock import clinic_today
-from scheduler.domain.clock import utc_now
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
+from scheduler.web import contact
 
 # Printable text only (no NUL or other control characters), with at least one visible character.
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
@@ -105,39 +101,27 @@ class PatientIn(Strict):
     @field_validator("birth_date")
     @classmethod
     def _plausible_birth_date(cls, value: date) -> date:
-        if value.year < 1900 or value > clinic_today(utc_now()):
-            raise ValueError("Enter a real date of birth, in the past, as YYYY-MM-DD.")
-        return value
+        try:
+            return contact.birth_date(value)
+        except ValueError:
+            raise ValueError(contact.BIRTH_DATE_MESSAGE[:-1] + ", as YYYY-MM-DD.") from None
 
     @field_validator("phone")
     @classmethod
     def _us_phone(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        try:
-            parsed = phonenumbers.parse(value, "US")
-        except phonenumbers.NumberParseException:
-            parsed = None
-        if parsed is None or not phonenumbers.is_valid_number(parsed):
-            raise ValueError("Enter a phone number we can call, like 507-538-1280.")
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return contact.phone_e164(value)
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise ValueError("Enter an email address like name@example.com.") from None
+        return contact.email_address(value)
 
     @model_validator(mode="after")
     def _reachable(self) -> PatientIn:
         if not self.phone and not self.email:
-            raise ValueError("Give a phone number or an email address so we can reach you.")
+            raise ValueError(contact.REACHABLE_MESSAGE)
         if self.sms_consent and not self.phone:
-            raise ValueError("Text messages need a phone number.")
+            raise ValueError(contact.SMS_NEEDS_PHONE_MESSAGE)
         return self
 
 

@@ -1,0 +1,63 @@
+"""Reading the contact details people type, one way for the JSON API and the web forms alike.
+
+Each function returns the normalized value or raises ValueError with a sentence that says what
+to fix; blank input means "not given" (None).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+
+PHONE_MESSAGE = "Enter a phone number we can call, like 507-538-1280."
+EMAIL_MESSAGE = "Enter an email address like name@example.com."
+BIRTH_DATE_MESSAGE = "Enter a real date of birth, in the past."
+REACHABLE_MESSAGE = "Give a phone number or an email address so we can reach you."
+SMS_NEEDS_PHONE_MESSAGE = "Text messages need a phone number."
+
+
+def phone_e164(value: str | None) -> str | None:
+    """A US (or +country) phone number in E.164, e.g. "+15075381280"."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(value[:40], "US")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ValueError(PHONE_MESSAGE)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_address(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError(EMAIL_MESSAGE) from None
+
+
+def birth_date(value: date) -> date:
+    if value.year < 1900 or value > clinic_today(utc_now()):
+        raise ValueError(BIRTH_DATE_MESSAGE)
+    return value
+
+
+def phone_display(e164: str | None) -> str:
+    """How a stored number reads on a page: "(507) 538-1280" for US numbers."""
+    if not e164:
+        return ""
+    parsed = phonenumbers.parse(e164, None)
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, fmt)

@@ -1,0 +1,188 @@
+"""The patient's forms. Server-side validation is the truth (the pages carry ``novalidate``); each
+message says what to fix, in the GOV.UK style ("Select ...", "Enter ...")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import Field
+from wtforms import RadioField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import ValidationError
+from wtforms import widgets
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from scheduler.domain.routing import CAUSES
+from scheduler.domain.routing import RED_FLAGS
+from scheduler.web import contact
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")  # fmt: skip
+WEEKDAYS = [("monday", "Monday"), ("tuesday", "Tuesday"), ("wednesday", "Wednesday"), ("thursday", "Thursday"),
+            ("friday", "Friday")]  # fmt: skip
+PARTS_OF_DAY = [("morning", "Morning (8 a.m. to noon)"), ("afternoon", "Afternoon (noon to 5 p.m.)")]
+CANCEL_REASONS = [
+    ("better", "I am feeling better"),
+    ("cannot-attend", "I cannot come at that time"),
+    ("elsewhere", "I am being seen somewhere else"),
+    ("other", "Another reason"),
+]
+NAME_LENGTH = Length(max=100, message="Use 100 characters or fewer")
+PRINTABLE = "Use letters, numbers and punctuation only."
+
+
+class Checkboxes(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _printable(form: FlaskForm, field: Field) -> None:
+    if field.data and any(ord(ch) < 32 and ch not in "\r\n\t" or ord(ch) == 127 for ch in field.data):
+        raise ValidationError(PRINTABLE)
+
+
+class WhatForm(FlaskForm):
+    requested = RadioField(
+        "What are you asking for?", validators=[InputRequired("Select what you are asking for")], choices=[]
+    )
+
+
+class SeenBeforeForm(FlaskForm):
+    seen_before = RadioField(
+        "Have you been seen at the SI Joint Clinic before?",
+        choices=YES_NO,
+        validators=[InputRequired("Select yes if you have been seen at the clinic before")],
+    )
+
+
+class CauseForm(FlaskForm):
+    cause = RadioField(
+        "What is the likely cause of your SI joint pain?",
+        choices=list(CAUSES.items()),
+        validators=[InputRequired("Select the likely cause, or 'Unknown' if you are not sure")],
+    )
+    red_flags = Checkboxes(
+        "Do you have any of these right now?", choices=list(RED_FLAGS.items()), validators=[Optional()]
+    )
+
+
+class ReferredForm(FlaskForm):
+    referred = RadioField(
+        "Did a physician refer you to the clinic?",
+        choices=YES_NO,
+        validators=[InputRequired("Select yes if a physician referred you")],
+    )
+
+
+class TimeForm(FlaskForm):
+    # Any value is parsed and checked by the booking rules, which say why a time is refused;
+    # the page offers only times the clinic really has.
+    slot = RadioField("Choose a time", choices=[], validate_choice=False,
+                      validators=[InputRequired("Select a time for your visit")])  # fmt: skip
+
+
+class PreferencesForm(FlaskForm):
+    days = Checkboxes("Which days suit you?", choices=WEEKDAYS,
+                      validators=[InputRequired("Select at least one day that suits you")])  # fmt: skip
+    parts_of_day = Checkboxes("Which part of the day?", choices=PARTS_OF_DAY,
+                              validators=[InputRequired("Select mornings, afternoons or both")])  # fmt: skip
+    notes = TextAreaField(
+        "Anything else we should know about when you can come? (optional)",
+        validators=[Optional(), Length(max=500, message="Use 500 characters or fewer"), _printable],
+    )
+
+
+def _month_number(text: str) -> int | None:
+    """ "3", "03", "Mar" and "March" are all March."""
+    text = text.strip().lower().rstrip(".")
+    if text.isdigit():
+        return int(text) if 1 <= int(text) <= 12 else None
+    if len(text) >= 3:
+        for number, name in enumerate(MONTHS, start=1):
+            if name.startswith(text):
+                return number
+    return None
+
+
+class DetailsForm(FlaskForm):
+    given_name = StringField("First name", validators=[InputRequired("Enter your first name"), NAME_LENGTH, _printable])
+    family_name = StringField("Last name", validators=[InputRequired("Enter your last name"), NAME_LENGTH, _printable])
+    birth_month = StringField("Month", validators=[Optional(), Length(max=12)])
+    birth_day = StringField("Day", validators=[Optional(), Length(max=4)])
+    birth_year = StringField("Year", validators=[Optional(), Length(max=6)])
+    phone = StringField("Phone number", validators=[Optional(), Length(max=30, message=contact.PHONE_MESSAGE)])
+    email = StringField("Email address", validators=[Optional(), Length(max=254, message=contact.EMAIL_MESSAGE)])
+    sms_consent = BooleanField("Yes, send me text messages about my visits")
+    # A honeypot: hidden from people (and from screen readers); bots fill every field.
+    website = StringField("Leave this empty", validators=[Optional()])
+
+    birth_date: date | None = None
+    phone_e164: str | None = None
+    email_normalized: str | None = None
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
+        ok = super().validate(extra_validators)
+        self.birth_date = self._birth_date()
+        if self.birth_date is None:
+            ok = False
+        for field, parse, target in (
+            (self.phone, contact.phone_e164, "phone_e164"),
+            (self.email, contact.email_address, "email_normalized"),
+        ):
+            if field.errors:
+                continue
+            try:
+                setattr(self, target, parse(field.data))
+            except ValueError as problem:
+                field.errors = [*field.errors, str(problem)]
+                ok = False
+        if not self.phone.errors and not self.email.errors and not self.phone_e164 and not self.email_normalized:
+            self.phone.errors = [*self.phone.errors, contact.REACHABLE_MESSAGE]
+            ok = False
+        if self.sms_consent.data and not self.phone_e164 and not self.phone.errors:
+            self.phone.errors = [*self.phone.errors, contact.SMS_NEEDS_PHONE_MESSAGE]
+            ok = False
+        return ok
+
+    def _birth_date(self) -> date | None:
+        """The date from the three boxes, or None with the error on the first box to fix."""
+        month_text, day_text, year_text = (f.data or "" for f in (self.birth_month, self.birth_day, self.birth_year))
+        if not (month_text.strip() or day_text.strip() or year_text.strip()):
+            self.birth_month.errors = [*self.birth_month.errors, "Enter your date of birth"]
+            return None
+        month = _month_number(month_text)
+        if month is None:
+            self.birth_month.errors = [*self.birth_month.errors, "Date of birth must include a month, like 3 or March"]
+            return None
+        if not day_text.strip().isdigit():
+            self.birth_day.errors = [*self.birth_day.errors, "Date of birth must include a day, like 27"]
+            return None
+        if not (year_text.strip().isdigit() and len(year_text.strip()) == 4):
+            self.birth_year.errors = [*self.birth_year.errors, "Year must include 4 numbers, like 1970"]
+            return None
+        try:
+            return contact.birth_date(date(int(year_text), month, int(day_text)))
+        except ValueError:
+            self.birth_month.errors = [*self.birth_month.errors, "Date of birth must be a real date in the past"]
+            return None
+
+
+class CheckForm(FlaskForm):
+    """Submitting the answers: nothing but the CSRF token."""
+
+
+class CancelForm(FlaskForm):
+    reason = RadioField(
+        "Why are you cancelling?", choices=CANCEL_REASONS, validators=[InputRequired("Select why you are cancelling")]
+    )
+    details = TextAreaField(
+        "Tell us more (optional)",
+        validators=[Optional(), Length(max=400, message="Use 400 characters or fewer"), _printable],
+    )

@@ -1,0 +1,127 @@
+"""The patient's answers between pages, kept in their (signed, HttpOnly) session cookie.
+
+Nothing is saved in the database until they submit on "Check your answers", so a half-finished
+journey leaves no half-saved record; the answers stay on the patient's own device, never in a URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from flask import session
+
+from scheduler.domain.catalog import UNSURE
+from scheduler.domain.catalog import BookingMode
+from scheduler.domain.routing import History
+from scheduler.domain.routing import Intake
+from scheduler.domain.routing import RoutingDecision
+from scheduler.services import routing
+from scheduler.services.clinic import Catalog
+from scheduler.services.patients import PatientDetails
+
+KEY = "journey"
+# Each question's answer key and the page that asks it, in the order they are asked.
+QUESTIONS = (
+    ("requested", "public.what"),
+    ("seen_before", "public.seen_before"),
+    ("cause", "public.cause"),
+    ("referred", "public.referred"),
+)
+
+
+def answers() -> dict[str, Any]:
+    return dict(session.get(KEY) or {})
+
+
+def save(**changes: Any) -> dict[str, Any]:
+    current = answers()
+    for name, value in changes.items():
+        if value is None:
+            current.pop(name, None)
+        else:
+            current[name] = value
+    session[KEY] = current
+    return current
+
+
+def clear() -> None:
+    session.pop(KEY, None)
+
+
+def intake(current: dict[str, Any]) -> Intake:
+    return Intake(
+        requested=current.get("requested", UNSURE),
+        seen_before=current.get("seen_before") == "yes",
+        cause=current.get("cause", "unknown"),
+        referred=current.get("referred") == "yes",
+        red_flags=frozenset(current.get("red_flags", [])),
+    )
+
+
+def decision(current: dict[str, Any], offer: Catalog) -> RoutingDecision:
+    """Where the answers lead. The patient is not known yet, so their records play no part here;
+    the booking itself routes again with them."""
+    return routing.decide(intake(current), History(), offer)
+
+
+def books_a_time(current: dict[str, Any], offer: Catalog) -> bool:
+    """True when the patient picks a time now; False when schedulers place a request."""
+    routed = offer.visit_type(decision(current, offer).visit_type)
+    return routed.mode is BookingMode.BOOK and not current.get("request_instead")
+
+
+@dataclass(frozen=True)
+class HeldSlot:
+    start: datetime
+    provider_id: int
+    token: str
+    expires_at: datetime
+    visit_type: str
+
+
+def held_slot(current: dict[str, Any]) -> HeldSlot | None:
+    slot = current.get("slot")
+    if not slot:
+        return None
+    return HeldSlot(
+        start=datetime.fromisoformat(slot["start"]),
+        provider_id=int(slot["provider_id"]),
+        token=str(slot["token"]),
+        expires_at=datetime.fromisoformat(slot["expires_at"]),
+        visit_type=str(slot["visit_type"]),
+    )
+
+
+def patient_details(current: dict[str, Any]) -> PatientDetails | None:
+    details = current.get("details")
+    if not details:
+        return None
+    return PatientDetails(
+        given_name=details["given_name"],
+        family_name=details["family_name"],
+        birth_date=date.fromisoformat(details["birth_date"]),
+        phone=details.get("phone"),
+        email=details.get("email"),
+        sms_consent=bool(details.get("sms_consent")),
+    )
+
+
+def next_step(current: dict[str, Any], offer: Catalog) -> str:
+    """The endpoint of the first page still to answer, or the check page when all are done."""
+    for question, endpoint in QUESTIONS:
+        if question not in current:
+            return endpoint
+    if not current.get("route_seen"):
+        return "public.route"
+    if books_a_time(current, offer):
+        slot = held_slot(current)
+        if slot is None or slot.visit_type != decision(current, offer).visit_type:
+            return "public.time"
+    elif "preferences" not in current:
+        return "public.preferences"
+    if "details" not in current:
+        return "public.details"
+    return "public.check"

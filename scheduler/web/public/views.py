@@ -1,0 +1,351 @@
+"""The request-or-book journey, one question per page (GOV.UK question pages), then "Check your
+answers" and a confirmation. Thin views: the answers live in ``journey``, the rules in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import session
+from flask import url_for
+from flask_wtf import FlaskForm
+from werkzeug import Response
+
+from scheduler.domain.catalog import UNSURE
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import RoutedElsewhere
+from scheduler.domain.errors import SlotTaken
+from scheduler.domain.routing import CAUSES
+from scheduler.domain.routing import RED_FLAGS
+from scheduler.domain.routing import Intake
+from scheduler.extensions import limiter
+from scheduler.services import booking
+from scheduler.services import clinic
+from scheduler.services import holds
+from scheduler.services import requests as visit_requests
+from scheduler.services.clinic import Catalog
+from scheduler.web import contact
+from scheduler.web.public import bp
+from scheduler.web.public import forms
+from scheduler.web.public import journey
+from scheduler.web.public.present import describe_refusal
+from scheduler.web.public.present import when
+from scheduler.web.public.times import first_day_asked
+from scheduler.web.public.times import offered_days
+from scheduler.web.public.times import parse_choice
+
+TAKEN_KINDLY = (
+    "Sorry, the time you chose was taken by someone else before we could book it. "
+    "Your answers are saved: please choose another time."
+)
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC_WRITE"]
+
+
+def _offer() -> Catalog:
+    return clinic.current_catalog(utc_now())
+
+
+def _form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """A question page; 422 when it shows errors, so scripts and tests can tell at once."""
+    status = 422 if form.errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def _after_answer() -> Response:
+    return redirect(url_for(journey.next_step(journey.answers(), _offer())))
+
+
+def _require(*keys: str) -> Response | None:
+    """Send the patient back to the first unanswered question when they skip ahead (a bookmark,
+    the back button after finishing, an expired session)."""
+    current = journey.answers()
+    if all(k in current for k in keys):
+        return None
+    return redirect(url_for(journey.next_step(current, _offer())))
+
+
+@bp.get("/")
+def start() -> str:
+    return render_template("public/start.html")
+
+
+@bp.route("/request/what", methods=["GET", "POST"])
+def what() -> Any:
+    offer = _offer()
+    form = forms.WhatForm(data=journey.answers())
+    form.requested.choices = [(vt.code, vt.name) for vt in offer.visit_types.values()] + [
+        (UNSURE, "I am not sure: I have SI joint pain")
+    ]
+    if form.validate_on_submit():
+        journey.save(requested=form.requested.data, route_seen=None)
+        return _after_answer()
+    return _form_page("public/what.html", form)
+
+
+@bp.route("/request/seen-before", methods=["GET", "POST"])
+def seen_before() -> Any:
+    if (back := _require("requested")) is not None:
+        return back
+    form = forms.SeenBeforeForm(data=journey.answers())
+    if form.validate_on_submit():
+        journey.save(seen_before=form.seen_before.data, route_seen=None)
+        return _after_answer()
+    return _form_page("public/question.html", form, field=form.seen_before, back="public.what",
+                      hint="Answer yes if you have had any visit at the SI Joint Clinic.")  # fmt: skip
+
+
+@bp.route("/request/cause", methods=["GET", "POST"])
+def cause() -> Any:
+    if (back := _require("requested", "seen_before")) is not None:
+        return back
+    form = forms.CauseForm(data=journey.answers())
+    if form.validate_on_submit():
+        journey.save(cause=form.cause.data, red_flags=list(form.red_flags.data or []), route_seen=None)
+        return _after_answer()
+    return _form_page("public/cause.html", form)
+
+
+@bp.route("/request/referred", methods=["GET", "POST"])
+def referred() -> Any:
+    if (back := _require("requested", "seen_before", "cause")) is not None:
+        return back
+    form = forms.ReferredForm(data=journey.answers())
+    if form.validate_on_submit():
+        journey.save(referred=form.referred.data, route_seen=None)
+        return _after_answer()
+    return _form_page("public/question.html", form, field=form.referred, back="public.cause",
+                      hint="For example your family doctor or a spine specialist.")  # fmt: skip
+
+
+@bp.get("/request/route")
+def route() -> Any:
+    if (back := _require("requested", "seen_before", "cause", "referred")) is not None:
+        return back
+    offer = _offer()
+    current = journey.save(route_seen=True)
+    decision = journey.decision(current, offer)
+    return render_template(
+        "public/route.html",
+        decision=decision,
+        visit_type=offer.visit_type(decision.visit_type),
+        specialty=offer.specialties[decision.specialty],
+        books=journey.books_a_time(current, offer),
+        next_url=url_for(journey.next_step(current, offer)),
+    )
+
+
+def _time_page(
+    form: forms.TimeForm, current: dict[str, Any], offer: Catalog, notice: str | None = None
+) -> tuple[str, int]:
+    first = first_day_asked()
+    decision = journey.decision(current, offer)
+    days, later = offered_days(decision.visit_type, decision.specialty, first)
+    held = journey.held_slot(current)
+    if form.slot.data is None and held is not None:
+        form.slot.data = f"{held.start.isoformat()}|{held.provider_id}"
+    return _form_page(
+        "public/time.html",
+        form,
+        days=days,
+        later=later,
+        earlier=first > clinic_today(utc_now()),
+        visit_type=offer.visit_type(decision.visit_type),
+        specialty=offer.specialties[decision.specialty],
+        notice=notice,
+    )
+
+
+@bp.route("/request/time", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def time() -> Any:
+    if (back := _require("requested", "seen_before", "cause", "referred", "route_seen")) is not None:
+        return back
+    offer = _offer()
+    current = journey.answers()
+    if not journey.books_a_time(current, offer):
+        return redirect(url_for("public.preferences"))
+    form = forms.TimeForm()
+    notice = session.pop("time_notice", None)
+    if form.validate_on_submit():
+        start, provider_id = parse_choice(form.slot.data)
+        if start is None:
+            form.slot.errors = ["Select a time for your visit"]
+        else:
+            decision = journey.decision(current, offer)
+            previous = journey.held_slot(current)
+            try:
+                held = holds.hold_time(
+                    decision.visit_type,
+                    start,
+                    specialty=decision.specialty,
+                    provider_id=provider_id,
+                    replaces=previous.token if previous else None,
+                )
+            except DomainError as refusal:
+                form.slot.errors = [describe_refusal(refusal, decision.visit_type, start, decision.specialty)]
+            else:
+                journey.save(
+                    slot={
+                        "start": held.starts_at.isoformat(),
+                        "provider_id": held.provider_id,
+                        "token": held.token,
+                        "expires_at": held.expires_at.isoformat(),
+                        "visit_type": held.visit_type_code,
+                    }
+                )
+                return _after_answer()
+    return _time_page(form, current, offer, notice)
+
+
+@bp.post("/request/time/instead")
+def request_instead() -> Response:
+    """Nothing free (or nothing that suits): send a request with preferred times instead."""
+    journey.save(request_instead=True)
+    return redirect(url_for("public.preferences"))
+
+
+@bp.route("/request/preferences", methods=["GET", "POST"])
+def preferences() -> Any:
+    if (back := _require("requested", "seen_before", "cause", "referred", "route_seen")) is not None:
+        return back
+    current = journey.answers()
+    form = forms.PreferencesForm(data=current.get("preferences") or {})
+    if form.validate_on_submit():
+        journey.save(
+            preferences={"days": form.days.data, "parts_of_day": form.parts_of_day.data, "notes": form.notes.data or ""}
+        )
+        return _after_answer()
+    return _form_page("public/preferences.html", form)
+
+
+@bp.route("/request/details", methods=["GET", "POST"])
+def details() -> Any:
+    if (back := _require("requested", "seen_before", "cause", "referred", "route_seen")) is not None:
+        return back
+    current = journey.answers()
+    form = forms.DetailsForm(data=current.get("typed") or {})
+    if form.is_submitted() and (form.website.data or "").strip():
+        abort(400, "This form could not be sent.")  # the honeypot: only robots fill it in
+    if form.validate_on_submit():
+        typed = {name: form[name].data for name in ("given_name", "family_name", "birth_month", "birth_day",
+                                                     "birth_year", "phone", "email", "sms_consent")}  # fmt: skip
+        assert form.birth_date is not None  # validate() guarantees it
+        journey.save(
+            typed=typed,
+            details={
+                "given_name": form.given_name.data.strip(),
+                "family_name": form.family_name.data.strip(),
+                "birth_date": form.birth_date.isoformat(),
+                "phone": form.phone_e164,
+                "email": form.email_normalized,
+                "sms_consent": bool(form.sms_consent.data),
+            },
+        )
+        return _after_answer()
+    return _form_page("public/details.html", form)
+
+
+@bp.route("/request/check", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def check() -> Any:
+    offer = _offer()
+    current = journey.answers()
+    if journey.next_step(current, offer) != "public.check":
+        return redirect(url_for(journey.next_step(current, offer)))
+    form = forms.CheckForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            return _submit(current, offer)
+        except SlotTaken:
+            journey.save(slot=None)
+            session["time_notice"] = TAKEN_KINDLY
+            return redirect(url_for("public.time"))
+        except RoutedElsewhere as moved:
+            journey.save(slot=None, route_seen=None)
+            problem = moved.message
+        except DomainError as refusal:
+            problem = refusal.message
+    decision = journey.decision(current, offer)
+    return render_template(
+        "public/check.html",
+        form=form,
+        problem=problem,
+        answers=current,
+        decision=decision,
+        visit_type=offer.visit_type(decision.visit_type),
+        specialty=offer.specialties[decision.specialty],
+        requested_name=_requested_name(current, offer),
+        cause_name=CAUSES.get(current.get("cause", ""), ""),
+        red_flag_names=[RED_FLAGS[f] for f in current.get("red_flags", []) if f in RED_FLAGS],
+        slot=journey.held_slot(current),
+        provider_name=_provider_name(current, offer),
+        patient=journey.patient_details(current),
+        phone_display=contact.phone_display((current.get("details") or {}).get("phone")),
+        books=journey.books_a_time(current, offer),
+        when=when,
+    ), (422 if problem else 200)
+
+
+def _requested_name(current: dict[str, Any], offer: Catalog) -> str:
+    code = current.get("requested", UNSURE)
+    return "Not sure: I have SI joint pain" if code == UNSURE else offer.visit_type(code).name
+
+
+def _provider_name(current: dict[str, Any], offer: Catalog) -> str:
+    slot = journey.held_slot(current)
+    provider = offer.providers.get(slot.provider_id) if slot else None
+    return provider.name if provider else ""
+
+
+def _submit(current: dict[str, Any], offer: Catalog) -> Response:
+    patient = journey.patient_details(current)
+    assert patient is not None  # next_step() == check guarantees the details
+    intake = journey.intake(current)
+    if journey.books_a_time(current, offer):
+        slot = journey.held_slot(current)
+        assert slot is not None
+        decision = journey.decision(current, offer)
+        booked = booking.book_appointment(
+            visit_type_code=decision.visit_type,
+            start=slot.start,
+            # The patient's own words chose this visit type; booking routes it again with their records.
+            intake=Intake(decision.visit_type, intake.seen_before, intake.cause, intake.referred, intake.red_flags),
+            patient=patient,
+            channel="web",
+            provider_id=slot.provider_id,
+            hold_token=slot.token,
+        )
+        session["confirmation"] = {"kind": "appointment", "reference": booked.appointment.reference,
+                                   "token": booked.manage_token}  # fmt: skip
+    else:
+        submitted = visit_requests.submit_request(
+            intake=intake, patient=patient, preferences=current.get("preferences") or {}, channel="web"
+        )
+        session["confirmation"] = {"kind": "request", "reference": submitted.request.reference}
+    journey.clear()
+    return redirect(url_for("public.confirmation"))
+
+
+@bp.get("/request/confirmation")
+def confirmation() -> Any:
+    done = session.get("confirmation")
+    if not done:
+        return redirect(url_for("public.start"))
+    if done["kind"] == "appointment":
+        appointment = booking.appointment_for_token(done["reference"], done["token"])
+        return render_template(
+            "public/confirmation.html",
+            appointment=appointment,
+            manage_url=url_for("public.manage", reference=appointment.reference, token=done["token"]),
+            when=when,
+        )
+    return render_template("public/request_sent.html", reference=done["reference"])
