@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import Field
 from wtforms import RadioField
+from wtforms import SelectChoice
 from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -21,6 +22,12 @@ from wtforms.validators import Optional
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.web import contact
+
+
+def options(pairs: object) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[attr-defined]
+
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -57,7 +64,7 @@ class WhatForm(FlaskForm):
 class SeenBeforeForm(FlaskForm):
     seen_before = RadioField(
         "Have you been seen at the SI Joint Clinic before?",
-        choices=YES_NO,
+        choices=options(YES_NO),
         validators=[InputRequired("Select yes if you have been seen at the clinic before")],
     )
 
@@ -65,18 +72,18 @@ class SeenBeforeForm(FlaskForm):
 class CauseForm(FlaskForm):
     cause = RadioField(
         "What is the likely cause of your SI joint pain?",
-        choices=list(CAUSES.items()),
+        choices=options(list(CAUSES.items())),
         validators=[InputRequired("Select the likely cause, or 'Unknown' if you are not sure")],
     )
     red_flags = Checkboxes(
-        "Do you have any of these right now?", choices=list(RED_FLAGS.items()), validators=[Optional()]
+        "Do you have any of these right now?", choices=options(list(RED_FLAGS.items())), validators=[Optional()]
     )
 
 
 class ReferredForm(FlaskForm):
     referred = RadioField(
         "Did a physician refer you to the clinic?",
-        choices=YES_NO,
+        choices=options(YES_NO),
         validators=[InputRequired("Select yes if a physician referred you")],
     )
 
@@ -89,9 +96,9 @@ class TimeForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    days = Checkboxes("Which days suit you?", choices=WEEKDAYS,
+    days = Checkboxes("Which days suit you?", choices=options(WEEKDAYS),
                       validators=[InputRequired("Select at least one day that suits you")])  # fmt: skip
-    parts_of_day = Checkboxes("Which part of the day?", choices=PARTS_OF_DAY,
+    parts_of_day = Checkboxes("Which part of the day?", choices=options(PARTS_OF_DAY),
                               validators=[InputRequired("Select mornings, afternoons or both")])  # fmt: skip
     notes = TextAreaField(
         "Anything else we should know about when you can come? (optional)",
@@ -180,7 +187,9 @@ class CheckForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = RadioField(
-        "Why are you cancelling?", choices=CANCEL_REASONS, validators=[InputRequired("Select why you are cancelling")]
+        "Why are you cancelling?",
+        choices=options(CANCEL_REASONS),
+        validators=[InputRequired("Select why you are cancelling")],
     )
     details = TextAreaField(
         "Tell us more (optional)",

@@ -81,9 +81,9 @@ def start() -> str:
 def what() -> Any:
     offer = _offer()
     form = forms.WhatForm(data=journey.answers())
-    form.requested.choices = [(vt.code, vt.name) for vt in offer.visit_types.values()] + [
-        (UNSURE, "I am not sure: I have SI joint pain")
-    ]
+    form.requested.choices = forms.options(
+        [(vt.code, vt.name) for vt in offer.visit_types.values()] + [(UNSURE, "I am not sure: I have SI joint pain")]
+    )
     if form.validate_on_submit():
         journey.save(requested=form.requested.data, route_seen=None)
         return _after_answer()
