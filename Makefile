@@ -1,6 +1,7 @@
 # make run   : the whole service on SQLite with demo data (creates the venv, installs, migrates)
 # make test  : the whole test suite (SCHEDULER_TEST_DATABASE_URL=postgresql://... for PostgreSQL)
 # make bench : the benchmarks in bench/, printing their figures
+# make vendor: copy the npm packages pinned in package-lock.json into the repository (needs npm)
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,10 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
+
+vendor:
+	npm ci --ignore-scripts
+	$(PYTHON) tools/vendor_assets.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
