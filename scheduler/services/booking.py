@@ -73,6 +73,9 @@ class Booked:
 # Decides, for the catalog, the visit type asked for and the patient (if known), where it goes;
 # raises when it may not be booked this way.
 Decide = Callable[[Catalog, catalog.VisitType, models.Patient | None], RoutingDecision]
+# More work for the same transaction once the visit is in (an audit row, a request marked placed):
+# it commits with the booking or not at all.
+Then = Callable[[models.Appointment], None]
 
 
 def book_appointment(
@@ -84,6 +87,7 @@ def book_appointment(
     channel: str,
     provider_id: int | None = None,
     hold_token: str | None = None,
+    then: Then | None = None,
     now: datetime | None = None,
 ) -> Booked:
     """Book a "book a slot" visit at ``start`` (aware) and commit it.
@@ -106,7 +110,7 @@ def book_appointment(
             raise RoutedElsewhere(decision.reason, decision=decision)
         return decision
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token)
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token, then)
 
 
 def place_visit(
@@ -116,6 +120,7 @@ def place_visit(
     patient: PatientDetails,
     channel: str,
     provider_id: int | None = None,
+    then: Then | None = None,
     now: datetime | None = None,
 ) -> Booked:
     """Staff placing a visit of any booking mode (a request-type injection, say) at ``start``
@@ -134,7 +139,7 @@ def place_visit(
             reason=f"{visit_type.name} placed by the clinic's schedulers.",
         )
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide)
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, None, then)
 
 
 def _book(
@@ -146,6 +151,7 @@ def _book(
     now: datetime,
     decide: Decide,
     hold_token: str | None = None,
+    then: Then | None = None,
 ) -> Booked:
     """The whole booking in one write transaction (on SQLite the write lock is taken first, so
     nothing read here can change before the insert), then the next open time for a refusal."""
@@ -165,6 +171,8 @@ def _book(
                     start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
                 )
                 appointment = _reserve(offer, visit_type, visit, decision, details, found, provider_id, channel, now)
+                if then is not None:
+                    then(appointment)
         except IntegrityError as error:
             if not is_overlap_violation(error):
                 raise
@@ -257,24 +265,48 @@ def appointment_for_token(reference: str, token: str) -> models.Appointment:
 
 
 def cancel_appointment(
-    reference: str, token: str, reason: str | None, *, now: datetime | None = None
+    reference: str, token: str, reason: str | None, *, then: Then | None = None, now: datetime | None = None
 ) -> models.Appointment:
-    """Cancel and release the time. Cancelling twice is harmless; a past visit cannot be cancelled."""
+    """The patient cancelling through their link: releases the time. Cancelling twice is
+    harmless; a visit that has started or taken place cannot be cancelled."""
     now = now or utc_now()
     with write_transaction():
         appointment = appointment_for_token(reference, token)
-        if appointment.status in RELEASED_STATUSES:
-            return appointment
-        if appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED:
-            raise NotCancellable("This visit has already started or taken place, so it cannot be cancelled online.")
-        appointment.status = AppointmentStatus.CANCELLED.value
-        appointment.cancel_reason = (reason or "").strip() or None
-        for reservation in appointment.reservations:
-            reservation.active = False
-        # In the same transaction: a cancelled visit can never get a stale reminder.
-        outbox.withdraw_reminders(appointment.id)
-        outbox.queue(on_cancelled(outbox.reach(appointment.patient), now), appointment_id=appointment.id)
+        _cancel(appointment, reason, notify=True, now=now, then=then)
     return appointment
+
+
+def cancel_visit(
+    appointment_id: int, reason: str | None, *, notify: bool, then: Then | None = None, now: datetime | None = None
+) -> models.Appointment:
+    """Staff cancelling a visit (with the patient on the phone, or for the clinic's reasons);
+    ``notify`` sends the patient the cancellation notice. Raises NotFound or NotCancellable."""
+    now = now or utc_now()
+    with write_transaction():
+        appointment = db.session.get(models.Appointment, appointment_id)
+        if appointment is None:
+            raise NotFound("No such appointment.")
+        _cancel(appointment, reason, notify=notify, now=now, then=then)
+    return appointment
+
+
+def _cancel(
+    appointment: models.Appointment, reason: str | None, *, notify: bool, now: datetime, then: Then | None
+) -> None:
+    if appointment.status in RELEASED_STATUSES:
+        return
+    if appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED:
+        raise NotCancellable("This visit has already started or taken place, so it cannot be cancelled online.")
+    appointment.status = AppointmentStatus.CANCELLED.value
+    appointment.cancel_reason = (reason or "").strip()[:500] or None
+    for reservation in appointment.reservations:
+        reservation.active = False
+    # In the same transaction: a cancelled visit can never get a stale reminder.
+    outbox.withdraw_reminders(appointment.id)
+    if notify:
+        outbox.queue(on_cancelled(outbox.reach(appointment.patient), now), appointment_id=appointment.id)
+    if then is not None:
+        then(appointment)
 
 
 class NotCancellable(DomainError):

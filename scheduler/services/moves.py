@@ -8,6 +8,7 @@ plus a reminder for the new time are queued, all in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -49,6 +50,7 @@ def move_appointment(
     hold_token: str | None = None,
     notify: bool = True,
     enforce_notice: bool = True,
+    then: Callable[[models.Appointment], None] | None = None,
     now: datetime | None = None,
 ) -> models.Appointment:
     """Move a booked, future visit to ``start`` (aware) and commit.
@@ -57,7 +59,8 @@ def move_appointment(
     ``hold_token`` is the caller's hold on the new time, used up here; ``notify`` queues the
     rescheduled notice and new reminder (staff may move without telling the patient, e.g. on the
     phone with them); ``enforce_notice`` applies the patients' minimum notice (staff may book
-    sooner). Raises NotFound, NotMovable, InvalidInput, OutsideClinicHours, ClinicClosed, NotOnGrid
+    sooner); ``then`` runs inside the same transaction (an audit row). Raises NotFound,
+    NotMovable, InvalidInput, OutsideClinicHours, ClinicClosed, NotOnGrid
     or SlotTaken; time refusals carry ``next_open``.
     """
     now = now or utc_now()
@@ -105,6 +108,8 @@ def move_appointment(
                 if notify:
                     planned = on_moved(visit.start, outbox.reach(appointment.patient), now)
                     outbox.queue(planned, appointment_id=appointment.id, version=appointment.version)
+                if then is not None:
+                    then(appointment)
                 db.session.flush()
         except IntegrityError as error:
             if not is_overlap_violation(error):
