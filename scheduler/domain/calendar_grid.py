@@ -1,0 +1,109 @@
+"""The schedulers' calendar as a grid: one row per 15-minute step of the clinic day (Central),
+one column per provider (day view) or per day (a provider's week). Server-rendered as an HTML
+table, so it works with a keyboard, a screen reader and print, with no calendar widget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
+from scheduler.domain.catalog import Provider
+from scheduler.domain.clock import clinic_instant
+from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.intervals import Interval
+from scheduler.domain.intervals import intersect
+from scheduler.domain.intervals import subtract
+
+
+@dataclass(frozen=True)
+class VisitBox:
+    """A visit as the calendar shows it (no more of the patient than a scheduler needs)."""
+
+    appointment_id: int
+    start: datetime
+    end: datetime
+    visit_type: str  # code: picks the colour and the legend entry
+    visit_type_name: str
+    patient_name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # "visit" (first row of one), "covered" (later rows of a visit), "free", "unavailable"
+    visit: VisitBox | None = None
+    rows: int = 1
+    reason: str = ""  # why unavailable: "closed", "not working", "time off"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # provider id or ISO date
+    heading: str
+    day: date
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Grid:
+    times: list[time]
+    columns: list[Column]
+    notes: list[str]  # closures and time off, in words
+
+
+def _steps(calendar: ClinicCalendar) -> list[time]:
+    hours = calendar.hours
+    steps, moment = [], datetime.combine(date(2000, 1, 3), hours.opens)
+    while moment.time() < hours.closes:
+        steps.append(moment.time())
+        moment += timedelta(minutes=hours.grid_minutes)
+    return steps
+
+
+def column(
+    key: str, heading: str, provider: Provider, day: date, calendar: ClinicCalendar, visits: list[VisitBox]
+) -> Column:
+    """One provider's ``day``: visits where they are, free where they work and the clinic is open,
+    unavailable elsewhere (with the reason)."""
+    steps = _steps(calendar)
+    step = timedelta(minutes=calendar.hours.grid_minutes)
+    open_today = calendar.open_intervals(day)
+    worked = [
+        Interval(clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in provider.blocks_on(day.weekday())
+    ]
+    away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
+    available = subtract(intersect(worked, open_today), away)
+    cells: list[Cell] = []
+    covered_until: datetime | None = None
+    for moment in steps:
+        start = clinic_instant(day, moment)
+        if covered_until is not None and start < covered_until:
+            cells.append(Cell("covered"))
+            continue
+        here = next((v for v in visits if v.start <= start < v.end), None)
+        if here is not None:
+            rows = max(1, math.ceil((here.end - start) / step))  # a visit fills every step it touches
+            cells.append(Cell("visit", here, rows=rows))
+            covered_until = here.end
+            continue
+        slot = Interval(start, start + step)
+        if any(a.contains(slot) for a in available):
+            cells.append(Cell("free"))
+        elif not any(o.contains(slot) for o in open_today):
+            cells.append(Cell("unavailable", reason="closed"))
+        elif any(a.overlaps(slot) for a in away):
+            cells.append(Cell("unavailable", reason="time off"))
+        else:
+            cells.append(Cell("unavailable", reason="not working"))
+    return Column(key, heading, day, cells)
+
+
+def grid(columns: list[Column], calendar: ClinicCalendar, days: list[date]) -> Grid:
+    notes = [f"{c.day:%a %b} {c.day.day}: clinic {c.describe()}" for d in days for c in calendar.closures_on(d)]
+    return Grid(_steps(calendar), columns, notes)
