@@ -29,7 +29,8 @@ run: $(VENV)/.installed instance/secret_key
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask db upgrade
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask seed-demo --if-empty
 	@echo ""
-	@echo "  SI Joint Clinic scheduler: open http://$(HOST):$(PORT)/api/v1/visit-types"
+	@echo "  SI Joint Clinic scheduler: open http://$(HOST):$(PORT)/ (patients) and http://$(HOST):$(PORT)/staff/ (staff)"
+	@echo "  Demo staff sign-in: demo-admin, demo-scheduler or demo-phone, password demo-password-2026"
 	@echo "  API description: http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo "  Email goes to instance/mail/ (no SMTP server configured). Ctrl+C stops web and worker."
 	@echo ""

@@ -488,7 +488,8 @@ def print_table(figures: list[Figure], m: dict[str, Any], elapsed: float) -> Non
                 f"{d['messages']:,} messages, {f.value:,.1f} msg/s first to last arrival "
                 f"({d['msgs_per_s_wall']:,.1f} msg/s over {d['wall_s']}s with start-up); {d['received']:,} received, "
                 f"duplicates {d['duplicates']}, lost {d['lost']}, rows not sent {d['rows_not_sent']}, "
-                f"attempts {d['attempts']}"
+                f"attempts {d['attempts']}; CPU per message: workers {d.get('worker_cpu_ms_per_msg')} ms, "
+                f"SMTP sink {d.get('sink_cpu_ms_per_msg')} ms; load average {d.get('load_average')}"
             )
     print(f"\nTotal {elapsed:.0f}s.")
 

@@ -79,19 +79,25 @@ def run_load(
     tool: str,
     bodies_file: Path | None = None,
     first_body: int = 0,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """GET ``path`` (or POST each line of ``bodies_file`` once, from line ``first_body``) for ``duration`` s."""
+    """GET ``path`` (or POST each line of ``bodies_file`` once, from line ``first_body``) for ``duration`` s,
+    with ``headers`` (an API token, say) on every request."""
+    options = {"bodies_file": bodies_file, "first_body": first_body, "headers": headers or {}}
     if tool == "wrk":
-        return _wrk(
-            base_url, path, connections=connections, duration=duration, bodies_file=bodies_file, first_body=first_body
-        )
-    return _python(
-        base_url, path, connections=connections, duration=duration, bodies_file=bodies_file, first_body=first_body
-    )
+        return _wrk(base_url, path, connections=connections, duration=duration, **options)
+    return _python(base_url, path, connections=connections, duration=duration, **options)
 
 
 def _wrk(
-    base_url: str, path: str, *, connections: int, duration: float, bodies_file: Path | None, first_body: int
+    base_url: str,
+    path: str,
+    *,
+    connections: int,
+    duration: float,
+    bodies_file: Path | None,
+    first_body: int,
+    headers: dict[str, str],
 ) -> LoadResult:
     post = bodies_file is not None
     command = [
@@ -103,6 +109,7 @@ def _wrk(
         "10s",
         "-s",
         str(LUA_SCRIPT),
+        *[arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")],
         base_url + ("" if post else path),
     ]
     if post:
@@ -135,7 +142,14 @@ def _wrk(
 
 
 def _python(
-    base_url: str, path: str, *, connections: int, duration: float, bodies_file: Path | None, first_body: int
+    base_url: str,
+    path: str,
+    *,
+    connections: int,
+    duration: float,
+    bodies_file: Path | None,
+    first_body: int,
+    headers: dict[str, str],
 ) -> LoadResult:
     host, port = base_url.removeprefix("http://").split(":")
     bodies = bodies_file.read_text().splitlines()[first_body:] if bodies_file is not None else None
@@ -150,17 +164,18 @@ def _python(
         mine: list[float] = []
         counts = dict.fromkeys(totals, 0)
         while time.perf_counter() < deadline:
-            method, target, body, headers = "GET", path, None, {}
+            method, target, body, sent_headers = "GET", path, None, dict(headers)
             if bodies is not None:
                 index = next(counter)
                 if index >= len(bodies):
                     counts["exhausted"] += 1
                     break
-                method, body, headers = "POST", bodies[index].encode(), {"Content-Type": "application/json"}
+                method, body = "POST", bodies[index].encode()
+                sent_headers["Content-Type"] = "application/json"
                 counts["sent"] += 1
             started = time.perf_counter()
             try:
-                conn.request(method, target, body=body, headers=headers)
+                conn.request(method, target, body=body, headers=sent_headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):

@@ -7,7 +7,9 @@ at once and keeps each Message-ID, so the figures are the worker's own: messages
 message's arrival to the last (process start-up excluded; the wall time with it is in the details),
 duplicates (copies beyond one per Message-ID) and lost (rows whose Message-ID never arrived).
 
-``python -m bench._outbox`` runs B5 alone and prints its figures.
+``python -m bench._outbox`` runs B5 alone and prints its figures, with the CPU time per message
+(workers, start-up included; the SMTP sink) and the load average, since on a shared machine the
+rate moves with the neighbours' load.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -151,6 +154,10 @@ def drain(app: Flask, url: str, sink: Sink, port: int, workers: int, log_dir: Pa
         },
     )
     command = [str(VENV_BIN / "flask"), "--app", "wsgi", "jobs", "drain", "--until-empty"]
+    # CPU time as well as wall time: on a shared machine the rate moves with the neighbours' load,
+    # the CPU each message costs much less (workers: start-up included; the sink runs in this process).
+    load_before = os.getloadavg()[0]
+    children_before, self_before = _cpu(resource.RUSAGE_CHILDREN), _cpu(resource.RUSAGE_SELF)
     started = time.perf_counter()
     processes, logs = [], []
     for n in range(workers):
@@ -165,6 +172,8 @@ def drain(app: Flask, url: str, sink: Sink, port: int, workers: int, log_dir: Pa
             process.kill()
             process.wait()
     wall = time.perf_counter() - started
+    worker_cpu = _cpu(resource.RUSAGE_CHILDREN) - children_before
+    sink_cpu = _cpu(resource.RUSAGE_SELF) - self_before
     outputs = []
     for log in logs:
         log.seek(0)
@@ -192,9 +201,17 @@ def drain(app: Flask, url: str, sink: Sink, port: int, workers: int, log_dir: Pa
         "first_to_last_s": round(span, 2),
         "wall_s": round(wall, 2),
         "msgs_per_s_wall": round(delivered / wall, 1) if wall else None,
+        "worker_cpu_ms_per_msg": round(worker_cpu * 1000 / delivered, 3) if delivered else None,
+        "sink_cpu_ms_per_msg": round(sink_cpu * 1000 / delivered, 3) if delivered else None,
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "exit_codes": [p.returncode for p in processes],
         "worker_output": [o[0] for o in outputs],
     }
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run(log_dir: Path, say: Any = print) -> dict[str, Any]:
@@ -214,7 +231,9 @@ def run(log_dir: Path, say: Any = print) -> dict[str, Any]:
                 say(
                     f"postgresql: B5 {workers} worker(s): {r['msgs_per_s']} msg/s ({r['msgs_per_s_wall']} with "
                     f"start-up), duplicates {r['duplicates']}, lost {r['lost']}, not sent {r['rows_not_sent']}, "
-                    f"exit {r['exit_codes']}; {r['worker_output']}"
+                    f"exit {r['exit_codes']}; {r['worker_output']}; CPU per message: workers "
+                    f"{r['worker_cpu_ms_per_msg']} ms, SMTP sink {r['sink_cpu_ms_per_msg']} ms; "
+                    f"load average {r['load_average'][0]} -> {r['load_average'][1]}"
                 )
     return results
 

@@ -48,6 +48,7 @@ def _register_extensions(app: Flask) -> None:
     from scheduler.extensions import csrf
     from scheduler.extensions import db
     from scheduler.extensions import limiter
+    from scheduler.extensions import login
     from scheduler.extensions import migrate
 
     db.init_app(app)
@@ -57,16 +58,19 @@ def _register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)
+    login.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     from scheduler.extensions import csrf
     from scheduler.web import api
     from scheduler.web import errors
+    from scheduler.web import fhir
     from scheduler.web import health
     from scheduler.web import hooks
     from scheduler.web import public
     from scheduler.web import security
+    from scheduler.web import staff
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
@@ -74,11 +78,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(hooks.bp)
     csrf.exempt(hooks.bp)  # called by the SMS provider, authenticated by its signature instead
     app.register_blueprint(public.bp)
+    staff.register(app)  # sign-in (auth) and the staff pages, all under /staff
+    fhir.register(app)  # the FHIR R4 API under /fhir, and staff calendar feeds under /feeds
     errors.register(app)
     security.register(app)
 
 
 def _register_commands(app: Flask) -> None:
     from scheduler import cli
+    from scheduler import cli_integrations
 
     cli.register(app)
+    cli_integrations.register(app)

@@ -1,4 +1,4 @@
-"""``flask`` commands: seed-demo, seed-catalog."""
+"""``flask`` commands: seed-demo, seed-catalog, jobs, create-staff."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from scheduler.domain.staff import ROLES
+
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_catalog_command)
     app.cli.add_command(jobs)
+    app.cli.add_command(create_staff_command)
 
 
 @click.group()
@@ -75,3 +78,31 @@ def seed_catalog_command() -> None:
 
     seed_catalog()
     click.echo("Catalog ready.")
+
+
+@click.command("create-staff")
+@with_appcontext
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What they may do.")
+@click.option("--name", "display_name", required=True, help='The name shown on the pages, e.g. "Dana Smith".')
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def create_staff_command(username: str, role: str, display_name: str, password_stdin: bool) -> None:
+    """Create a staff account. The password is asked for twice (hidden), never taken as an argument,
+    so it stays out of shell history and the process list."""
+    from scheduler.domain.staff import MIN_PASSWORD_LENGTH
+    from scheduler.domain.staff import StaffAccountError
+    from scheduler.services.staff import create_account
+
+    if password_stdin:
+        import sys
+
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            f"Password (at least {MIN_PASSWORD_LENGTH} characters)", hide_input=True, confirmation_prompt=True
+        )
+    try:
+        account = create_account(username, display_name, role, password)
+    except StaffAccountError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Created {account.role} account {account.username} ({account.display_name}).")

@@ -55,6 +55,9 @@ DEFAULTS: dict[str, object] = {
     "AVAILABILITY_MAX_DAYS": 62,
     # Manage links (patients' bearer tokens) stay valid this long after they are issued.
     "MANAGE_TOKEN_MAX_AGE_DAYS": 180,
+    # Where patients reach this service, for the manage link in emails: the message worker has no
+    # request to take a host from, and behind a proxy the request's host would be the wrong one.
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     # Flask-Limiter. Use a shared store (redis://...) when running several processes, otherwise
     # each gunicorn worker counts on its own. RATELIMIT_ENABLED=false switches limits off (load tests).
     "RATELIMIT_ENABLED": True,
@@ -62,4 +65,13 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_PUBLIC_READ": "600 per minute",
     "RATELIMIT_PUBLIC_WRITE": "30 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Staff sign-in attempts per client address. Generous, because a whole hospital may reach us
+    # through one proxy address; each account also slows down on its own after wrong passwords.
+    "RATELIMIT_STAFF_LOGIN": "30 per minute",
+    # FHIR API calls per client address (an EHR's integration engine usually calls from one).
+    "RATELIMIT_FHIR": "600 per minute",
+    # Staff sessions end after this many minutes without a request, and in any case this many
+    # hours after signing in (a copied cookie cannot be used for ever).
+    "STAFF_IDLE_MINUTES": 30,
+    "STAFF_SESSION_MAX_HOURS": 12,
 }

@@ -382,3 +382,113 @@ class OutboxMessage(db.Model):
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+STAFF_ROLES = "('admin', 'scheduler', 'phone')"
+
+
+class StaffAccount(db.Model):
+    """A person who signs in to the staff pages. ``username`` is stored in lower case, so it is
+    unique regardless of case; ``session_version`` is part of every session, so bumping it ends
+    them all (sign-out, a password change)."""
+
+    __tablename__ = "staff_account"
+    __table_args__ = (
+        CheckConstraint(f"role IN {STAFF_ROLES}", name="role_known"),
+        CheckConstraint("username = lower(username)", name="username_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # Wrong passwords in a row, and when the last one was typed: the lockout's inputs.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+AUDIT_ACTOR_KINDS = "('staff', 'patient', 'system', 'api')"
+AUDIT_CHANNELS = "('web', 'phone', 'api', 'system')"
+
+
+class AuditEvent(db.Model):
+    """Who did or saw what, when: append-only (database triggers refuse UPDATE and DELETE).
+
+    No foreign keys on purpose: the trail must outlive the rows it names. ``detail`` is a short
+    note without PHI; ``patient_id`` is there so every event about one patient can be found.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        CheckConstraint(f"actor_kind IN {AUDIT_ACTOR_KINDS}", name="actor_kind_known"),
+        CheckConstraint(f"channel IN {AUDIT_CHANNELS}", name="channel_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(60))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+API_SCOPES = "('read', 'book', 'read book')"
+
+
+class ApiClient(db.Model):
+    """Software that calls the FHIR API (an EHR, a portal, a call centre) with a bearer token.
+
+    Only a SHA-256 of the token is kept: the token itself is shown once, when the client is made,
+    so a copy of the database opens nothing. ``scopes`` is "read", "book" or "read book"
+    (space-separated, that order); "book" also allows reading. Revoking sets ``active`` off and
+    ``revoked_at``; the row stays, so the audit trail's actor ids keep their meaning.
+    """
+
+    __tablename__ = "api_client"
+    __table_args__ = (CheckConstraint(f"scopes IN {API_SCOPES}", name="scopes_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who made it (None when made from the command line, where nobody is signed in).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+
+
+FEED_SCOPES = "('provider', 'specialty')"
+
+
+class CalendarFeed(db.Model):
+    """A staff member's secret iCalendar subscription URL for one provider's or one specialty's
+    visits. Only a SHA-256 of the URL's token is kept (the URL is shown once); revoking sets
+    ``revoked_at`` and the URL stops working at once."""
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (
+        CheckConstraint(f"scope IN {FEED_SCOPES}", name="scope_known"),
+        CheckConstraint(
+            "(scope = 'provider' AND provider_id IS NOT NULL AND specialty_id IS NULL) OR "
+            "(scope = 'specialty' AND specialty_id IS NOT NULL AND provider_id IS NULL)",
+            name="scope_target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(12))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialty.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

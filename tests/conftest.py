@@ -37,6 +37,8 @@ from scheduler.services.seed import seed_catalog
 
 POSTGRES_URL = os.environ.get("SCHEDULER_TEST_DATABASE_URL", "")
 TABLES_CHILD_FIRST = (
+    "calendar_feed",
+    "api_client",
     "outbox_message",
     "reservation",
     "hold",

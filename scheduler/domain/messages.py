@@ -7,6 +7,7 @@ records, so no copy of a patient's details waits in the queue.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -123,6 +124,48 @@ def earliest_sms_time(now: datetime, zone: ZoneInfo) -> datetime:
         return now
     morning = local.date() if local.time() < QUIET_ENDS else local.date() + timedelta(days=1)
     return datetime.combine(morning, QUIET_ENDS, tzinfo=zone).astimezone(UTC)
+
+
+# The pace of the FCC's healthcare-message exemption to the TCPA: at most one text a day and three a
+# week to one number. Counted over rolling windows on the clock, not calendar days or weeks: "no
+# two texts within 24 hours, no four within 7 days" is at least as strict as any calendar reading
+# (Central or the patient's zone, weeks from Sunday or Monday), needs no choice of zone or week
+# start, and is the same across a daylight-saving change. The price: a text may wait until the
+# afternoon where a calendar day would have let it go at 8 a.m.
+SMS_PACE = ((1, timedelta(hours=24)), (3, timedelta(days=7)))
+
+
+def sms_pacing_delay(sent_times: Iterable[datetime], now: datetime) -> datetime | None:
+    """When the next text to one phone number may go, given when the earlier texts to it went
+    (any order; texts older than a week change nothing), or None when it may go at ``now``.
+
+    For each limit of :data:`SMS_PACE` (n texts per window), the n-th most recent text must have
+    left the window: the next one may go at that text's time plus the window."""
+    require_aware(now)
+    recent = sorted((require_aware(t) for t in sent_times), reverse=True)
+    allowed = now
+    for most, window in SMS_PACE:
+        if len(recent) >= most:
+            allowed = max(allowed, recent[most - 1] + window)
+    return allowed if allowed > now else None
+
+
+def text_still_due(
+    kind: MessageKind, *, queued_version: int | None, version: int, booked: bool, starts_at: datetime, now: datetime
+) -> bool:
+    """Whether a queued text about an appointment is still worth one of the patient's few texts
+    (see :data:`SMS_PACE`); the email of the same change always goes, so nothing is lost.
+
+    Not when the visit has already begun: a text held back by the pace or the night, or retried,
+    could only confuse by then. Not a confirmation or a "moved" notice that a later change
+    superseded: the visit was cancelled since (the cancellation text says so) or moved again (the
+    newer "moved" text gives the time). Reminders of a visit no longer booked are withdrawn when
+    it changes; cancellations are never superseded."""
+    if require_aware(now) >= starts_at:
+        return False
+    if kind in (MessageKind.CONFIRMED, MessageKind.RESCHEDULED):
+        return booked and (queued_version is None or queued_version >= version)
+    return True
 
 
 class InboundKeyword(StrEnum):

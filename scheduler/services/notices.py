@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from datetime import date
 from datetime import datetime
-from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
-from flask import render_template
 from icalendar import Calendar
 from icalendar import Event
+from icalendar import Timezone
+from icalendar import vDatetime
+from icalendar import vText
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from scheduler import models
 from scheduler.delivery import DeliveryFailed
@@ -18,12 +24,15 @@ from scheduler.delivery import Email
 from scheduler.delivery import Sms
 from scheduler.domain.bookings import describe_day
 from scheduler.domain.bookings import describe_time
+from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import SMS_MAX_CHARS
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_length
+from scheduler.domain.messages import text_still_due
 from scheduler.extensions import db
+from scheduler.services.references import manage_url
 
 HEADLINES = {
     MessageKind.CONFIRMED: "Your visit is confirmed",
@@ -44,6 +53,27 @@ class Subject:
     request: models.VisitRequest | None
 
 
+def preload(messages: Iterable[models.OutboxMessage]) -> list[object]:
+    """Load the records behind a batch of messages in one query per kind of subject (appointments
+    with their patients, visit types and providers; requests with theirs), so that composing
+    each message finds them in the session instead of asking the database three times a message.
+    Returns them: the session holds loaded objects only weakly, so the caller keeps this list
+    while it composes."""
+    messages = list(messages)
+    appointment_ids = {m.appointment_id for m in messages if m.appointment_id is not None}
+    request_ids = {m.request_id for m in messages if m.request_id is not None}
+    loaded: list[object] = []
+    if appointment_ids:
+        a = models.Appointment
+        query = select(a).where(a.id.in_(appointment_ids)).options(joinedload(a.patient))
+        loaded += db.session.execute(query).scalars().all()
+    if request_ids:
+        r = models.VisitRequest
+        query = select(r).where(r.id.in_(request_ids)).options(joinedload(r.patient))
+        loaded += db.session.execute(query).scalars().all()
+    return loaded
+
+
 def load_subject(message: models.OutboxMessage) -> Subject | None:
     """The current records behind ``message``, or None when it must not be sent any more: its
     patient is gone, or it is a reminder of a visit that is no longer booked."""
@@ -58,9 +88,12 @@ def load_subject(message: models.OutboxMessage) -> Subject | None:
     return Subject(kind, patient, appointment, request)
 
 
-def compose_email(message: models.OutboxMessage) -> Email | None:
+def compose_email(message: models.OutboxMessage, now: datetime | None = None) -> Email | None:
     """The email for ``message``, or None when there is nothing to send any more (no address on
-    file, or a reminder for a visit that is no longer booked)."""
+    file, or a reminder for a visit that is no longer booked). Every email about an appointment
+    carries its manage link, with a token signed now (so it is valid for the full
+    MANAGE_TOKEN_MAX_AGE_DAYS from this email) for the appointment's current nonce. ``now`` is
+    the worker's clock, taken for a transport's sake: unlike a text, an email is never too late."""
     subject = load_subject(message)
     if subject is None or not subject.patient.email:
         return None
@@ -76,6 +109,7 @@ def compose_email(message: models.OutboxMessage) -> Email | None:
         "request": request,
         "day": describe_day(appointment.starts_at) if appointment else None,
         "time": describe_time(appointment.starts_at) if appointment else None,
+        "manage_url": manage_url(appointment.reference, appointment.manage_nonce) if appointment else None,
     }
     ics, method = None, None
     if appointment is not None and kind is not MessageKind.REMINDER:
@@ -84,8 +118,8 @@ def compose_email(message: models.OutboxMessage) -> Email | None:
     return Email(
         to=patient.email,
         subject=f"{HEADLINES[kind]} - {current_app.config['CLINIC_NAME']}",
-        text=render_template("messages/email.txt", **context),
-        html=render_template("messages/email.html", **context),
+        text=render_message("messages/email.txt", context),
+        html=render_message("messages/email.html", context),
         message_id=f"<outbox-{message.id}@{current_app.config['MAIL_DOMAIN']}>",
         ics=ics,
         ics_method=method,
@@ -104,11 +138,48 @@ SMS_TEXTS = {
 }
 
 
-def compose_sms(message: models.OutboxMessage) -> Sms | None:
-    """The text for ``message``, or None when there is nothing to send: no phone, no consent (or
-    consent withdrawn since it was queued), or a reminder of a visit that is no longer booked."""
+def text_subject(message: models.OutboxMessage, now: datetime) -> Subject | None:
+    """What a text would be about if it went at ``now``, or None when it would not go: no phone,
+    no consent (or consent withdrawn since it was queued), a reminder of a visit that is no longer
+    booked, or a text no longer due (:func:`~scheduler.domain.messages.text_still_due`: the visit
+    has begun, or a later change superseded it). The worker's pace check asks the same question,
+    so that a text about to be withdrawn does not hold back one that will go."""
     subject = load_subject(message)
     if subject is None or not subject.patient.phone or not subject.patient.sms_consent:
+        return None
+    appointment = subject.appointment
+    if appointment is not None and not text_still_due(
+        subject.kind,
+        queued_version=message.version,
+        version=appointment.version,
+        booked=appointment.status == "booked",
+        starts_at=appointment.starts_at,
+        now=now,
+    ):
+        return None
+    return subject
+
+
+def render_message(name: str, context: dict[str, object]) -> str:
+    """A message template, rendered by the app's Jinja environment (autoescaping .html) with only
+    ``context``: Flask's render_template would also run the page context processors (the CSRF
+    token, the signed-in user, ...), which mean nothing in a message and cost as much as the
+    rendering itself."""
+    return current_app.jinja_env.get_template(name).render(context)
+
+
+# No manage link in texts. The link is about 160 characters (its itsdangerous token alone 115),
+# the longest text already takes 136 of the 160 with the default label, and a text split in two
+# breaks the FCC condition it is kept short for. Even a short link (a stored code and a route of
+# its own, not built) would not fit the 24 left beside a longer label or phone, and would show a
+# working key to the visit on a locked phone's screen, where anyone nearby can read it. So a text
+# gives the reference and the clinic phone; the email, which only the patient opens, the link.
+
+
+def compose_sms(message: models.OutboxMessage, now: datetime | None = None) -> Sms | None:
+    """The text for ``message``, or None when there is nothing to send (see :func:`text_subject`)."""
+    subject = text_subject(message, now or utc_now())
+    if subject is None:
         return None
     if subject.appointment is not None:
         fields = {"when": sms_when(subject.appointment.starts_at), "reference": subject.appointment.reference}
@@ -142,22 +213,98 @@ def sms_when(moment: datetime) -> str:
 
 def invite(appointment: models.Appointment, *, method: str, sequence: int) -> bytes:
     """An iCalendar invite: the same UID for the life of the appointment, SEQUENCE bumped on each
-    change, times in America/Chicago with its VTIMEZONE so calendars get DST right."""
+    change, times in America/Chicago with its VTIMEZONE so calendars get DST right.
+
+    Written in three pieces, two of them by icalendar once per process: the calendar around the
+    event with its VTIMEZONE (:func:`calendar_head`, per method and year) and the event's
+    descriptive lines (:func:`event_details`, per visit type and method); only the five lines
+    that differ per message are written each time (:func:`event_opening`). Writing it all for every
+    message (the VTIMEZONE's twenty-odd lines, the long description folded character by
+    character) was the largest part of an email's cost. A VCALENDAR is its properties, then its
+    components, then END, and the order of a component's properties carries no meaning (RFC 5545,
+    3.6), so the pieces joined are the same calendar (a test holds this)."""
+    config = current_app.config
+    opening = event_opening(
+        f"{appointment.reference}@{config['MAIL_DOMAIN']}",
+        sequence,
+        utc_now(),
+        to_clinic(appointment.starts_at),
+        to_clinic(appointment.ends_at),
+    )
+    details = event_details(
+        method,
+        f"{appointment.visit_type.name} ({config['CLINIC_NAME']})",
+        config["CLINIC_LOCATION"],
+        appointment.visit_type.prep_notes,
+    )
+    return calendar_head(method, to_clinic(appointment.starts_at).year) + opening + details
+
+
+EVENT_BEGIN, EVENT_END = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+_LINE_OCTETS = 75  # RFC 5545 3.1: longer content lines are folded
+
+
+def event_opening(uid: str, sequence: int, stamp: datetime, start: datetime, end: datetime) -> bytes:
+    """BEGIN:VEVENT and the lines that differ per message, byte for byte as icalendar writes them
+    (a test holds this): values formatted and escaped by icalendar's own types, the lines joined
+    here, since building its components for five short lines cost more than the rest of the email.
+    A line that would need folding or is not ASCII (a long or international MAIL_DOMAIN) is left
+    to icalendar."""
+    lines = (
+        f"DTSTART;TZID={CLINIC_TZ.key}:{vDatetime(start).to_ical().decode()}",
+        f"DTEND;TZID={CLINIC_TZ.key}:{vDatetime(end).to_ical().decode()}",
+        f"DTSTAMP:{vDatetime(stamp.astimezone(UTC)).to_ical().decode()}",
+        f"UID:{vText(uid).to_ical().decode()}",
+        f"SEQUENCE:{sequence:d}",
+    )
+    if all(line.isascii() and len(line) <= _LINE_OCTETS for line in lines):
+        return EVENT_BEGIN + "".join(f"{line}\r\n" for line in lines).encode("ascii")
+    event = Event()
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("uid", uid)
+    event.add("sequence", sequence)
+    written = event.to_ical()
+    assert written.endswith(EVENT_END)
+    return written[: -len(EVENT_END)]
+
+
+@lru_cache(maxsize=256)
+def event_details(method: str, summary: str, location: str, description: str) -> bytes:
+    """...then the rest of the event and the end of the calendar: the same for every visit of one
+    type (and method), so written once per process for each."""
+    event = Event()
+    event.add("summary", summary)
+    event.add("location", location)
+    event.add("description", description)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    written = event.to_ical()
+    assert written.startswith(EVENT_BEGIN)
+    return written[len(EVENT_BEGIN) :] + CALENDAR_END
+
+
+CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+@lru_cache(maxsize=16)
+def calendar_head(method: str, year: int) -> bytes:
+    """An invite's VCALENDAR up to its event: PRODID, VERSION, METHOD, then America/Chicago as a
+    VTIMEZONE (before the event that refers to it, where icalendar's add_missing_timezones puts
+    it) covering ``year`` and the years either side, so at least a year around any visit in
+    ``year``. Built by icalendar, once per process for each method and year."""
+    calendar = empty_calendar(method)
+    calendar.add_component(
+        Timezone.from_tzinfo(CLINIC_TZ, first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31))
+    )
+    whole = calendar.to_ical()
+    assert whole.endswith(CALENDAR_END)
+    return whole[: -len(CALENDAR_END)]
+
+
+def empty_calendar(method: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", "-//SI Joint Clinic//Scheduler//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
-    event = Event()
-    event.add("uid", f"{appointment.reference}@{current_app.config['MAIL_DOMAIN']}")
-    event.add("sequence", sequence)
-    event.add("dtstamp", utc_now().astimezone(UTC))
-    event.add("dtstart", to_clinic(appointment.starts_at))
-    event.add("dtend", to_clinic(appointment.ends_at))
-    event.add("summary", f"{appointment.visit_type.name} ({current_app.config['CLINIC_NAME']})")
-    event.add("location", current_app.config["CLINIC_LOCATION"])
-    event.add("description", appointment.visit_type.prep_notes)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    calendar.add_component(event)
-    day = to_clinic(appointment.starts_at).date()
-    calendar.add_missing_timezones(first_date=day - timedelta(days=366), last_date=day + timedelta(days=366))
-    return calendar.to_ical()
+    return calendar

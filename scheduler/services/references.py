@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import quote
 
 from flask import current_app
 from itsdangerous import BadData
@@ -41,3 +42,11 @@ def token_matches(token: str, reference: str, nonce: str) -> bool:
     if not isinstance(data, dict):
         return False
     return hmac.compare_digest(str(data.get("r", "")), reference) and hmac.compare_digest(str(data.get("n", "")), nonce)
+
+
+def manage_url(reference: str, nonce: str) -> str:
+    """The patient's manage page for one appointment, as an absolute URL built from
+    PUBLIC_BASE_URL (no ``url_for``: the message worker has no request). It carries the reference
+    and a signed token, never a patient's details."""
+    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    return f"{base}/manage/{quote(reference, safe='')}/{manage_token(reference, nonce)}"

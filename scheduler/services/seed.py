@@ -139,7 +139,25 @@ def seed_demo(now: datetime | None = None) -> dict[str, int]:
     created = 0
     if not db.session.execute(select(func.count()).select_from(models.Appointment)).scalar_one():
         created = _demo_appointments(now)
-    return {"appointments_created": created}
+    return {"appointments_created": created, "staff_created": _demo_staff()}
+
+
+# Demo sign-ins, one per role, for `make run` (printed by it). A demo database only: production
+# accounts are made one per person with `flask create-staff`.
+DEMO_STAFF = (("demo-admin", "Demo Admin", "admin"), ("demo-scheduler", "Demo Scheduler", "scheduler"),
+              ("demo-phone", "Demo Phone", "phone"))  # fmt: skip
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def _demo_staff() -> int:
+    from scheduler.services.staff import create_account
+
+    created = 0
+    for username, name, role in DEMO_STAFF:
+        if db.session.execute(select(models.StaffAccount.id).filter_by(username=username)).first() is None:
+            create_account(username, name, role, DEMO_PASSWORD)
+            created += 1
+    return created
 
 
 def _ensure_specialties() -> dict[str, models.Specialty]:

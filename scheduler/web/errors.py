@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
 
 # Machine clients get JSON; people (the patient and staff pages) get a page with the clinic's phone.
 JSON_PREFIXES = ("/api/", "/hooks/", "/healthz", "/readyz", "/fhir")
+FHIR_PREFIX = "/fhir"
 PAGE_HEADINGS = {
     400: "Sorry, we could not accept that",
     403: "You cannot open this page",
@@ -58,6 +59,10 @@ def _wants_page() -> bool:
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response | str, int]:
+    if request.path == FHIR_PREFIX or request.path.startswith(FHIR_PREFIX + "/"):
+        from scheduler.web.fhir.outcomes import outcome_response
+
+        return outcome_response(status, code, message, **extra)  # FHIR clients read OperationOutcome
     if _wants_page():
         heading = PAGE_HEADINGS.get(status, "Sorry, we could not do that")
         return render_template("public/error.html", heading=heading, message=message), status

@@ -32,7 +32,6 @@ from flask import Flask
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
-from werkzeug.wsgi import ClosingIterator
 
 from tests.browser.helpers import OriginGuard
 from tests.browser.helpers import assert_accessible
@@ -138,7 +137,22 @@ class LiveServer:
             self.errors.append(traceback.format_exc())
             self._finished()
             raise
-        return ClosingIterator(body, self._finished)
+        return self._until_sent(body)
+
+    def _until_sent(self, body: Iterable[bytes]) -> Iterator[bytes]:
+        # Finished once the body is sent (or closed), not only on close(): werkzeug skips close()
+        # when the browser resets the connection while it drains the socket after the response
+        # (a cancelled or superseded request), which left the request "in flight" and made
+        # stop_serving() wait out its 5 s timeout.
+        try:
+            yield from body
+        finally:
+            try:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+            finally:
+                self._finished()
 
     def _finished(self) -> None:
         with self._lock:

@@ -9,6 +9,36 @@
     if (summary && document.activeElement !== summary) { summary.focus(); }
   }
 
+  // A summary link moves focus to its field and brings the field's question into view (GOV.UK
+  // pattern), without adding "#field" to the address: a form posted from an address with a
+  // fragment comes back with that fragment, and the browser then focuses the field, not the summary.
+  function linkErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) { return; }
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("a[href^='#']") : null;
+      var field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+      if (!field) { return; }
+      event.preventDefault();
+      var fieldset = field.closest("fieldset");
+      var legend = fieldset ? fieldset.querySelector("legend") : null;
+      var label = field.id ? document.querySelector("label[for='" + field.id + "']") : null;
+      (legend || label || field).scrollIntoView();
+      field.focus({ preventScroll: true });
+    });
+  }
+
+  // Links drawn as buttons (role="button") also answer the space bar, as a button does.
+  function spaceActivatesButtonLinks() {
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if ((event.key === " " || event.key === "Spacebar") && target.tagName === "A" && target.getAttribute("role") === "button") {
+        event.preventDefault();
+        target.click();
+      }
+    });
+  }
+
   // Beside each Central time, the patient's own local time when their device is elsewhere.
   function showLocalTimes() {
     var zone;
@@ -27,6 +57,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
+    linkErrorSummary();
+    spaceActivatesButtonLinks();
     showLocalTimes();
   });
 })();

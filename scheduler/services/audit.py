@@ -1,0 +1,121 @@
+"""The audit trail: who did or saw what, when. Rows are only ever added (the database refuses
+UPDATE and DELETE on ``audit_event``).
+
+:func:`record` joins the caller's transaction and never commits: an action and its audit row are
+saved together or not at all. ``detail`` is a short note for people reading the trail, never PHI
+(no names, birth dates, phone numbers, email addresses, passwords or unknown usernames).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.domain.clock import clinic_instant
+from scheduler.extensions import db
+
+ACTOR_KINDS = ("staff", "patient", "system", "api")
+CHANNELS = ("web", "phone", "api", "system")
+DETAIL_MAX = 200
+
+
+def record(
+    action: str,
+    *,
+    actor_kind: str,
+    actor_id: int | None,
+    record_type: str,
+    record_id: int | str | None,
+    patient_id: int | None = None,
+    channel: str,
+    detail: str = "",
+    at: datetime | None = None,
+) -> models.AuditEvent:
+    """Add one audit row to the current session (the caller's commit saves it)."""
+    if actor_kind not in ACTOR_KINDS:
+        raise ValueError(f"unknown actor kind {actor_kind!r}")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    event = models.AuditEvent(
+        action=action,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        record_type=record_type,
+        record_id=None if record_id is None else str(record_id),
+        patient_id=patient_id,
+        channel=channel,
+        detail=detail[:DETAIL_MAX],
+    )
+    if at is not None:
+        event.at = at
+    db.session.add(event)
+    return event
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """A search of the trail: one patient, and/or Central calendar dates (both ends included)."""
+
+    patient_id: int | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+
+    def query(self) -> Select:
+        e = models.AuditEvent
+        query = select(e, models.StaffAccount.username).outerjoin(
+            models.StaffAccount, (e.actor_kind == "staff") & (e.actor_id == models.StaffAccount.id)
+        )
+        if self.patient_id is not None:
+            query = query.where(e.patient_id == self.patient_id)
+        if self.first_day is not None:
+            query = query.where(e.at >= clinic_instant(self.first_day, time(0)))
+        if self.last_day is not None:
+            # Midnight Central after the last day, computed on the calendar so DST days keep 23/25 hours.
+            query = query.where(e.at < clinic_instant(self.last_day + timedelta(days=1), time(0)))
+        return query
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: models.AuditEvent
+    actor_username: str | None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search(where: AuditFilter, *, page: int = 1, per_page: int = 50) -> AuditPage:
+    """Newest first. ``page`` past the end gives an empty page, not an error."""
+    base = where.query()
+    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    e = models.AuditEvent
+    found = db.session.execute(
+        base.order_by(e.at.desc(), e.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
+    )
+    return AuditPage([AuditRow(event, username) for event, username in found], total, max(page, 1), per_page)
+
+
+def every(where: AuditFilter, *, batch: int = 1000) -> Iterator[AuditRow]:
+    """All matching rows, oldest first, fetched in batches (for the CSV export)."""
+    e = models.AuditEvent
+    query = where.query().order_by(e.at, e.id).execution_options(yield_per=batch)
+    for event, username in db.session.execute(query):
+        yield AuditRow(event, username)

@@ -1,0 +1,140 @@
+"""iCalendar subscription feeds for staff (Outlook, Google, phone calendars).
+
+A feed lists one provider's (or one specialty's) visits from FEED_PAST_DAYS ago to FEED_AHEAD_DAYS
+ahead with the least PHI that still makes a day's calendar useful: the visit type and the patient's
+initials. Times are in America/Chicago with its VTIMEZONE (as the invites in emails are, see
+scheduler.services.notices), so subscribers get daylight-saving weeks right. Each fetch is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from icalendar import Calendar
+from icalendar import Event
+from icalendar import Timezone
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.database import write_transaction
+from scheduler.domain.bookings import RELEASED_STATUSES
+from scheduler.domain.clock import CLINIC_TZ
+from scheduler.domain.clock import to_clinic
+from scheduler.domain.clock import utc_now
+from scheduler.extensions import db
+from scheduler.services import audit
+from scheduler.services.integrations import FeedTarget
+
+FEED_PAST_DAYS = 30
+FEED_AHEAD_DAYS = 180
+# How often subscribers should look again (RFC 7986 REFRESH-INTERVAL, and Outlook's own property).
+REFRESH = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class FeedVisit:
+    reference: str
+    version: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    visit_type: str
+    provider: str
+    room: str | None
+    initials: str
+
+
+def initials(given_name: str, family_name: str) -> str:
+    """ "A.L." for Ann Lee: enough for staff to tell visits apart, little for anyone else."""
+    letters = [name.strip()[:1].upper() for name in (given_name, family_name) if name.strip()]
+    return "".join(f"{letter}." for letter in letters) or "?"
+
+
+def feed_visits(target: FeedTarget, now: datetime) -> tuple[str, list[FeedVisit]]:
+    """The feed's title and its visits (not cancelled), earliest first."""
+    a, p, v, pr, r = models.Appointment, models.Patient, models.VisitType, models.Provider, models.Room
+    query = (
+        select(
+            a.reference,
+            a.version,
+            a.starts_at,
+            a.ends_at,
+            a.status,
+            v.name,
+            pr.name,
+            r.name,
+            p.given_name,
+            p.family_name,
+        )
+        .join(p, p.id == a.patient_id)
+        .join(v, v.id == a.visit_type_id)
+        .join(pr, pr.id == a.provider_id)
+        .outerjoin(r, r.id == a.room_id)
+        .where(
+            a.status.not_in([s.value for s in RELEASED_STATUSES]),
+            a.starts_at >= now - timedelta(days=FEED_PAST_DAYS),
+            a.starts_at < now + timedelta(days=FEED_AHEAD_DAYS),
+        )
+        .order_by(a.starts_at, a.id)
+    )
+    if target.provider_id is not None:
+        query = query.where(a.provider_id == target.provider_id)
+        title = db.session.get(models.Provider, target.provider_id).name  # type: ignore[union-attr]
+    else:
+        query = query.where(pr.specialty_id == target.specialty_id)
+        title = db.session.get(models.Specialty, target.specialty_id).name  # type: ignore[union-attr]
+    visits = [
+        FeedVisit(ref, version, starts, ends, status, kind, provider, room, initials(given, family))
+        for ref, version, starts, ends, status, kind, provider, room, given, family in db.session.execute(query)
+    ]
+    return title, visits
+
+
+def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
+    """The feed as iCalendar bytes; records one audit event (staff saw these visits' initials)."""
+    now = now or utc_now()
+    title, visits = feed_visits(target, now)
+    config = current_app.config
+    calendar = Calendar()
+    calendar.add("prodid", "-//SI Joint Clinic//Scheduler//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"{config['CLINIC_NAME']}: {title}")
+    calendar.add("x-wr-timezone", "America/Chicago")
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", REFRESH)
+    first = to_clinic(now).date() - timedelta(days=FEED_PAST_DAYS + 1)
+    calendar.add_component(
+        Timezone.from_tzinfo(CLINIC_TZ, first_date=first, last_date=first + timedelta(days=FEED_AHEAD_DAYS + 400))
+    )
+    stamp = now.astimezone(UTC)
+    for visit in visits:
+        event = Event()
+        event.add("uid", f"{visit.reference}@{config['MAIL_DOMAIN']}")
+        event.add("sequence", max(visit.version - 1, 0))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", to_clinic(visit.starts_at))
+        event.add("dtend", to_clinic(visit.ends_at))
+        event.add("summary", f"{visit.visit_type} ({visit.initials})")
+        event.add("location", visit.room or config["CLINIC_LOCATION"])
+        event.add("description", f"With {visit.provider}. Status: {visit.status}.")
+        event.add("status", "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)
+    body = calendar.to_ical()
+    with write_transaction():
+        audit.record(
+            "calendar_feed.read",
+            actor_kind="staff",
+            actor_id=target.staff_id,
+            record_type="calendar_feed",
+            record_id=target.feed_id,
+            channel="web",
+            detail=f"{len(visits)} visits ({target.scope})",
+        )
+    return body

@@ -1,0 +1,246 @@
+"""Credentials for other software: API clients of the FHIR API, and staff members' calendar feeds.
+
+Both are bearer secrets. Only a SHA-256 of each token is stored, so the token is shown once, when it
+is made, and a copy of the database opens nothing. Tokens carry 256 random bits, so a plain hash
+(no salt, no slow hash) is enough: there is nothing to guess, and a lookup stays one indexed query,
+which matters because every FHIR call makes one. Revocation is checked on every call, never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.database import write_transaction
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import InvalidInput
+from scheduler.domain.errors import NotFound
+from scheduler.extensions import db
+from scheduler.services import audit
+
+SCOPES = ("read", "book")
+API_TOKEN_PREFIX = "sij_"  # makes a leaked token recognisable to secret scanners and people alike
+FEED_TOKEN_BYTES = 32
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) stored in place of ``token``."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def normalise_scopes(scopes: Iterable[str]) -> str:
+    """ "read", "book" or "read book". Raises InvalidInput for an unknown or missing scope."""
+    wanted = {s.strip().lower() for s in scopes if s.strip()}
+    unknown = wanted - set(SCOPES)
+    if unknown or not wanted:
+        raise InvalidInput({"scope": f"Give one or more of {', '.join(SCOPES)}."})
+    return " ".join(s for s in SCOPES if s in wanted)
+
+
+# ----- API clients ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewApiClient:
+    client: models.ApiClient
+    token: str  # shown once; only its hash is stored
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The API client making the current call, as a plain value."""
+
+    id: int
+    name: str
+    scopes: frozenset[str]
+
+    def may(self, scope: str) -> bool:
+        # Booking needs the free times and the booked visit: a "book" client may read as well.
+        return scope in self.scopes or (scope == "read" and "book" in self.scopes)
+
+
+def create_api_client(
+    name: str, scopes: Iterable[str], *, created_by: int | None = None, now: datetime | None = None
+) -> NewApiClient:
+    """Make a client and commit; the returned token is the only copy there will ever be."""
+    name = " ".join(name.split())[:120]
+    if not name:
+        raise InvalidInput({"name": "Give the client a name, such as the system that will use it."})
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with write_transaction():
+        client = models.ApiClient(
+            name=name,
+            token_hash=token_hash(token),
+            scopes=normalise_scopes(scopes),
+            active=True,
+            created_at=now or utc_now(),
+            created_by_id=created_by,
+        )
+        db.session.add(client)
+        db.session.flush()
+        audit.record(
+            "api_client.create",
+            actor_kind="staff" if created_by else "system",
+            actor_id=created_by,
+            record_type="api_client",
+            record_id=client.id,
+            channel="web" if created_by else "system",
+            detail=f"scopes: {client.scopes}",
+        )
+    return NewApiClient(client, token)
+
+
+def revoke_api_client(client_id: int, *, revoked_by: int | None = None, now: datetime | None = None) -> None:
+    """Stop a client's token working, at once and for good. Harmless twice."""
+    with write_transaction():
+        client = db.session.get(models.ApiClient, client_id)
+        if client is None:
+            raise NotFound("No such API client.")
+        if client.revoked_at is not None:
+            return
+        client.active = False
+        client.revoked_at = now or utc_now()
+        audit.record(
+            "api_client.revoke",
+            actor_kind="staff" if revoked_by else "system",
+            actor_id=revoked_by,
+            record_type="api_client",
+            record_id=client.id,
+            channel="web" if revoked_by else "system",
+        )
+
+
+def api_clients() -> list[models.ApiClient]:
+    return list(db.session.execute(select(models.ApiClient).order_by(models.ApiClient.id)).scalars())
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """What a presented token turned out to be: a caller, or why not (``refusal``)."""
+
+    caller: Caller | None
+    refusal: str | None = None  # "unknown" or "revoked"
+    client_id: int | None = None  # the revoked client, for the audit trail
+
+
+def authenticate(token: str) -> Authentication:
+    """Look ``token`` up by its hash (one indexed query, inside the caller's read transaction)."""
+    if not token or len(token) > 200:
+        return Authentication(None, "unknown")
+    c = models.ApiClient
+    row = db.session.execute(
+        select(c.id, c.name, c.scopes, c.active, c.revoked_at).where(c.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return Authentication(None, "unknown")
+    if not row.active or row.revoked_at is not None:
+        return Authentication(None, "revoked", row.id)
+    return Authentication(Caller(row.id, row.name, frozenset(row.scopes.split())), client_id=row.id)
+
+
+# ----- calendar feeds ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewFeed:
+    feed: models.CalendarFeed
+    token: str  # the secret part of the URL; shown once
+
+
+@dataclass(frozen=True)
+class FeedTarget:
+    """What a feed shows: one provider's visits, or every visit of one specialty."""
+
+    feed_id: int
+    staff_id: int
+    scope: str
+    provider_id: int | None
+    specialty_id: int | None
+
+
+def create_feed(
+    staff_id: int,
+    *,
+    provider_id: int | None = None,
+    specialty_code: str | None = None,
+    now: datetime | None = None,
+) -> NewFeed:
+    """A new secret feed URL token for staff member ``staff_id``; exactly one of ``provider_id``
+    and ``specialty_code``. Raises InvalidInput or NotFound."""
+    if (provider_id is None) == (specialty_code is None):
+        raise InvalidInput({"scope": "Give a provider or a specialty, not both."})
+    token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
+    with write_transaction():
+        staff = db.session.get(models.StaffAccount, staff_id)
+        if staff is None or not staff.active:
+            raise NotFound("No such active staff account.")
+        specialty_id = None
+        if specialty_code is not None:
+            specialty_id = db.session.execute(
+                select(models.Specialty.id).where(models.Specialty.code == specialty_code)
+            ).scalar_one_or_none()
+            if specialty_id is None:
+                raise NotFound(f"No specialty '{specialty_code[:40]}'.")
+        elif db.session.get(models.Provider, provider_id) is None:
+            raise NotFound("No such provider.")
+        feed = models.CalendarFeed(
+            staff_id=staff_id,
+            token_hash=token_hash(token),
+            scope="provider" if provider_id is not None else "specialty",
+            provider_id=provider_id,
+            specialty_id=specialty_id,
+            created_at=now or utc_now(),
+        )
+        db.session.add(feed)
+        db.session.flush()
+        audit.record(
+            "calendar_feed.create",
+            actor_kind="system",
+            actor_id=None,
+            record_type="calendar_feed",
+            record_id=feed.id,
+            channel="system",
+            detail=f"for staff {staff_id}, {feed.scope}",
+        )
+    return NewFeed(feed, token)
+
+
+def revoke_feed(feed_id: int, *, now: datetime | None = None) -> None:
+    """Stop a feed URL working. Harmless twice."""
+    with write_transaction():
+        feed = db.session.get(models.CalendarFeed, feed_id)
+        if feed is None:
+            raise NotFound("No such calendar feed.")
+        if feed.revoked_at is None:
+            feed.revoked_at = now or utc_now()
+            audit.record(
+                "calendar_feed.revoke",
+                actor_kind="system",
+                actor_id=None,
+                record_type="calendar_feed",
+                record_id=feed.id,
+                channel="system",
+            )
+
+
+def feeds() -> list[models.CalendarFeed]:
+    return list(db.session.execute(select(models.CalendarFeed).order_by(models.CalendarFeed.id)).scalars())
+
+
+def feed_for_token(token: str) -> FeedTarget | None:
+    """The live feed ``token`` opens: not revoked, and its staff member still active."""
+    if not token or len(token) > 100:
+        return None
+    f = models.CalendarFeed
+    row = db.session.execute(
+        select(f.id, f.staff_id, f.scope, f.provider_id, f.specialty_id)
+        .join(models.StaffAccount, models.StaffAccount.id == f.staff_id)
+        .where(f.token_hash == token_hash(token), f.revoked_at.is_(None), models.StaffAccount.active)
+    ).first()
+    return FeedTarget(*row) if row else None

@@ -1,0 +1,166 @@
+"""Staff accounts: creating them, signing in (with the per-account lockout) and signing out.
+
+Passwords are hashed with argon2id through argon2-cffi's ``PasswordHasher()`` defaults: RFC 9106's
+low-memory profile (64 MiB, 3 passes, 4 lanes), above OWASP's minimum for argon2id (19 MiB, 2
+passes, 1 lane), so there are no parameters of our own to get wrong. ``check_needs_rehash`` moves
+old hashes to newer defaults on the next successful sign-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+from sqlalchemy import update
+
+from scheduler import models
+from scheduler.domain.clock import utc_now
+from scheduler.domain.staff import ROLES
+from scheduler.domain.staff import StaffAccountError
+from scheduler.domain.staff import check_password
+from scheduler.domain.staff import check_username
+from scheduler.domain.staff import lockout_wait
+from scheduler.domain.staff import normalise_username
+from scheduler.extensions import db
+from scheduler.services import audit
+
+
+@cache
+def hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@cache
+def _decoy_hash() -> str:
+    # Verified against when the username is unknown, so that answer takes as long as a wrong password.
+    return hasher().hash("decoy password that no account has")
+
+
+def create_account(username: str, display_name: str, role: str, password: str) -> models.StaffAccount:
+    """Create an active account. Raises StaffAccountError naming what to change."""
+    username = check_username(username)
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 120:
+        raise StaffAccountError("Give a display name of 1 to 120 characters.")
+    if role not in ROLES:
+        raise StaffAccountError(f"Choose a role: {', '.join(ROLES)}.")
+    check_password(password, username)
+    if db.session.execute(select(models.StaffAccount.id).filter_by(username=username)).first():
+        raise StaffAccountError(f"There is already an account called {username}.")
+    account = models.StaffAccount(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hasher().hash(password),
+        active=True,
+        failed_logins=0,
+        session_version=1,
+    )
+    db.session.add(account)
+    db.session.flush()
+    audit.record(
+        "staff.create",
+        actor_kind="system",
+        actor_id=None,
+        record_type="staff_account",
+        record_id=account.id,
+        channel="system",
+        detail=f"role {role}",
+    )
+    db.session.commit()
+    return account
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: ``account`` when it succeeded; otherwise ``wait`` is how long a
+    locked account must still wait (zero for a plain wrong username or password)."""
+
+    account: models.StaffAccount | None
+    wait: timedelta = timedelta(0)
+
+
+def _event(action: str, account_id: int | None, detail: str = "") -> None:
+    audit.record(
+        action,
+        actor_kind="staff",
+        actor_id=account_id,
+        record_type="staff_account",
+        record_id=account_id,
+        channel="web",
+        detail=detail,
+    )
+
+
+def authenticate(username: str, password: str, now: datetime | None = None) -> SignIn:
+    """Check a username and password, counting failures per account; commits the outcome and its
+    audit row. A locked account is refused without looking at the password."""
+    now = now or utc_now()
+    account = db.session.execute(
+        select(models.StaffAccount).filter_by(username=normalise_username(username))
+    ).scalar_one_or_none()
+    if account is None or not account.active:
+        _verify(_decoy_hash(), password)
+        # Unknown names are not written down: a mistyped password in the username box would be.
+        _event(
+            "staff.login_failed", account.id if account else None, "inactive account" if account else "unknown account"
+        )
+        db.session.commit()
+        return SignIn(None)
+    wait = lockout_wait(account.failed_logins, account.last_failed_at, now)
+    if wait:
+        _event("staff.login_refused", account.id, f"locked after {account.failed_logins} failures")
+        db.session.commit()
+        return SignIn(None, wait)
+    if not _verify(account.password_hash, password):
+        # Counted in SQL, so simultaneous wrong tries are all counted.
+        db.session.execute(
+            update(models.StaffAccount)
+            .where(models.StaffAccount.id == account.id)
+            .values(failed_logins=models.StaffAccount.failed_logins + 1, last_failed_at=now)
+        )
+        _event("staff.login_failed", account.id, "wrong password")
+        db.session.commit()
+        return SignIn(None)
+    account.failed_logins = 0
+    account.last_failed_at = None
+    if hasher().check_needs_rehash(account.password_hash):
+        account.password_hash = hasher().hash(password)
+    _event("staff.login", account.id)
+    db.session.commit()
+    return SignIn(account)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def load(account_id: int) -> models.StaffAccount | None:
+    return db.session.get(models.StaffAccount, account_id)
+
+
+def sign_out(account_id: int, *, reason: str = "") -> None:
+    """End every session of the account: the cookie is signed, not stored, so a copy of it would
+    stay valid until its version moves on."""
+    db.session.execute(
+        update(models.StaffAccount)
+        .where(models.StaffAccount.id == account_id)
+        .values(session_version=models.StaffAccount.session_version + 1)
+    )
+    _event("staff.logout", account_id, reason)
+    db.session.commit()
+
+
+def session_expired(account_id: int, reason: str) -> None:
+    """Only this browser's session ended (idle, or too old): the account's other sessions go on."""
+    _event("staff.session_expired", account_id, reason)
+    db.session.commit()

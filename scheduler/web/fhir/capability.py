@@ -1,0 +1,133 @@
+"""The CapabilityStatement at /fhir/metadata: what this server reads, searches and does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from scheduler.web.fhir.codes import ERROR_SYSTEM
+from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
+
+# The Argonaut Scheduling IG's operation definitions, whose shape $find/$hold/$book follow.
+ARGONAUT = "http://fhir.org/guides/argonaut/scheduling/OperationDefinition"
+RELEASE_DATE = "2026-11-24"
+
+
+def _param(name: str, kind: str, documentation: str) -> dict[str, str]:
+    return {"name": name, "type": kind, "documentation": documentation}
+
+
+PAGING = [
+    _param("_count", "number", "Page size (default 100, at most 1000)."),
+    _param("_offset", "number", "Where the page starts (0 first); the Bundle's next link carries it."),
+]
+
+
+def _resource(kind: str, search: list[dict[str, str]], *, read: bool = True, doc: str = "") -> dict[str, Any]:
+    interactions = ([{"code": "read"}] if read else []) + [{"code": "search-type"}]
+    entry: dict[str, Any] = {
+        "type": kind,
+        "interaction": interactions,
+        "searchParam": [*search, *PAGING],
+    }
+    if doc:
+        entry["documentation"] = doc
+    return entry
+
+
+def capability_statement(base: str) -> dict[str, Any]:
+    config = current_app.config
+    ident = _param("_id", "token", "The resource's id.")
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": RELEASE_DATE,
+        "publisher": config["CLINIC_NAME"],
+        "kind": "instance",
+        "software": {"name": "SI Joint Clinic scheduler", "version": "1.0.0"},
+        "implementation": {"description": f"{config['CLINIC_NAME']} scheduling (FHIR R4)", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Times carry the America/Chicago offset; the clinic sees patients Monday to Friday, 08:00 to "
+                    f"17:00 Central. Visit types are codes of {VISIT_TYPE_SYSTEM} (service-type). Errors are "
+                    f"OperationOutcome whose issue.details.coding ({ERROR_SYSTEM}) holds the JSON API's error "
+                    "code: invalid_input (400), slot_taken (409), outside_clinic_hours, clinic_closed, "
+                    "not_on_grid, requires_request, routed_elsewhere (422)."
+                ),
+                "security": {
+                    "cors": False,
+                    "description": (
+                        "Every interaction except /metadata needs 'Authorization: Bearer <token>' of an API "
+                        "client an administrator created. Scope 'read' allows reads, searches and $find; scope "
+                        "'book' allows $hold and $book as well. Every call is audited and rate-limited."
+                    ),
+                },
+                "resource": [
+                    _resource(
+                        "Slot",
+                        [
+                            _param("schedule", "reference", "Schedule/provider-N or Schedule/room-N."),
+                            _param("start", "date", "With ge, gt, le, lt (ANDed); at most 62 days; default 14."),
+                            _param("status", "token", "free, busy, busy-tentative (a hold)."),
+                            _param("service-type", "token", "A visit type code; needed for free slots."),
+                            _param("specialty", "token", "A specialty code."),
+                        ],
+                        read=False,
+                        doc="Free slots are computed for a service type, busy slots come from booked visits "
+                        "and holds. Room schedules list busy slots only; free times are offered per provider.",
+                    ),
+                    _resource(
+                        "Appointment",
+                        [
+                            ident,
+                            _param("identifier", "token", "The appointment reference (SIJ-XXXX-XXXX)."),
+                            _param("patient", "reference", "Patient/N."),
+                            _param("practitioner", "reference", "Practitioner/N."),
+                            _param("date", "date", "The start, with ge, gt, le, lt."),
+                            _param("status", "token", "booked, cancelled, fulfilled, ..."),
+                        ],
+                    ),
+                    _resource("Schedule", [ident, _param("actor", "reference", "Practitioner/N.")]),
+                    _resource("Practitioner", [ident]),
+                    _resource("Location", [ident]),
+                    _resource(
+                        "HealthcareService",
+                        [ident],
+                        doc="One per specialty: availableTime is the clinic's hours, notAvailable its closures.",
+                    ),
+                    {
+                        "type": "Patient",
+                        "interaction": [{"code": "read"}],
+                        "documentation": "Minimal (name, birth date); every read is audited.",
+                    },
+                ],
+                "operation": [
+                    {
+                        "name": "find",
+                        "definition": f"{ARGONAUT}/appointment-find",
+                        "documentation": "POST Appointment/$find (or GET): Parameters service-type, start, end "
+                        "(dates or date-times), practitioner, _count; answers a Bundle of proposed Appointments.",
+                    },
+                    {
+                        "name": "hold",
+                        "definition": f"{ARGONAUT}/appointment-hold",
+                        "documentation": "POST Appointment/$hold: Parameters appointment (a proposal) or start + "
+                        "service-type (+ practitioner); answers a pending Appointment whose identifier "
+                        f"({HOLD_TOKEN_SYSTEM}) is the hold token, valid for minutes.",
+                    },
+                    {
+                        "name": "book",
+                        "definition": f"{ARGONAUT}/appointment-book",
+                        "documentation": "POST Appointment/$book: Parameters appointment (held or proposed) and "
+                        "patient (name, birthDate, telecom); answers the booked Appointment (201).",
+                    },
+                ],
+            }
+        ],
+    }

@@ -1,0 +1,353 @@
+"""Rows and domain values turned into FHIR R4 resources (plain dicts, serialised as JSON).
+
+The shapes are checked against ``fhir.resources.R4B`` in tests/fhir; they are built by hand rather
+than through that package because a Slot search builds thousands of them and the package's models
+are validating pydantic models (and a test-only dependency). FHIR JSON allows no empty strings,
+arrays or nulls, so optional elements are left out rather than set empty. Times carry the Central
+offset of their instant (``iso_central``); ``meta.lastUpdated`` (an instant) is UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from scheduler import models
+from scheduler.domain import catalog
+from scheduler.domain.clock import iso_central
+from scheduler.domain.clock import utc_now
+from scheduler.domain.hours import WEEKDAY_NAMES
+from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.slots import Slot
+from scheduler.services.clinic import Catalog
+from scheduler.services.fhir_search import BusyTime
+from scheduler.services.holds import HeldTime
+from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
+from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
+from scheduler.web.fhir.codes import REFERENCE_SYSTEM
+from scheduler.web.fhir.codes import SPECIALTY_SYSTEM
+from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
+
+Resource = dict[str, Any]
+CLINIC_LOCATION_ID = "clinic"
+FHIR_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def visit_type_concept(kind: catalog.VisitType) -> Resource:
+    return {"coding": [{"system": VISIT_TYPE_SYSTEM, "code": kind.code, "display": kind.name}], "text": kind.name}
+
+
+def specialty_concept(specialty: catalog.Specialty) -> Resource:
+    return {
+        "coding": [{"system": SPECIALTY_SYSTEM, "code": specialty.code, "display": specialty.name}],
+        "text": specialty.name,
+    }
+
+
+def provider_schedule_id(provider_id: int) -> str:
+    return f"provider-{provider_id}"
+
+
+def room_schedule_id(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+def room_location_id(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+# ----- the clinic's catalog --------------------------------------------------------------------------
+
+
+def practitioner(provider_id: int, name: str, active: bool) -> Resource:
+    return {"resourceType": "Practitioner", "id": str(provider_id), "active": active, "name": [{"text": name}]}
+
+
+def provider_schedule(provider: catalog.Provider, offer: Catalog) -> Resource:
+    specialty = offer.specialties[provider.specialty]
+    kinds = [v for v in offer.visit_types.values() if v.specialty == provider.specialty]
+    resource: Resource = {
+        "resourceType": "Schedule",
+        "id": provider_schedule_id(provider.id),
+        "active": True,
+        "specialty": [specialty_concept(specialty)],
+        "actor": [
+            {"reference": f"Practitioner/{provider.id}", "display": provider.name},
+            {"reference": f"Location/{CLINIC_LOCATION_ID}"},
+        ],
+        "comment": f"{provider.name}: {specialty.name}. Free slots need a service-type; see Slot.",
+    }
+    if kinds:
+        resource["serviceType"] = [visit_type_concept(v) for v in kinds]
+    return resource
+
+
+def room_schedule(room: catalog.Room, offer: Catalog) -> Resource:
+    kinds = [v for v in offer.visit_types.values() if v.room_kind == room.kind]
+    resource: Resource = {
+        "resourceType": "Schedule",
+        "id": room_schedule_id(room.id),
+        "active": room.id in offer.active_room_ids,
+        "actor": [{"reference": f"Location/{room_location_id(room.id)}", "display": room.name}],
+        "comment": f"{room.name} ({room.kind}). Lists busy slots; free times are offered per provider.",
+    }
+    if kinds:
+        resource["serviceType"] = [visit_type_concept(v) for v in kinds]
+    return resource
+
+
+def clinic_location() -> Resource:
+    config = current_app.config
+    return {
+        "resourceType": "Location",
+        "id": CLINIC_LOCATION_ID,
+        "status": "active",
+        "name": config["CLINIC_NAME"],
+        "mode": "instance",
+        "telecom": [{"system": "phone", "value": config["CLINIC_PHONE"], "use": "work"}],
+        "address": {"text": config["CLINIC_LOCATION"]},
+        "physicalType": {"coding": [{"system": LOCATION_TYPE_SYSTEM, "code": "bu", "display": "Building"}]},
+        "hoursOfOperation": [
+            {
+                "daysOfWeek": list(FHIR_DAYS[:5]),
+                "allDay": False,
+                "openingTime": "08:00:00",
+                "closingTime": "17:00:00",
+            }
+        ],
+    }
+
+
+def room_location(room: catalog.Room, active: bool) -> Resource:
+    return {
+        "resourceType": "Location",
+        "id": room_location_id(room.id),
+        "status": "active" if active else "inactive",
+        "name": room.name,
+        "description": f"{room.kind} room",
+        "mode": "instance",
+        "physicalType": {"coding": [{"system": LOCATION_TYPE_SYSTEM, "code": "ro", "display": "Room"}]},
+        "partOf": {"reference": f"Location/{CLINIC_LOCATION_ID}"},
+    }
+
+
+def healthcare_service(specialty: catalog.Specialty, offer: Catalog, since: datetime) -> Resource:
+    """One specialty: the clinic's weekly hours as ``availableTime``, and the closures from
+    ``since`` on as ``notAvailable`` (each with the span it closes, ``during``)."""
+    calendar: ClinicCalendar = offer.calendar
+    hours = calendar.hours
+    kinds = [v for v in offer.visit_types.values() if v.specialty == specialty.code]
+    resource: Resource = {
+        "resourceType": "HealthcareService",
+        "id": specialty.code,
+        "active": True,
+        "name": specialty.name,
+        "specialty": [specialty_concept(specialty)],
+        "location": [{"reference": f"Location/{CLINIC_LOCATION_ID}"}],
+        "telecom": [{"system": "phone", "value": current_app.config["CLINIC_PHONE"], "use": "work"}],
+        "appointmentRequired": True,
+        "availableTime": [
+            {
+                "daysOfWeek": [FHIR_DAYS[d] for d in sorted(hours.weekdays)],
+                "availableStartTime": hours.opens.isoformat(timespec="seconds"),
+                "availableEndTime": hours.closes.isoformat(timespec="seconds"),
+            }
+        ],
+        "availabilityExceptions": f"Open {hours.describe()}, except the closures listed.",
+    }
+    if kinds:
+        resource["type"] = [visit_type_concept(v) for v in kinds]
+    closed = []
+    for closure in calendar.closures:
+        span = closure.interval(hours)
+        if span.end <= since or closure.day.weekday() not in hours.weekdays:
+            continue
+        day = f"{WEEKDAY_NAMES[closure.day.weekday()]} {closure.day.isoformat()}"
+        closed.append(
+            {
+                "description": f"{day}: {closure.describe()}",
+                "during": {"start": iso_central(span.start), "end": iso_central(span.end)},
+            }
+        )
+    if closed:
+        resource["notAvailable"] = closed
+    return resource
+
+
+# ----- patients and appointments ---------------------------------------------------------------------
+
+
+def patient(row: models.Patient) -> Resource:
+    """Minimal on purpose: who the appointments are for, nothing the caller did not send us."""
+    return {
+        "resourceType": "Patient",
+        "id": str(row.id),
+        "name": [{"family": row.family_name, "given": [row.given_name]}],
+        "birthDate": row.birth_date.isoformat(),
+    }
+
+
+def _participants(
+    provider_id: int, provider_name: str, room: catalog.Room | None, status: str, patient_id: int | None = None
+) -> list[Resource]:
+    people: list[Resource] = []
+    if patient_id is not None:
+        people.append({"actor": {"reference": f"Patient/{patient_id}"}, "required": "required", "status": status})
+    people.append(
+        {
+            "actor": {"reference": f"Practitioner/{provider_id}", "display": provider_name},
+            "required": "required",
+            "status": status,
+        }
+    )
+    where = (
+        {"reference": f"Location/{room_location_id(room.id)}", "display": room.name}
+        if room
+        else {"reference": f"Location/{CLINIC_LOCATION_ID}"}
+    )
+    people.append({"actor": where, "required": "required", "status": status})
+    return people
+
+
+def _visit(kind: catalog.VisitType, offer: Catalog, start: datetime, end: datetime) -> Resource:
+    resource: Resource = {
+        "serviceType": [visit_type_concept(kind)],
+        "specialty": [specialty_concept(offer.specialties[kind.specialty])],
+        "description": kind.name,
+        "start": iso_central(start),
+        "end": iso_central(end),
+        "minutesDuration": kind.minutes,
+    }
+    if kind.prep_notes:
+        resource["patientInstruction"] = kind.prep_notes
+    return resource
+
+
+def appointment(row: models.Appointment, offer: Catalog) -> Resource:
+    """A stored appointment; our statuses are FHIR's codes, so they map as they are."""
+    kind = offer.visit_types_by_id[row.visit_type_id]
+    room = offer.rooms.get(row.room_id) if row.room_id is not None else None
+    released = row.status in ("cancelled", "entered-in-error")
+    # A visit just booked is presented from the values inserted, before the database's defaults.
+    updated = row.updated_at or row.created_at or utc_now()
+    return {
+        "resourceType": "Appointment",
+        "id": row.reference,
+        "meta": {"versionId": str(row.version), "lastUpdated": instant(updated)},
+        "identifier": [{"system": REFERENCE_SYSTEM, "value": row.reference}],
+        "status": row.status,
+        **_visit(kind, offer, row.starts_at, row.ends_at),
+        "created": iso_central(row.created_at or updated),
+        "participant": _participants(
+            row.provider_id,
+            offer.provider_names[row.provider_id],
+            room,
+            "declined" if released else "accepted",
+            patient_id=row.patient_id,
+        ),
+    }
+
+
+def proposed_appointment(slot: Slot, kind: catalog.VisitType, offer: Catalog) -> Resource:
+    """A free time offered by $find: no id (nothing is stored until $hold or $book)."""
+    room = offer.rooms.get(slot.room_id) if slot.room_id is not None else None
+    return {
+        "resourceType": "Appointment",
+        "status": "proposed",
+        **_visit(kind, offer, slot.start, slot.end),
+        "participant": _participants(slot.provider_id, offer.provider_names[slot.provider_id], room, "needs-action"),
+    }
+
+
+def held_appointment(held: HeldTime, offer: Catalog) -> Resource:
+    """The time $hold kept: pending, with the hold's token (the bearer's key to $book it) as an
+    identifier, and when the hold runs out."""
+    kind = offer.visit_types[held.visit_type_code]
+    room = next((r for r in offer.rooms.values() if r.name == held.room_name), None) if held.room_name else None
+    return {
+        "resourceType": "Appointment",
+        "extension": [{"url": HOLD_EXPIRES_URL, "valueInstant": instant(held.expires_at)}],
+        "identifier": [{"system": HOLD_TOKEN_SYSTEM, "value": held.token}],
+        "status": "pending",
+        **_visit(kind, offer, held.starts_at, held.ends_at),
+        "participant": _participants(held.provider_id, held.provider_name, room, "tentative"),
+    }
+
+
+def proposed_full_url(slot: Slot, kind_code: str) -> str:
+    """A stable urn for an unsaved proposal, so a Bundle entry still has a fullUrl."""
+    name = f"{kind_code}/{slot.provider_id}/{slot.start.timestamp():.0f}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+# ----- slots -----------------------------------------------------------------------------------------
+
+
+def free_slot(
+    slot: Slot,
+    kind_id: int,
+    specialty: Resource,
+    service: Resource,
+    iso: Callable[[datetime], str] = iso_central,
+) -> Resource:
+    """``specialty`` and ``service`` are the concepts, built once per search, and ``iso`` may be
+    a memo of :func:`iso_central`: thousands of slots share them (one visit's end is another's
+    start, and providers share start times)."""
+    return {
+        "resourceType": "Slot",
+        "id": f"free-{slot.provider_id}-{kind_id}-{slot.start.astimezone(UTC):%Y%m%d%H%M}",
+        "serviceType": [service],
+        "specialty": [specialty],
+        "schedule": {"reference": f"Schedule/{provider_schedule_id(slot.provider_id)}"},
+        "status": "free",
+        "start": iso(slot.start),
+        "end": iso(slot.end),
+    }
+
+
+def busy_slot(busy: BusyTime, offer: Catalog) -> Resource:
+    kind_name, _, ident = busy.resource.partition(":")
+    schedule = provider_schedule_id(int(ident)) if kind_name == "provider" else room_schedule_id(int(ident))
+    resource: Resource = {
+        "resourceType": "Slot",
+        "id": f"busy-{busy.reservation_id}",
+        "schedule": {"reference": f"Schedule/{schedule}"},
+        # A hold is someone booking the time right now: it may come free again within minutes.
+        "status": "busy-tentative" if busy.held else "busy",
+        "start": iso_central(busy.interval.start),
+        "end": iso_central(busy.interval.end),
+    }
+    kind = offer.visit_types_by_id.get(busy.visit_type_id)
+    if kind is not None:
+        resource["serviceType"] = [visit_type_concept(kind)]
+    return resource
+
+
+# ----- bundles ---------------------------------------------------------------------------------------
+
+
+def searchset(
+    entries: list[tuple[str, Resource]], total: int, self_url: str, next_url: str | None, previous_url: str | None
+) -> Resource:
+    """A searchset Bundle of (fullUrl, resource) pairs."""
+    links = [{"relation": "self", "url": self_url}]
+    if next_url:
+        links.append({"relation": "next", "url": next_url})
+    if previous_url:
+        links.append({"relation": "previous", "url": previous_url})
+    bundle: Resource = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    if entries:
+        bundle["entry"] = [
+            {"fullUrl": url, "resource": resource, "search": {"mode": "match"}} for url, resource in entries
+        ]
+    return bundle

@@ -1,0 +1,313 @@
+"""What the FHIR operations accept: a Parameters resource, read into typed requests with pydantic.
+
+Parsing is two steps, so that errors name what the caller sent: :class:`ParametersIn` checks the
+envelope (a Parameters resource, each parameter with a name and at most one kind of value), then
+each operation's model (:class:`FindIn`, :class:`HoldIn`, :class:`BookIn`) checks the values it
+needs. Text that could reach the database is pattern-checked (no NUL or control characters: those
+would be a PostgreSQL error, so a 500). The OpenAPI document is generated from these models.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Annotated
+from typing import Any
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import BeforeValidator
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import field_validator
+from pydantic import model_validator
+
+from scheduler.domain.clock import clinic_instant
+from scheduler.web import contact
+from scheduler.web.api.schemas import CODE_PATTERN
+from scheduler.web.api.schemas import TEXT_PATTERN
+from scheduler.web.api.schemas import IsoDate
+from scheduler.web.api.schemas import Name
+from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+
+# What a FHIR string may hold here: printable, bounded.
+Text = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+Uri = Annotated[str, Field(max_length=500, pattern=r"^\S*$")]
+FhirDate = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+FhirDateTime = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2}))?$"
+    ),
+]
+HOLD_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The longest window $find searches at once (the JSON API's availability limit).
+FIND_MAX_DAYS = 62
+
+
+class Element(BaseModel):
+    # FHIR resources carry many elements we do not use (meta, text, extension ...): ignore them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Coding(Element):
+    system: Uri | None = None
+    code: Text | None = None
+    display: Text | None = None
+
+
+class CodeableConcept(Element):
+    coding: Annotated[list[Coding], Field(max_length=20)] = []
+    text: Text | None = None
+
+
+class Reference(Element):
+    reference: Uri | None = None
+    display: Text | None = None
+
+
+class Identifier(Element):
+    system: Uri | None = None
+    value: Text | None = None
+
+
+class ParameterIn(Element):
+    """One parameter: a name and one value (the value[x] kinds the operations use), or a resource."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+    valueString: Text | None = None
+    valueCode: Text | None = None
+    valueUri: Uri | None = None
+    valueDate: FhirDate | None = None
+    valueDateTime: FhirDateTime | None = None
+    valueInstant: FhirDateTime | None = None
+    valueInteger: int | None = None
+    valuePositiveInt: int | None = None
+    valueCoding: Coding | None = None
+    valueCodeableConcept: CodeableConcept | None = None
+    valueReference: Reference | None = None
+    valueIdentifier: Identifier | None = None
+    resource: dict[str, Any] | None = None
+
+    def value(self) -> Any:
+        for field in type(self).model_fields:
+            if field != "name":
+                found = getattr(self, field)
+                if found is not None:
+                    return found
+        return None
+
+
+class ParametersIn(Element):
+    resourceType: Literal["Parameters"]
+    parameter: Annotated[list[ParameterIn], Field(max_length=50)] = []
+
+    def values(self) -> dict[str, Any]:
+        """Each parameter's value by name (a repeated name keeps its first value)."""
+        found: dict[str, Any] = {}
+        for parameter in self.parameter:
+            found.setdefault(parameter.name, parameter.value())
+        return found
+
+
+# ----- reading values of several kinds ---------------------------------------------------------------
+
+
+def code_of(value: Any) -> Any:
+    """A code from a string ("evaluation" or "system|evaluation"), a Coding or a CodeableConcept."""
+    if isinstance(value, CodeableConcept):
+        value = next((c for c in value.coding if c.code), None)
+    if isinstance(value, Coding):
+        value = value.code
+    if isinstance(value, str):
+        return value.rsplit("|", 1)[-1].strip()
+    return value
+
+
+def id_of(resource_type: str) -> Any:
+    """A BeforeValidator: the id from a Reference, "Type/id" or a bare id (as text, checked after)."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, Reference):
+            value = value.reference
+        if isinstance(value, str):
+            kind, _, ident = value.strip().rpartition("/")
+            if kind and not kind.endswith(resource_type):
+                raise ValueError(f"Refer to a {resource_type}, e.g. {resource_type}/3.")
+            return ident
+        return value
+
+    return read
+
+
+def moment_of(end: bool) -> Any:
+    """A BeforeValidator: a date (Central midnight starting it, or for an ``end`` the midnight
+    after it, so an end date is included) or a date-time with its offset, as an aware datetime."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("Use a real date, as YYYY-MM-DD.") from None
+            if not 2000 <= day.year <= 2100:
+                raise ValueError("Use a date from 2000 to 2100.")
+            return clinic_instant(day + timedelta(days=1) if end else day, time())
+        if isinstance(value, str) and re.fullmatch(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})", value
+        ):
+            return value
+        raise ValueError("Use a date (2027-03-08) or a time with its offset (2027-03-08T08:00:00-06:00).")
+
+    return read
+
+
+ServiceType = Annotated[str, BeforeValidator(code_of), Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
+PractitionerId = Annotated[int, BeforeValidator(id_of("Practitioner")), Field(strict=False, ge=1, le=2_147_483_647)]
+Start = Annotated[datetime, BeforeValidator(moment_of(end=False)), Field(strict=False)]
+End = Annotated[datetime, BeforeValidator(moment_of(end=True)), Field(strict=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class FindIn(Strict):
+    """$find: free times of a service type in [start, end), optionally with one practitioner."""
+
+    service_type: ServiceType = Field(alias="service-type")
+    start: Start
+    end: End
+    practitioner: PractitionerId | None = None
+    count: Annotated[int, Field(strict=False, ge=1, le=1000, alias="_count")] = 100
+
+    @model_validator(mode="after")
+    def _window(self) -> FindIn:
+        if self.end <= self.start:
+            raise ValueError("end must come after start.")
+        if self.end - self.start > timedelta(days=FIND_MAX_DAYS):
+            raise ValueError(f"Search at most {FIND_MAX_DAYS} days at once.")
+        return self
+
+
+class AppointmentIn(Strict):
+    """The parts of an Appointment (a $find proposal, or a $hold answer) that say which time."""
+
+    resourceType: Literal["Appointment"]
+    start: Annotated[datetime, BeforeValidator(moment_of(end=False)), Field(strict=False)]
+    serviceType: Annotated[list[CodeableConcept], Field(min_length=1, max_length=5)]
+    participant: Annotated[list[dict[str, Any]], Field(max_length=10)] = []
+    identifier: Annotated[list[Identifier], Field(max_length=10)] = []
+
+    @property
+    def service_type(self) -> str:
+        code = code_of(self.serviceType[0])
+        if not isinstance(code, str) or not re.fullmatch(CODE_PATTERN, code) or len(code) > 40:
+            raise ValueError("serviceType must hold a visit type code, such as 'evaluation'.")
+        return code
+
+    @property
+    def practitioner(self) -> int | None:
+        for participant in self.participant:
+            actor = participant.get("actor") if isinstance(participant, dict) else None
+            reference = actor.get("reference") if isinstance(actor, dict) else None
+            if isinstance(reference, str) and reference.startswith("Practitioner/"):
+                ident = reference.removeprefix("Practitioner/")
+                if re.fullmatch(r"[0-9]{1,9}", ident):
+                    return int(ident)
+                raise ValueError("participant.actor must refer to a Practitioner by number, e.g. Practitioner/3.")
+        return None
+
+    @property
+    def hold_token(self) -> str | None:
+        for identifier in self.identifier:
+            if identifier.system == HOLD_TOKEN_SYSTEM and identifier.value:
+                if not re.fullmatch(HOLD_TOKEN_PATTERN, identifier.value):
+                    raise ValueError("The hold token is not one this server issued.")
+                return identifier.value
+        return None
+
+
+class HoldIn(Strict):
+    """$hold: a proposed ``appointment`` from $find, or ``start`` + ``service-type`` (+ ``practitioner``)."""
+
+    appointment: AppointmentIn | None = None
+    start: Start | None = None
+    service_type: ServiceType | None = Field(None, alias="service-type")
+    practitioner: PractitionerId | None = None
+
+    @model_validator(mode="after")
+    def _which_time(self) -> HoldIn:
+        if self.appointment is not None:
+            self.start = self.appointment.start
+            self.service_type = self.appointment.service_type
+            self.practitioner = self.practitioner or self.appointment.practitioner
+        if self.start is None or self.service_type is None:
+            raise ValueError("Give an appointment (from $find), or start and service-type.")
+        return self
+
+
+class HumanName(Element):
+    family: Name
+    given: Annotated[list[Name], Field(min_length=1, max_length=5)]
+
+
+class ContactPoint(Element):
+    system: Literal["phone", "email", "sms", "fax", "pager", "url", "other"]
+    value: Annotated[str, Field(min_length=1, max_length=254, pattern=TEXT_PATTERN)]
+
+
+class PatientResourceIn(Element):
+    """The patient being booked: name, birth date, and a phone or an email to reach them."""
+
+    resourceType: Literal["Patient"]
+    name: Annotated[list[HumanName], Field(min_length=1, max_length=5)]
+    birthDate: IsoDate
+    telecom: Annotated[list[ContactPoint], Field(max_length=10)] = []
+
+    @field_validator("birthDate")
+    @classmethod
+    def _plausible(cls, value: date) -> date:
+        try:
+            return contact.birth_date(value)
+        except ValueError:
+            raise ValueError(contact.BIRTH_DATE_MESSAGE[:-1] + ", as YYYY-MM-DD.") from None
+
+    @property
+    def phone(self) -> str | None:
+        value = next((t.value for t in self.telecom if t.system in ("phone", "sms")), None)
+        return contact.phone_e164(value)
+
+    @property
+    def email(self) -> str | None:
+        return contact.email_address(next((t.value for t in self.telecom if t.system == "email"), None))
+
+    @model_validator(mode="after")
+    def _reachable(self) -> PatientResourceIn:
+        try:
+            reachable = self.phone or self.email
+        except ValueError as problem:
+            raise ValueError(f"telecom: {problem}") from None
+        if not reachable:
+            raise ValueError(contact.REACHABLE_MESSAGE)
+        return self
+
+
+class BookIn(Strict):
+    """$book: the ``appointment`` (held or proposed) and the ``patient`` it is for."""
+
+    appointment: AppointmentIn
+    patient: PatientResourceIn
+
+    @model_validator(mode="after")
+    def _readable(self) -> BookIn:
+        # Read the properties once here, so a bad value is a 400 naming it rather than a surprise later.
+        for attribute in ("service_type", "practitioner", "hold_token"):
+            try:
+                getattr(self.appointment, attribute)
+            except ValueError as problem:
+                raise ValueError(f"appointment: {problem}") from None
+        return self

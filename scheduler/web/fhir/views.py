@@ -1,0 +1,508 @@
+"""Thin views for /fhir: read the search parameters or the Parameters body, call a service, present.
+
+Errors (domain refusals, pydantic validation) are raised and answered once, as OperationOutcome,
+by scheduler.web.errors (see outcomes.py). Who may call what is declared per view (access.needs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import request
+from pydantic import BaseModel
+from werkzeug.datastructures import MultiDict
+
+from scheduler.domain import catalog
+from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import iso_central
+from scheduler.domain.clock import to_clinic
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import InvalidInput
+from scheduler.domain.errors import NotFound
+from scheduler.domain.errors import RequiresRequest
+from scheduler.domain.intervals import Interval
+from scheduler.domain.routing import Intake
+from scheduler.domain.slots import provider_resource
+from scheduler.domain.slots import room_resource
+from scheduler.extensions import limiter
+from scheduler.services import audit
+from scheduler.services import booking
+from scheduler.services import clinic
+from scheduler.services import fhir_search
+from scheduler.services import holds
+from scheduler.services.availability import availability_freshness
+from scheduler.services.availability import find_availability
+from scheduler.services.clinic import Catalog
+from scheduler.services.memo import app_cache
+from scheduler.services.patients import PatientDetails
+from scheduler.web.api.schemas import MAX_BODY_BYTES
+from scheduler.web.fhir import access
+from scheduler.web.fhir import params
+from scheduler.web.fhir import resources
+from scheduler.web.fhir.access import PUBLIC
+from scheduler.web.fhir.access import needs
+from scheduler.web.fhir.capability import capability_statement
+from scheduler.web.fhir.openapi import openapi_document
+from scheduler.web.fhir.outcomes import FHIR_JSON
+from scheduler.web.fhir.schemas import BookIn
+from scheduler.web.fhir.schemas import FindIn
+from scheduler.web.fhir.schemas import HoldIn
+from scheduler.web.fhir.schemas import ParametersIn
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+bp.before_request(access.authenticate)
+bp.after_request(access.record_call)
+
+Resource = dict[str, Any]
+# A Slot search with no start bounds looks this far ahead, and may look at most this far at once.
+DEFAULT_SLOT_DAYS = 14
+MAX_SLOT_DAYS = 62
+SLOT_MATCHES_CACHED = 32
+SLOT_STATUSES = ("free", "busy", "busy-unavailable", "busy-tentative", "entered-in-error")
+APPOINTMENT_STATUSES = (
+    "proposed",
+    "pending",
+    "booked",
+    "arrived",
+    "fulfilled",
+    "cancelled",
+    "noshow",
+    "entered-in-error",
+    "checked-in",
+    "waitlist",
+)
+
+
+def _limit() -> str:
+    return str(current_app.config["RATELIMIT_FHIR"])
+
+
+limiter.limit(_limit)(bp)
+
+
+# ----- helpers ---------------------------------------------------------------------------------------
+
+
+def base_url() -> str:
+    return request.url_root.rstrip("/") + bp.url_prefix
+
+
+def fhir(body: Resource | str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = body if isinstance(body, str) else current_app.json.dumps(body)
+    return current_app.response_class(text, status=status, mimetype=FHIR_JSON, headers=headers)
+
+
+def page_links(page: params.Page, total: int) -> tuple[str, str | None, str | None]:
+    """self, next and previous URLs of this page of a search (the same parameters, another _offset)."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_offset", "_count")]
+    url = f"{base_url()}{request.path.removeprefix(bp.url_prefix or '')}"
+
+    def at(offset: int) -> str:
+        return f"{url}?{urlencode([*kept, ('_count', page.count), ('_offset', offset)])}"
+
+    following = at(page.offset + page.count) if page.offset + page.count < total else None
+    previous = at(max(page.offset - page.count, 0)) if page.offset > 0 else None
+    return at(page.offset), following, previous
+
+
+def searchset(typed: list[Resource], page: params.Page, total: int | None = None) -> Resource:
+    """A page of ``typed`` (every match, when ``total`` is None; else the page already cut)."""
+    count = len(typed) if total is None else total
+    shown = typed[page.offset : page.offset + page.count] if total is None else typed
+    self_url, following, previous = page_links(page, count)
+    entries = [(f"{base_url()}/{r['resourceType']}/{r['id']}", r) for r in shown]
+    return resources.searchset(entries, count, self_url, following, previous)
+
+
+def by_id(found: list[Resource], ident: str, what: str) -> Resource:
+    for resource in found:
+        if resource["id"] == ident:
+            return resource
+    raise NotFound(f"No {what} '{ident[:64]}'.")
+
+
+def filtered(found: list[Resource]) -> list[Resource]:
+    """The ``_id`` search parameter, which every search supports."""
+    wanted = params.reference_ids(request.args, "_id", found[0]["resourceType"] if found else "Resource")
+    return [r for r in found if r["id"] in wanted] if wanted else found
+
+
+def parameters() -> dict[str, Any]:
+    """A Parameters body (POST) or the query string (GET), as {name: value}."""
+    if request.method == "GET":
+        return {k: v for k, v in request.args.items() if not k.startswith("_") or k == "_count"}
+    request.max_content_length = MAX_BODY_BYTES
+    return ParametersIn.model_validate_json(request.get_data(cache=False) or b"{}").values()
+
+
+def read(model: type[BaseModel]) -> Any:
+    return model.model_validate(parameters())
+
+
+def now_and_catalog() -> tuple[datetime, Catalog]:
+    now = utc_now()
+    return now, clinic.current_catalog(now)
+
+
+# ----- metadata --------------------------------------------------------------------------------------
+
+
+@bp.get("/metadata")
+@needs(PUBLIC)
+def metadata() -> Response:
+    return fhir(capability_statement(base_url()))
+
+
+@bp.get("/openapi.json")
+@needs(PUBLIC)
+def openapi() -> Response:
+    return current_app.response_class(current_app.json.dumps(openapi_document()), mimetype="application/json")
+
+
+# ----- the clinic's catalog --------------------------------------------------------------------------
+
+
+def _practitioners(offer: Catalog) -> list[Resource]:
+    return [resources.practitioner(pid, name, pid in offer.providers) for pid, name in offer.provider_names.items()]
+
+
+def _schedules(offer: Catalog) -> list[Resource]:
+    found = [resources.provider_schedule(p, offer) for p in offer.providers.values()]
+    return found + [resources.room_schedule(r, offer) for r in offer.rooms.values()]
+
+
+def _locations(offer: Catalog) -> list[Resource]:
+    rooms = [resources.room_location(r, r.id in offer.active_room_ids) for r in offer.rooms.values()]
+    return [resources.clinic_location(), *rooms]
+
+
+def _services(offer: Catalog, now: datetime) -> list[Resource]:
+    return [resources.healthcare_service(s, offer, now) for s in offer.specialties.values()]
+
+
+CATALOG_TYPES: dict[str, tuple[str, Callable[[Catalog, datetime], list[Resource]]]] = {
+    "Practitioner": ("practitioner", lambda offer, now: _practitioners(offer)),
+    "Schedule": ("schedule", lambda offer, now: _schedules(offer)),
+    "Location": ("location", lambda offer, now: _locations(offer)),
+    "HealthcareService": ("healthcare_service", _services),
+}
+
+
+def _catalog_search(resource_type: str) -> Response:
+    record_type, build = CATALOG_TYPES[resource_type]
+    page = params.paging(request.args)
+    now, offer = now_and_catalog()
+    found = filtered(build(offer, now))
+    if resource_type == "Schedule":
+        actors = {f"Practitioner/{i}" for i in params.reference_ids(request.args, "actor", "Practitioner")}
+        if actors:
+            found = [s for s in found if any(a["reference"] in actors for a in s["actor"])]
+    access.note("fhir.search", record_type, detail=f"{len(found)} found")
+    return fhir(searchset(found, page))
+
+
+def _catalog_read(resource_type: str, ident: str) -> Response:
+    record_type, build = CATALOG_TYPES[resource_type]
+    access.note("fhir.read", record_type, ident[:64])
+    now, offer = now_and_catalog()
+    return fhir(by_id(build(offer, now), ident, resource_type))
+
+
+for _type in CATALOG_TYPES:
+    bp.add_url_rule(
+        f"/{_type}",
+        f"search_{_type.lower()}",
+        needs("read")(lambda _t=_type: _catalog_search(_t)),
+        methods=["GET"],
+    )
+    bp.add_url_rule(
+        f"/{_type}/<ident>",
+        f"read_{_type.lower()}",
+        needs("read")(lambda ident, _t=_type: _catalog_read(_t, ident)),
+        methods=["GET"],
+    )
+
+
+# ----- slots -----------------------------------------------------------------------------------------
+
+
+def _slot_window(args: MultiDict[str, str], now: datetime) -> Interval:
+    window = params.date_window(args.getlist("start"), "start")
+    start = window.start or clinic_instant(clinic_today(now), time())
+    end = window.end or clinic_instant(clinic_today(start) + timedelta(days=DEFAULT_SLOT_DAYS), time())
+    if end - start > timedelta(days=MAX_SLOT_DAYS):
+        raise InvalidInput({"start": f"Search at most {MAX_SLOT_DAYS} days of slots at once."})
+    return Interval(start, max(start, end))
+
+
+@bp.get("/Slot")
+@needs("read")
+def search_slot() -> Response:
+    """Free slots (computed, per service type) and busy ones (reservations) of the schedules asked."""
+    args = request.args
+    page = params.paging(args)
+    statuses = params.codes(args, "status") or list(SLOT_STATUSES)
+    if any(s not in SLOT_STATUSES for s in statuses):
+        raise InvalidInput({"status": f"Use one or more of {', '.join(SLOT_STATUSES)}."})
+    kinds = params.codes(args, "service-type")
+    specialties = params.codes(args, "specialty")
+    schedules = params.reference_ids(args, "schedule", "Schedule")
+    if "free" in statuses and not kinds:
+        raise InvalidInput(
+            {"service-type": "Give a service-type (a visit type code) to search free slots, or ask for status=busy."}
+        )
+    for schedule in schedules:
+        kind, _, number = schedule.partition("-")
+        if kind not in ("provider", "room") or not number.isdigit() or len(number) > 9:
+            raise InvalidInput({"schedule": "Refer to a Schedule such as Schedule/provider-3 or Schedule/room-2."})
+    now = utc_now()
+    window = _slot_window(args, now)
+    freshness = availability_freshness(now)
+    # Exact, never stale: the keys hold the booking and catalog revisions and the booking cut-off.
+    question = (
+        tuple(sorted(set(statuses))),
+        tuple(kinds),
+        tuple(specialties),
+        tuple(sorted(set(schedules))),
+        window,
+        *freshness,
+    )
+
+    def every_slot() -> list[Resource]:
+        offer = clinic.current_catalog(now, freshness[2])
+        found = _slots(offer, now, window, set(statuses), kinds, specialties, schedules)
+        found.sort(key=lambda r: (r["start"], r["id"]))
+        return found
+
+    def render() -> str:
+        # All the matches once per question, then each page of them (a client pages through).
+        # Fewer entries than the page cache: each holds every match (thousands of resources).
+        size = min(SLOT_MATCHES_CACHED, int(current_app.config["CACHE_SIZE"]))
+        found = app_cache("fhir-slot-matches", size=size).get_or_compute(question, every_slot)
+        return current_app.json.dumps(searchset(found, page))
+
+    body = app_cache("fhir-slots").get_or_compute((question, page, request.url_root), render)
+    access.note("fhir.search", "slot")
+    return fhir(body)
+
+
+def _slots(
+    offer: Catalog,
+    now: datetime,
+    window: Interval,
+    statuses: set[str],
+    kinds: list[str],
+    specialties: list[str],
+    schedules: list[str],
+) -> list[Resource]:
+    provider_ids = {int(s.removeprefix("provider-")) for s in schedules if s.startswith("provider-")}
+    room_ids = {int(s.removeprefix("room-")) for s in schedules if s.startswith("room-")}
+    visit_types = [offer.visit_type(code, field="service-type") for code in kinds]
+    for code in specialties:
+        if code not in offer.specialties:
+            raise InvalidInput({"specialty": f"There is no specialty '{code}'."})
+    found: list[Resource] = []
+    formatted: dict[datetime, str] = {}
+
+    def iso(moment: datetime) -> str:
+        text = formatted.get(moment)
+        if text is None:
+            text = formatted[moment] = iso_central(moment)
+        return text
+
+    if "free" in statuses and (provider_ids or not room_ids):
+        first_day = to_clinic(window.start).date()
+        days = (to_clinic(window.end - timedelta(microseconds=1)).date() - first_day).days + 1
+        for kind in visit_types:
+            teams = specialties or [kind.specialty]
+            for team in teams:
+                result = find_availability(
+                    kind.code, first_day, days, specialty_code=team, now=now, catalog_revision=None
+                )
+                specialty = resources.specialty_concept(result.specialty)
+                service = resources.visit_type_concept(kind)
+                kind_id = offer.visit_type_ids[kind.code]
+                found += [
+                    resources.free_slot(s, kind_id, specialty, service, iso)
+                    for s in result.slots
+                    if window.start <= s.start < window.end and (not provider_ids or s.provider_id in provider_ids)
+                ]
+    busy_statuses = statuses & {"busy", "busy-tentative"}
+    if busy_statuses:
+        keys = [provider_resource(i) for i in provider_ids] + [room_resource(i) for i in room_ids]
+        if not schedules:
+            teams = set(specialties) | {k.specialty for k in visit_types}
+            keys = [provider_resource(p.id) for p in offer.providers.values() if not teams or p.specialty in teams]
+            if not teams:
+                keys += [room_resource(r) for r in offer.active_room_ids]
+        wanted_kinds = {offer.visit_type_ids[k.code] for k in visit_types}
+        for busy in fhir_search.busy_times(keys, window):
+            if not window.start <= busy.interval.start < window.end:
+                continue
+            if wanted_kinds and busy.visit_type_id not in wanted_kinds:
+                continue
+            slot = resources.busy_slot(busy, offer)
+            if slot["status"] in busy_statuses:
+                found.append(slot)
+    return found
+
+
+# ----- appointments and patients ---------------------------------------------------------------------
+
+
+@bp.get("/Appointment")
+@needs("read")
+def search_appointment() -> Response:
+    args = request.args
+    page = params.paging(args)
+    patients = params.numeric_ids(args, "patient", "Patient")
+    practitioners = params.numeric_ids(args, "practitioner", "Practitioner")
+    if len(patients) > 1 or len(practitioners) > 1:
+        raise InvalidInput({"patient" if len(patients) > 1 else "practitioner": "Give one value."})
+    statuses = params.codes(args, "status")
+    if any(s not in APPOINTMENT_STATUSES for s in statuses):
+        raise InvalidInput({"status": f"Use one or more of {', '.join(APPOINTMENT_STATUSES)}."})
+    window = params.date_window(args.getlist("date"), "date")
+    references = params.reference_ids(args, "_id", "Appointment") + params.identifiers(args, "identifier")
+    if len(references) > 1:
+        raise InvalidInput({"_id": "Give one value."})
+    where = fhir_search.AppointmentFilter(
+        patient_id=patients[0] if patients else None,
+        provider_id=practitioners[0] if practitioners else None,
+        statuses=tuple(statuses),
+        starts_from=window.start,
+        starts_before=window.end,
+        reference=references[0][:20] if references else None,
+    )
+    found = fhir_search.search_appointments(where, offset=page.offset, count=page.count)
+    now, offer = now_and_catalog()
+    entry = access.note("fhir.search", "appointment", detail=f"{len(found.rows)} of {found.total}")
+    entry.patient_ids = sorted({row.patient_id for row in found.rows})
+    shown = [resources.appointment(row, offer) for row in found.rows]
+    return fhir(searchset(shown, page, total=found.total))
+
+
+@bp.get("/Appointment/<ident>")
+@needs("read")
+def read_appointment(ident: str) -> Response:
+    entry = access.note("fhir.read", "appointment", ident[:64])
+    row = fhir_search.appointment(ident) if params.ID.fullmatch(ident) else None
+    if row is None:
+        raise NotFound(f"No Appointment '{ident[:64]}'.")
+    entry.patient_ids = [row.patient_id]
+    _, offer = now_and_catalog()
+    return fhir(resources.appointment(row, offer))
+
+
+@bp.get("/Patient/<ident>")
+@needs("read")
+def read_patient(ident: str) -> Response:
+    entry = access.note("fhir.read", "patient", ident[:64])
+    row = fhir_search.patient(int(ident)) if params.DIGITS.fullmatch(ident) else None
+    if row is None:
+        raise NotFound(f"No Patient '{ident[:64]}'.")
+    entry.patient_ids = [row.id]
+    return fhir(resources.patient(row))
+
+
+# ----- operations ------------------------------------------------------------------------------------
+
+
+def _bookable(offer: Catalog, code: str) -> catalog.VisitType:
+    kind = offer.visit_type(code, field="service-type")
+    if kind.mode is catalog.BookingMode.REQUEST:
+        raise RequiresRequest(f"{kind.name} is arranged by the clinic's schedulers: it cannot be booked here.")
+    return kind
+
+
+@bp.route("/Appointment/$find", methods=["GET", "POST"])
+@needs("read")
+def find() -> Response:
+    """Proposed appointments: the free times of a service type in [start, end)."""
+    access.note("fhir.find", "appointment")
+    data: FindIn = read(FindIn)
+    now, offer = now_and_catalog()
+    kind = _bookable(offer, data.service_type)
+    first_day = to_clinic(data.start).date()
+    days = (to_clinic(data.end - timedelta(microseconds=1)).date() - first_day).days + 1
+    result = find_availability(kind.code, first_day, days, provider_id=data.practitioner, now=now)
+    slots = [s for s in result.slots if data.start <= s.start < data.end]
+    shown = slots[: data.count]
+    access.note("fhir.find", "appointment", detail=f"{len(shown)} of {len(slots)} proposed")
+    entries = [
+        (resources.proposed_full_url(s, kind.code), resources.proposed_appointment(s, kind, offer)) for s in shown
+    ]
+    bundle = resources.searchset(entries, len(slots), request.url, None, None)
+    return fhir(bundle)
+
+
+@bp.post("/Appointment/$hold")
+@needs("book")
+def hold() -> Response:
+    """Keep a proposed time for HOLD_MINUTES while the caller gathers the patient's details."""
+    access.note("fhir.hold", "hold")
+    data: HoldIn = read(HoldIn)
+    now, offer = now_and_catalog()
+    kind = _bookable(offer, data.service_type or "")
+    assert data.start is not None  # HoldIn refuses a request without one
+    held = holds.hold_time(kind.code, data.start, provider_id=data.practitioner, channel="api", now=now)
+    access.note("fhir.hold", "hold", detail=f"{kind.code} held")
+    return fhir(resources.held_appointment(held, clinic.current_catalog(now)))
+
+
+@bp.post("/Appointment/$book")
+@needs("book")
+def book() -> Response:
+    """Book a held (or still free) time for a patient: the same guarantees as every booking."""
+    access.note("fhir.book", "appointment")
+    data: BookIn = read(BookIn)
+    wanted = data.appointment
+    person = data.patient
+    name = person.name[0]
+    details = PatientDetails(
+        given_name=" ".join(name.given),
+        family_name=name.family,
+        birth_date=person.birthDate,
+        phone=person.phone,
+        email=person.email,
+        sms_consent=False,  # consent to texts is asked by the clinic, never assumed for an integration
+    )
+    client = access.caller()
+
+    def recorded(appointment: Any) -> None:
+        # In the booking's own transaction: the visit and its audit row are saved together.
+        audit.record(
+            "fhir.book",
+            actor_kind="api",
+            actor_id=client.id,
+            record_type="appointment",
+            record_id=appointment.reference,
+            patient_id=appointment.patient_id,
+            channel="api",
+            detail=f"POST /fhir/Appointment/$book 201; {wanted.service_type}",
+        )
+
+    _, offer = now_and_catalog()
+    _bookable(offer, wanted.service_type)
+    booked = booking.book_appointment(
+        visit_type_code=wanted.service_type,
+        start=wanted.start,
+        patient=details,
+        intake=Intake(wanted.service_type, seen_before=False, cause="unknown", referred=False),
+        channel="api",
+        provider_id=wanted.practitioner,
+        hold_token=wanted.hold_token,
+        then=recorded,
+    )
+    access.audited()
+    resource = resources.appointment(booked.appointment, booked.catalog)
+    return fhir(resource, 201, {"Location": f"{base_url()}/Appointment/{booked.appointment.reference}"})

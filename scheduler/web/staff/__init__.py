@@ -1,0 +1,74 @@
+"""Staff pages (everything under /staff): home, the outbox, the mail folder and the audit trail.
+
+Every view declares its roles with ``auth.staff_required``; the navigation is built from those
+declarations, so a link is shown exactly to the people the page lets in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint
+from flask import Flask
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from scheduler.domain.clock import to_clinic
+from scheduler.web import auth
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+# The pages in the navigation, in order: (endpoint, title, what it is for).
+PAGES = (
+    ("staff.home", "Home", "What you can do here."),
+    ("staff.calendar_day", "Calendars", "Each specialty's day with providers side by side; a provider's week."),
+    ("staff.admin_home", "Admin", "Providers' hours and time off, closures, visit types, rooms, routing, accounts."),
+    ("staff.phone", "Phone console", "Find a caller, ask their questions, book the next free time and read it back."),
+    ("staff.queue", "Requests", "Requests waiting to be placed, urgent first; place or decline them."),
+    ("staff.messages", "Messages", "Email and text messages waiting, sent, or failed; send a dead one again."),
+    ("staff.mail", "Mail folder", "Email kept on this server while no mail server is set up."),
+    ("staff.audit", "Audit trail", "Who saw or changed what, and when; export it as CSV."),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    url: str
+    title: str
+    description: str
+    current: bool
+
+
+@bp.app_template_global()
+def staff_nav() -> list[NavLink]:
+    """The staff pages the signed-in person's role may open (none when nobody is signed in)."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        NavLink(url_for(endpoint), title, description, request.endpoint == endpoint)
+        for endpoint, title, description in PAGES
+        if current_user.role in (auth.roles_of(endpoint) or ())
+    ]
+
+
+@bp.app_template_filter("staff_time")
+def staff_time(moment: datetime | None, seconds: bool = False) -> str:
+    """Central wall-clock time with its abbreviation, e.g. "Mon 2027-03-08 08:00 CST"."""
+    if moment is None:
+        return ""
+    return to_clinic(moment).strftime(f"%a %Y-%m-%d %H:%M{':%S' if seconds else ''} %Z")
+
+
+def register(app: Flask) -> None:
+    auth.register(app)
+    app.register_blueprint(bp)
+
+
+from scheduler.web.staff import admin as admin  # noqa: E402
+from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)
+from scheduler.web.staff import mail as mail  # noqa: E402
+from scheduler.web.staff import phone as phone  # noqa: E402
+from scheduler.web.staff import schedule as schedule  # noqa: E402
+from scheduler.web.staff import views as views  # noqa: E402

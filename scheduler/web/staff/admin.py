@@ -1,0 +1,297 @@
+"""Admin pages: providers (weekly hours, time off), closures, visit types, rooms, routing rules,
+staff accounts. Schedulers manage providers' hours, time off and closures; the rest is admin."""
+
+from __future__ import annotations
+
+from datetime import time
+from datetime import timedelta
+from typing import Any
+
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug import Response
+
+from scheduler import models
+from scheduler.domain.catalog import RoomKind
+from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import DomainError
+from scheduler.domain.staff import ADMIN
+from scheduler.domain.staff import ROLE_NAMES
+from scheduler.domain.staff import SCHEDULER
+from scheduler.domain.weekly_pattern import describe_day_blocks
+from scheduler.domain.weekly_pattern import parse_day_blocks
+from scheduler.extensions import db
+from scheduler.services import catalog_admin
+from scheduler.services import staff as staff_accounts
+from scheduler.web.auth import staff_required
+from scheduler.web.public.forms import options
+from scheduler.web.staff import admin_forms as forms
+from scheduler.web.staff import bp
+
+MANAGERS = (ADMIN, SCHEDULER)
+
+
+def _specialty_choices() -> list[Any]:
+    rows = db.session.execute(select(models.Specialty).order_by(models.Specialty.position)).scalars()
+    return options([(s.code, s.name) for s in rows])
+
+
+@bp.get("/admin")
+@staff_required(*MANAGERS)
+def admin_home() -> str:
+    providers = db.session.execute(select(models.Provider).order_by(models.Provider.name)).scalars().all()
+    return render_template("staff/admin_home.html", providers=providers)
+
+
+@bp.route("/admin/providers/new", methods=["GET", "POST"], defaults={"provider_id": None})
+@bp.route("/admin/providers/<int(max=2147483647):provider_id>", methods=["GET", "POST"])
+@staff_required(*MANAGERS)
+def admin_provider(provider_id: int | None) -> Any:
+    provider = db.session.get(models.Provider, provider_id) if provider_id else None
+    if provider_id and provider is None:
+        abort(404)
+    data: dict[str, Any] = {}
+    if provider is not None:
+        data = {"name": provider.name, "specialty": provider.specialty.code, "active": provider.active}
+        for index, day in enumerate(forms.ProviderForm.DAYS):
+            data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
+    form = forms.ProviderForm(data=data)
+    form.specialty.choices = _specialty_choices()
+    problem = None
+    if form.validate_on_submit():
+        pattern = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.DAYS)}
+        try:
+            saved = catalog_admin.save_provider(
+                provider_id, name=form.name.data.strip(), specialty_code=form.specialty.data,
+                active=form.active.data, pattern=pattern, actor_id=current_user.id,
+            )  # fmt: skip
+        except DomainError as refusal:
+            problem = refusal.message
+        else:
+            flash(f"Saved {saved.name}.", "success")
+            return redirect(url_for("staff.admin_provider", provider_id=saved.id))
+    time_off = []
+    if provider is not None:
+        time_off = (
+            db.session.execute(
+                select(models.TimeOff)
+                .where(
+                    models.TimeOff.provider_id == provider.id, models.TimeOff.ends_at > utc_now() - timedelta(days=1)
+                )
+                .order_by(models.TimeOff.starts_at)
+            )
+            .scalars()
+            .all()
+        )
+    return render_template(
+        "staff/admin_provider.html", form=form, provider=provider, problem=problem, time_off=time_off,
+        time_off_form=forms.TimeOffForm(), confirm=forms.ConfirmForm(),
+    ), (422 if form.errors or problem else 200)  # fmt: skip
+
+
+@bp.post("/admin/providers/<int(max=2147483647):provider_id>/time-off")
+@staff_required(*MANAGERS)
+def admin_time_off_add(provider_id: int) -> Response:
+    if db.session.get(models.Provider, provider_id) is None:
+        abort(404)
+    form = forms.TimeOffForm()
+    if not form.validate_on_submit():
+        flash("Enter the first and last day of the time off (and times, for part of a day).", "error")
+    else:
+        starts = clinic_instant(form.first_day.data, form.starts.data or time(0))
+        last = form.last_day.data
+        ends = (
+            clinic_instant(last, form.ends.data)
+            if form.ends.data
+            else clinic_instant(last + timedelta(days=1), time(0))
+        )
+        try:
+            catalog_admin.add_time_off(provider_id, starts, ends, form.reason.data or "", actor_id=current_user.id)
+        except DomainError as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash("Time off added. Visits already booked in it are not moved: check the calendar.", "success")
+    return redirect(url_for("staff.admin_provider", provider_id=provider_id))
+
+
+@bp.post("/admin/time-off/<int(max=2147483647):time_off_id>/remove")
+@staff_required(*MANAGERS)
+def admin_time_off_remove(time_off_id: int) -> Response:
+    entry = db.session.get(models.TimeOff, time_off_id)
+    if entry is None or not forms.ConfirmForm().validate_on_submit():
+        abort(404 if entry is None else 400)
+    catalog_admin.remove_time_off(time_off_id, actor_id=current_user.id)
+    flash("Time off removed.", "success")
+    return redirect(url_for("staff.admin_provider", provider_id=entry.provider_id))
+
+
+@bp.route("/admin/closures", methods=["GET", "POST"])
+@staff_required(*MANAGERS)
+def admin_closures() -> Any:
+    form = forms.ClosureForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            catalog_admin.add_closure(form.day.data, form.starts.data, form.ends.data, form.name.data.strip(),
+                                      actor_id=current_user.id)  # fmt: skip
+        except DomainError as refusal:
+            problem = refusal.message
+        else:
+            flash("Closure added.", "success")
+            return redirect(url_for("staff.admin_closures"))
+    upcoming = (
+        db.session.execute(
+            select(models.Closure)
+            .where(models.Closure.day >= clinic_today(utc_now()))
+            .order_by(models.Closure.day)
+            .limit(60)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template("staff/admin_closures.html", form=form, problem=problem, closures=upcoming,
+                           confirm=forms.ConfirmForm()), (422 if form.errors or problem else 200)  # fmt: skip
+
+
+@bp.post("/admin/closures/<int(max=2147483647):closure_id>/remove")
+@staff_required(*MANAGERS)
+def admin_closure_remove(closure_id: int) -> Response:
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        catalog_admin.remove_closure(closure_id, actor_id=current_user.id)
+    except DomainError:
+        abort(404)
+    flash("Closure removed.", "success")
+    return redirect(url_for("staff.admin_closures"))
+
+
+@bp.route("/admin/visit-types", methods=["GET", "POST"])
+@staff_required(ADMIN)
+def admin_visit_types() -> Any:
+    visit_types = db.session.execute(select(models.VisitType).order_by(models.VisitType.position)).scalars().all()
+    editing = request.args.get("code", "")[:40]
+    current = next((v for v in visit_types if v.code == editing), None)
+    form = forms.VisitTypeForm(obj=current)
+    problem = None
+    if current is not None and form.validate_on_submit():
+        try:
+            catalog_admin.save_visit_type(
+                current.code,
+                minutes=form.minutes.data,
+                prep_notes=form.prep_notes.data or "",
+                active=form.active.data,
+                actor_id=current_user.id,
+            )
+        except DomainError as refusal:
+            problem = refusal.message
+        else:
+            flash(f"Saved {current.name}.", "success")
+            return redirect(url_for("staff.admin_visit_types"))
+    return render_template("staff/admin_visit_types.html", visit_types=visit_types, current=current, form=form,
+                           problem=problem), (422 if form.errors or problem else 200)  # fmt: skip
+
+
+@bp.route("/admin/rooms", methods=["GET", "POST"])
+@staff_required(ADMIN)
+def admin_rooms() -> Any:
+    form = forms.RoomForm()
+    form.kind.choices = options([(k.value, k.value) for k in RoomKind])
+    problem = None
+    if form.validate_on_submit():
+        try:
+            catalog_admin.add_room(form.name.data.strip(), form.kind.data, actor_id=current_user.id)
+        except DomainError as refusal:
+            problem = refusal.message
+        else:
+            flash("Room added.", "success")
+            return redirect(url_for("staff.admin_rooms"))
+    rooms = db.session.execute(select(models.Room).order_by(models.Room.kind, models.Room.name)).scalars().all()
+    return render_template("staff/admin_rooms.html", form=form, rooms=rooms, problem=problem,
+                           confirm=forms.ConfirmForm()), (422 if form.errors or problem else 200)  # fmt: skip
+
+
+@bp.post("/admin/rooms/<int(max=2147483647):room_id>/<state>")
+@staff_required(ADMIN)
+def admin_room_state(room_id: int, state: str) -> Response:
+    if state not in ("on", "off"):
+        abort(404)
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        catalog_admin.set_room_active(room_id, state == "on", actor_id=current_user.id)
+    except DomainError:
+        abort(404)
+    return redirect(url_for("staff.admin_rooms"))
+
+
+@bp.get("/admin/routing")
+@staff_required(ADMIN)
+def admin_routing() -> str:
+    rules = db.session.execute(select(models.RoutingRule).order_by(models.RoutingRule.position)).scalars().all()
+    return render_template("staff/admin_routing.html", rules=rules, confirm=forms.ConfirmForm())
+
+
+@bp.post("/admin/routing/<name>/<change>")
+@staff_required(ADMIN)
+def admin_routing_change(name: str, change: str) -> Response:
+    if change not in ("up", "down", "on", "off"):
+        abort(404)
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if change in ("up", "down"):
+            catalog_admin.move_rule(name[:80], -1 if change == "up" else 1, actor_id=current_user.id)
+        else:
+            catalog_admin.set_rule_enabled(name[:80], change == "on", actor_id=current_user.id)
+    except DomainError:
+        abort(404)
+    return redirect(url_for("staff.admin_routing"))
+
+
+@bp.route("/admin/staff", methods=["GET", "POST"])
+@staff_required(ADMIN)
+def admin_staff() -> Any:
+    form = forms.StaffForm()
+    form.role.choices = options(list(ROLE_NAMES.items()))
+    problem = None
+    if form.validate_on_submit():
+        try:
+            staff_accounts.create_account(
+                form.username.data, form.display_name.data, form.role.data, form.password.data
+            )
+        except staff_accounts.StaffAccountError as refusal:
+            db.session.rollback()
+            problem = str(refusal)
+        else:
+            flash("Account created. Give the person their first password in person.", "success")
+            return redirect(url_for("staff.admin_staff"))
+    accounts = db.session.execute(select(models.StaffAccount).order_by(models.StaffAccount.username)).scalars().all()
+    change = forms.StaffChangeForm()
+    change.role.choices = options(list(ROLE_NAMES.items()))
+    return render_template("staff/admin_staff.html", form=form, accounts=accounts, problem=problem, change=change,
+                           role_names=ROLE_NAMES), (422 if form.errors or problem else 200)  # fmt: skip
+
+
+@bp.post("/admin/staff/<int(max=2147483647):account_id>")
+@staff_required(ADMIN)
+def admin_staff_change(account_id: int) -> Response:
+    form = forms.StaffChangeForm()
+    form.role.choices = options(list(ROLE_NAMES.items()))
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        catalog_admin.set_staff(account_id, role=form.role.data, active=form.active.data, actor_id=current_user.id)
+    except DomainError as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash("Account changed; its sessions have ended.", "success")
+    return redirect(url_for("staff.admin_staff"))

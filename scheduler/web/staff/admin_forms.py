@@ -1,0 +1,85 @@
+"""Forms of the admin pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import IntegerField
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import TimeField
+from wtforms import ValidationError
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+
+from scheduler.domain.hours import WEEKDAY_NAMES
+from scheduler.domain.weekly_pattern import parse_day_blocks
+
+NAME = [InputRequired("Enter a name"), Length(max=120, message="Use 120 characters or fewer")]
+
+
+def _blocks(form: FlaskForm, field: StringField) -> None:
+    try:
+        parse_day_blocks(field.data or "")
+    except ValueError as problem:
+        raise ValidationError(str(problem)) from None
+
+
+class ProviderForm(FlaskForm):
+    name = StringField("Name", validators=NAME)
+    specialty = SelectField("Specialty", choices=[], validators=[InputRequired("Choose a specialty")])
+    active = BooleanField("Takes bookings", default=True)
+    monday = StringField(WEEKDAY_NAMES[0], validators=[Optional(), Length(max=60), _blocks])
+    tuesday = StringField(WEEKDAY_NAMES[1], validators=[Optional(), Length(max=60), _blocks])
+    wednesday = StringField(WEEKDAY_NAMES[2], validators=[Optional(), Length(max=60), _blocks])
+    thursday = StringField(WEEKDAY_NAMES[3], validators=[Optional(), Length(max=60), _blocks])
+    friday = StringField(WEEKDAY_NAMES[4], validators=[Optional(), Length(max=60), _blocks])
+
+    DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+
+class TimeOffForm(FlaskForm):
+    first_day = DateField("First day", validators=[InputRequired("Enter the first day")])
+    starts = TimeField("From (optional: blank for the whole day)", validators=[Optional()])
+    last_day = DateField("Last day", validators=[InputRequired("Enter the last day")])
+    ends = TimeField("Until (optional: blank for the whole day)", validators=[Optional()])
+    reason = StringField("Reason (not shown to patients)", validators=[Optional(), Length(max=200)])
+
+
+class ClosureForm(FlaskForm):
+    day = DateField("Day", validators=[InputRequired("Enter the day")])
+    starts = TimeField("Closes from (blank: the whole day)", validators=[Optional()])
+    ends = TimeField("Until (blank: to the end of the day)", validators=[Optional()])
+    name = StringField("Name, shown to patients", validators=NAME)
+
+
+class VisitTypeForm(FlaskForm):
+    minutes = IntegerField("Length in minutes", validators=[InputRequired("Enter the length"), NumberRange(15, 480)])
+    prep_notes = TextAreaField("Preparation notes", validators=[Optional(), Length(max=2000)])
+    active = BooleanField("Offered")
+
+
+class RoomForm(FlaskForm):
+    name = StringField("Name", validators=NAME)
+    kind = SelectField("Kind", choices=[], validators=[InputRequired("Choose the kind of room")])
+
+
+class StaffForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired("Enter a username"), Length(max=80)])
+    display_name = StringField("Name", validators=NAME)
+    role = SelectField("Role", choices=[], validators=[InputRequired("Choose a role")])
+    password = PasswordField("First password (at least 12 characters)", validators=[InputRequired("Enter a password")])
+
+
+class StaffChangeForm(FlaskForm):
+    role = SelectField("Role", choices=[], validators=[InputRequired()])
+    active = BooleanField("Can sign in")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

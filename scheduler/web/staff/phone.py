@@ -1,0 +1,402 @@
+"""The phone-staff console: find the caller (or start a new patient), ask the patients' questions in
+the order of the call, find the next free time in the routed specialty, read it back, book.
+
+Privacy: the search is POSTed (a fetch with the ``X-CSRFToken`` header while typing, a form post
+without JavaScript), so names, birth dates and phone numbers never appear in a URL, a browser
+history or an access log; only patient and appointment ids do. Every step posts the whole booking
+form, so nothing typed is lost on an error, a duplicate warning or a time taken meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from werkzeug import Response
+
+from scheduler import models
+from scheduler.database import write_transaction
+from scheduler.domain.bookings import describe_time
+from scheduler.domain.catalog import Specialty
+from scheduler.domain.catalog import VisitType
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import SlotTaken
+from scheduler.domain.routing import RoutingDecision
+from scheduler.domain.staff import ADMIN
+from scheduler.domain.staff import PHONE
+from scheduler.domain.staff import SCHEDULER
+from scheduler.extensions import db
+from scheduler.services import audit
+from scheduler.services import clinic
+from scheduler.services import routing
+from scheduler.services import staff_visits
+from scheduler.services.clinic import Catalog
+from scheduler.services.patient_search import likely_duplicates
+from scheduler.services.patient_search import search_patients
+from scheduler.services.patients import PatientDetails
+from scheduler.services.patients import find_patient
+from scheduler.services.patients import history
+from scheduler.web.auth import staff_required
+from scheduler.web.contact import phone_display
+from scheduler.web.public.present import describe_refusal
+from scheduler.web.public.present import when
+from scheduler.web.public.times import HORIZON_DAYS
+from scheduler.web.public.times import OfferedTime
+from scheduler.web.public.times import offered_days
+from scheduler.web.public.times import parse_choice
+from scheduler.web.staff import bp
+from scheduler.web.staff import phone_forms as forms
+
+EVERYONE = (ADMIN, SCHEDULER, PHONE)
+ACTIONS = ("find", "readback", "book")
+
+TAKEN = "That time was just taken by someone else. Everything typed is kept: choose one of the fresh times below."
+CHANGED = "Something changed after the read-back. Read the details back to the caller again, then book."
+MATCHED = "These details match a patient already on record (same name, birth date and phone or email): " \
+          "the visit will be booked for that patient."  # fmt: skip
+UNMATCHED = "The details typed no longer match the record you picked, so booking would make a new patient record."
+USING = "Using the record on file. Check the phone number and email address with the caller."
+
+
+def _actor() -> staff_visits.Actor:
+    return staff_visits.Actor(staff_id=current_user.id, role=current_user.role, channel="phone")
+
+
+def _offer() -> Catalog:
+    return clinic.current_catalog(utc_now())
+
+
+def us_date(day: date) -> str:
+    return f"{day.month:02d}/{day.day:02d}/{day.year}"
+
+
+# ----- finding the caller ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    id: int
+    name: str
+    birth_date: str
+    phone: str
+    email: str
+
+
+def _search(text: str) -> list[Found]:
+    return [
+        Found(p.id, f"{p.family_name}, {p.given_name}", us_date(p.birth_date), phone_display(p.phone), p.email or "")
+        for p in search_patients(text)
+    ]
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+@staff_required(*EVERYONE)
+def phone() -> str:
+    """The console. A POST is the search without JavaScript (the results come back on the page)."""
+    form = forms.SearchForm()
+    searched = request.method == "POST" and form.validate_on_submit()
+    query = (form.q.data or "").strip() if searched else ""
+    return render_template("staff/phone.html", form=form, query=query, results=_search(query) if query else None)
+
+
+@bp.post("/phone/search")
+@staff_required(*EVERYONE)
+def phone_search() -> str:
+    """The results as an HTML fragment, for the search box as staff type (POST: no details in URLs)."""
+    form = forms.SearchForm()
+    query = (form.q.data or "").strip() if form.validate_on_submit() else ""
+    return render_template("staff/phone_results.html", query=query, results=_search(query) if query else None)
+
+
+# ----- the booking form --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    decision: RoutingDecision
+    visit_type: VisitType
+    specialty: Specialty
+    days: dict[date, list[OfferedTime]]
+    first: date
+    later: date | None
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    when: str
+    provider: str
+    location: str
+    visit_type: VisitType
+    patient_name: str
+    birth_date: str
+    phone: str
+    email: str
+    sms_consent: bool
+
+
+@dataclass
+class Step:
+    """What the page shows under the questions, as far as the call has got."""
+
+    patient: models.Patient | None = None
+    duplicates: list[models.Patient] = field(default_factory=list)
+    create_anyway: bool = False
+    notices: list[str] = field(default_factory=list)
+    route: Route | None = None
+    read_back: ReadBack | None = None
+    problem: str | None = None
+
+
+def _booking_form(offer: Catalog, **data: Any) -> forms.BookingForm:
+    form = forms.BookingForm(data=data or None)
+    form.set_visit_types([(vt.code, vt.name) for vt in offer.visit_types.values()])
+    return form
+
+
+def _page(form: forms.BookingForm, offer: Catalog, step: Step, status: int = 200) -> tuple[str, int]:
+    if status == 200 and (form.errors or step.problem):
+        status = 422
+    picked = step.patient if step.patient is not None else _picked(form)
+    return render_template(
+        "staff/phone_book.html",
+        form=form,
+        offer=offer,
+        step=step,
+        picked=picked,
+        problem=step.problem,
+        sms_terms=forms.SMS_TERMS,
+        us_date=us_date,
+        phone_display=phone_display,
+        when=when,
+        time_of=describe_time,
+        today=clinic_today(utc_now()),
+    ), status
+
+
+def _picked(form: forms.BookingForm) -> models.Patient | None:
+    patient_id = form.picked_patient_id
+    return db.session.get(models.Patient, patient_id) if patient_id is not None else None
+
+
+def _record_patient_view(patient: models.Patient) -> None:
+    with write_transaction():
+        audit.record("patient.view", actor_kind="staff", actor_id=current_user.id, record_type="patient",
+                     record_id=patient.id, patient_id=patient.id, channel="phone")  # fmt: skip
+
+
+@bp.get("/phone/new")
+@staff_required(*EVERYONE)
+def phone_new() -> tuple[str, int]:
+    offer = _offer()
+    return _page(_booking_form(offer), offer, Step())
+
+
+@bp.get("/phone/patients/<int(max=2147483647):patient_id>")
+@staff_required(*EVERYONE)
+def phone_patient(patient_id: int) -> tuple[str, int]:
+    patient = db.session.get(models.Patient, patient_id)
+    if patient is None:
+        abort(404)
+    _record_patient_view(patient)
+    offer = _offer()
+    form = _booking_form(offer, **_as_typed(patient))
+    return _page(form, offer, Step(patient=patient))
+
+
+def _as_typed(patient: models.Patient) -> dict[str, Any]:
+    """A record's details as they would be typed into the form."""
+    return {
+        "patient_id": str(patient.id),
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date_text": us_date(patient.birth_date),
+        "phone": phone_display(patient.phone),
+        "email": patient.email or "",
+        "sms_consent": patient.sms_consent,
+    }
+
+
+def _use_record(form: forms.BookingForm, patient: models.Patient) -> PatientDetails:
+    """Fill the "who" boxes from ``patient``'s record (what staff chose in the duplicate warning);
+    the consent ticked on this call stands. The record's own phone and email are kept, so the
+    booking finds this record; a contact missing from it is taken from what was typed."""
+    typed = form.details()
+    form.patient_id.data = str(patient.id)
+    form.given_name.data, form.family_name.data = patient.given_name, patient.family_name
+    form.birth_date_text.data = us_date(patient.birth_date)
+    phone, email = patient.phone or typed.phone, patient.email or typed.email
+    form.phone.data, form.email.data = phone_display(phone), email or ""
+    form.duplicate_choice.data, form.duplicates_seen.data = None, ""
+    return PatientDetails(patient.given_name, patient.family_name, patient.birth_date, phone, email, typed.sms_consent)
+
+
+def _who(form: forms.BookingForm, details: PatientDetails, step: Step) -> PatientDetails:
+    """Settle which patient record the caller is: ``step.patient`` (a record), ``step.duplicates``
+    (a warning to answer first) or neither (a new patient, ``step.create_anyway`` when staff chose
+    that over a warning). Returns the details to book with."""
+    found = find_patient(details)
+    picked_id = form.picked_patient_id
+    if picked_id is not None:
+        if found is not None and found.id == picked_id:
+            step.patient = found
+            return details
+        form.patient_id.data = ""
+        step.notices.append(UNMATCHED)
+    if found is not None:
+        form.patient_id.data = str(found.id)
+        step.patient = found
+        step.notices.append(MATCHED)
+        return details
+    candidates = likely_duplicates(details)
+    if not candidates:
+        return details
+    ids = {c.id for c in candidates}
+    choice = form.duplicate_choice.data or ""
+    if choice == forms.NEW_PATIENT and ids <= form.seen_ids():
+        step.create_anyway = True
+        return details
+    if choice.isdigit() and int(choice) in ids:
+        chosen = next(c for c in candidates if c.id == int(choice))
+        step.patient = chosen
+        step.notices.append(USING)
+        return _use_record(form, chosen)
+    # Show the warning; "use this patient" (the closest match) is chosen unless staff say otherwise.
+    form.duplicates_seen.data = ",".join(str(c.id) for c in candidates)
+    form.duplicate_choice.data = str(candidates[0].id)
+    step.duplicates = candidates
+    return details
+
+
+def _first_day(form: forms.BookingForm, action: str) -> date:
+    today = clinic_today(utc_now())
+    asked = request.form.get("later", "") if action == "later" else form.from_day.data or ""
+    try:
+        day = date.fromisoformat(asked[:10]) if action != "find" else today
+    except ValueError:
+        day = today
+    return min(max(day, today), today + timedelta(days=HORIZON_DAYS))
+
+
+def _route(
+    form: forms.BookingForm, offer: Catalog, patient: models.Patient | None, first: date, *, choose: bool
+) -> Route:
+    """Where the answers lead, and the free times from ``first``; ``choose``: pick the next
+    available unless staff already chose one of the times listed."""
+    decision = routing.decide(form.intake(), history(patient), offer)
+    days, later = offered_days(decision.visit_type, decision.specialty, first,
+                               patient_id=patient.id if patient is not None else None)  # fmt: skip
+    form.from_day.data = first.isoformat()
+    offered = [t.value for times in days.values() for t in times]
+    if choose and form.slot.data not in offered and offered:
+        form.slot.data = offered[0]  # the next available, unless staff chose another
+    return Route(decision, offer.visit_type(decision.visit_type), offer.specialties[decision.specialty], days, first,
+                 later)  # fmt: skip
+
+
+def _read_back(form: forms.BookingForm, offer: Catalog, route: Route, start: datetime, provider_id: int | None,
+               details: PatientDetails) -> ReadBack:  # fmt: skip
+    provider = offer.providers.get(provider_id) if provider_id is not None else None
+    return ReadBack(
+        when=when(start),
+        provider=provider.name if provider else f"The first free {route.specialty.name} provider",
+        location=str(current_app.config["CLINIC_LOCATION"]),
+        visit_type=route.visit_type,
+        patient_name=f"{details.given_name} {details.family_name}",
+        birth_date=us_date(details.birth_date),
+        phone=phone_display(details.phone),
+        email=details.email or "",
+        sms_consent=details.sms_consent,
+    )
+
+
+@bp.post("/phone/book")
+@staff_required(*EVERYONE)
+def phone_book() -> Any:
+    """Every step of the booking form: find times (and answer a duplicate warning), read back, book."""
+    offer = _offer()
+    form = _booking_form(offer)
+    action = "later" if request.form.get("later") else request.form.get("action", "find")
+    if action not in (*ACTIONS, "later"):
+        action = "find"
+    step = Step()
+    if not form.validate_on_submit():
+        return _page(form, offer, step)
+    details = _who(form, form.details(), step)
+    if step.duplicates:
+        return _page(form, offer, step)
+    route = step.route = _route(form, offer, step.patient, _first_day(form, action), choose=action in ("find", "later"))
+    if action in ("find", "later"):
+        form.read_back.data = ""
+        return _page(form, offer, step)
+    start, provider_id = parse_choice(form.slot.data)
+    if start is None:
+        form.slot.errors = ["Select a time for the visit"]
+        return _page(form, offer, step)
+    fingerprint = form.fingerprint(route.decision.visit_type)
+    if action == "readback" or form.read_back.data != fingerprint:
+        if action == "book":
+            step.problem = CHANGED
+        form.read_back.data = fingerprint
+        step.read_back = _read_back(form, offer, route, start, provider_id, details)
+        return _page(form, offer, step)
+    return _book(form, offer, step, route, details, start, provider_id)
+
+
+def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, details: PatientDetails,
+          start: datetime, provider_id: int | None) -> Any:  # fmt: skip
+    try:
+        booked = staff_visits.book_for_patient(
+            visit_type_code=route.decision.visit_type, start=start, patient=details, actor=_actor(),
+            provider_id=provider_id,
+        )  # fmt: skip
+    except SlotTaken:
+        db.session.rollback()
+        form.slot.data, form.read_back.data = None, ""  # _route offers the next available again
+        step.route = _route(form, offer, step.patient, route.first, choose=True)
+        form.slot.errors = [TAKEN]
+        return _page(form, offer, step, status=409)
+    except DomainError as refusal:
+        db.session.rollback()
+        form.slot.errors = [describe_refusal(refusal, route.decision.visit_type, start, route.decision.specialty)]
+        form.read_back.data = ""
+        return _page(form, offer, step)
+    appointment = booked.appointment
+    if step.create_anyway and appointment.patient_id not in form.seen_ids():
+        # Staff saw the likely duplicates and made a new record anyway: on the trail (ids only, never details).
+        with write_transaction():
+            audit.record(
+                "patient.create-despite-duplicate", actor_kind="staff", actor_id=current_user.id,
+                record_type="patient", record_id=appointment.patient_id, patient_id=appointment.patient_id,
+                channel="phone", detail="likely duplicates shown: " + ", ".join(map(str, sorted(form.seen_ids()))),
+            )  # fmt: skip
+    return redirect(url_for("staff.phone_booked", appointment_id=appointment.id), 303)
+
+
+@bp.get("/phone/booked/<int(max=2147483647):appointment_id>")
+@staff_required(*EVERYONE)
+def phone_booked(appointment_id: int) -> str:
+    appointment = db.session.get(models.Appointment, appointment_id)
+    if appointment is None:
+        abort(404)
+    staff_visits.record_view(appointment, _actor())
+    return render_template(
+        "staff/phone_booked.html",
+        appointment=appointment,
+        location=current_app.config["CLINIC_LOCATION"],
+        when=when,
+        us_date=us_date,
+        phone=phone_display(appointment.patient.phone),
+    )

@@ -1,0 +1,360 @@
+"""The schedulers' pages: calendars (a specialty's day, a provider's week), a visit with its
+actions (status, move, cancel), the request queue, and the printable day list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from typing import Any
+
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from werkzeug import Response
+
+from scheduler import models
+from scheduler.domain.clock import CLINIC_TZ
+from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import to_clinic
+from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import NotFound
+from scheduler.domain.staff import ADMIN
+from scheduler.domain.staff import PHONE
+from scheduler.domain.staff import SCHEDULER
+from scheduler.domain.visit_status import ROLES as ACTION_ROLES
+from scheduler.domain.visit_status import TRANSITIONS
+from scheduler.domain.visit_status import VisitAction
+from scheduler.extensions import db
+from scheduler.services import calendar
+from scheduler.services import clinic
+from scheduler.services import staff_visits
+from scheduler.web.auth import staff_required
+from scheduler.web.contact import phone_display
+from scheduler.web.public.present import describe_refusal
+from scheduler.web.public.present import when
+from scheduler.web.public.times import offered_days
+from scheduler.web.public.times import parse_choice
+from scheduler.web.staff import bp
+from scheduler.web.staff import schedule_forms as forms
+
+EVERYONE = (ADMIN, SCHEDULER, PHONE)
+SCHEDULERS = (ADMIN, SCHEDULER)
+SUGGESTIONS = 6
+
+
+def _actor() -> staff_visits.Actor:
+    return staff_visits.Actor(staff_id=current_user.id, role=current_user.role, channel="web")
+
+
+def _day(name: str = "day") -> date:
+    try:
+        return date.fromisoformat(request.args.get(name, "")[:10])
+    except ValueError:
+        return clinic_today(utc_now())
+
+
+def _specialty() -> str:
+    offer = clinic.current_catalog(utc_now())
+    code = request.args.get("specialty", "")[:40]
+    return code if code in offer.specialties else next(iter(offer.specialties))
+
+
+@bp.get("/calendar")
+@staff_required(*EVERYONE)
+def calendar_day() -> str:
+    day, code = _day(), _specialty()
+    grid, offer = calendar.specialty_day(code, day)
+    return render_template(
+        "staff/calendar.html",
+        grid=grid,
+        offer=offer,
+        specialty=offer.specialties[code],
+        day=day,
+        view="day",
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+    )
+
+
+@bp.get("/calendar/provider/<int(max=2147483647):provider_id>")
+@staff_required(*EVERYONE)
+def calendar_week(provider_id: int) -> str:
+    day = _day("week")
+    monday = day - timedelta(days=day.weekday())
+    try:
+        grid, offer = calendar.provider_week(provider_id, monday)
+    except NotFound:
+        abort(404)
+    provider = offer.providers[provider_id]
+    return render_template(
+        "staff/calendar.html",
+        grid=grid,
+        offer=offer,
+        specialty=offer.specialties[provider.specialty],
+        provider=provider,
+        day=monday,
+        view="week",
+        previous=monday - timedelta(days=7),
+        following=monday + timedelta(days=7),
+    )
+
+
+def _visit(appointment_id: int) -> models.Appointment:
+    appointment = db.session.get(models.Appointment, appointment_id)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def _actions_for(appointment: models.Appointment) -> list[tuple[str, str]]:
+    """(action, label) the signed-in role may take on this visit now."""
+    found = []
+    for action, transitions in TRANSITIONS.items():
+        if current_user.role not in ACTION_ROLES[action]:
+            continue
+        for transition in transitions:
+            if transition.before.value == appointment.status:
+                label = {"check-in": "Check in", "complete": "Completed", "no-show": "No-show"}.get(action.value)
+                found.append((action.value, label or f"Undo: back to {transition.after.value}"))
+    return found
+
+
+@bp.get("/visits/<int(max=2147483647):appointment_id>")
+@staff_required(*EVERYONE)
+def visit(appointment_id: int) -> str:
+    appointment = _visit(appointment_id)
+    staff_visits.record_view(appointment, _actor())
+    return render_template(
+        "staff/visit.html",
+        appointment=appointment,
+        actions=_actions_for(appointment),
+        status_form=forms.StatusForm(),
+        cancel_form=forms.CancelForm(),
+        can_change=appointment.status == "booked" and appointment.starts_at > utc_now(),
+        phone=phone_display(appointment.patient.phone),
+        when=when,
+    )
+
+
+@bp.post("/visits/<int(max=2147483647):appointment_id>/status")
+@staff_required(*EVERYONE)
+def visit_status(appointment_id: int) -> Response:
+    form = forms.StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        staff_visits.set_status(appointment_id, VisitAction(form.action.data), actor=_actor())
+    except NotFound:
+        abort(404)
+    except DomainError as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash("Status changed.", "success")
+    return redirect(url_for("staff.visit", appointment_id=appointment_id))
+
+
+@bp.post("/visits/<int(max=2147483647):appointment_id>/cancel")
+@staff_required(*EVERYONE)
+def visit_cancel(appointment_id: int) -> Any:
+    appointment = _visit(appointment_id)
+    form = forms.CancelForm()
+    if form.validate_on_submit():
+        try:
+            staff_visits.cancel(appointment_id, form.reason.data, actor=_actor(), notify=form.notify.data)
+        except DomainError as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash("Visit cancelled." + (" The patient will be told." if form.notify.data else ""), "success")
+        return redirect(url_for("staff.visit", appointment_id=appointment_id))
+    return render_template(
+        "staff/visit.html", appointment=appointment, actions=_actions_for(appointment),
+        status_form=forms.StatusForm(), cancel_form=form, can_change=True,
+        phone=phone_display(appointment.patient.phone), when=when,
+    ), 422  # fmt: skip
+
+
+@bp.route("/visits/<int(max=2147483647):appointment_id>/move", methods=["GET", "POST"])
+@staff_required(*SCHEDULERS)
+def visit_move(appointment_id: int) -> Any:
+    appointment = _visit(appointment_id)
+    specialty = appointment.provider.specialty.code
+    form = forms.MoveForm()
+    if form.validate_on_submit():
+        start, provider_id = parse_choice(form.slot.data)
+        if start is None:
+            form.slot.errors = ["Choose the new time"]
+        else:
+            try:
+                staff_visits.move(
+                    appointment_id, start, actor=_actor(), notify=form.notify.data, provider_id=provider_id
+                )
+            except DomainError as refusal:
+                db.session.rollback()
+                form.slot.errors = [describe_refusal(refusal, appointment.visit_type.code, start, specialty)]
+            else:
+                flash(f"Visit moved to {when(start)}.", "success")
+                return redirect(url_for("staff.visit", appointment_id=appointment_id))
+    first = max(_day("from"), clinic_today(utc_now()))
+    days, later = offered_days(appointment.visit_type.code, specialty, first, patient_id=appointment.patient_id)
+    return render_template("staff/move.html", appointment=appointment, form=form, days=days, later=later, when=when), (
+        422 if form.errors else 200
+    )
+
+
+@bp.get("/queue")
+@staff_required(*SCHEDULERS)
+def queue() -> str:
+    code = _specialty()
+    offer = clinic.current_catalog(utc_now())
+    requests = staff_visits.open_requests(code)
+    suggestions = {}
+    today = clinic_today(utc_now())
+    for item in requests[:20]:  # suggestions for the top of the queue; the rest on their own page
+        days, _ = offered_days(item.routed_visit_type.code, code, today)
+        suggestions[item.id] = [t for times in days.values() for t in times][:SUGGESTIONS]
+    return render_template(
+        "staff/queue.html",
+        specialty=offer.specialties[code],
+        offer=offer,
+        requests=requests,
+        suggestions=suggestions,
+        place_form=forms.PlaceForm(),
+        decline_form=forms.DeclineForm(),
+        when=when,
+    )
+
+
+@bp.post("/queue/<int(max=2147483647):request_id>/place")
+@staff_required(*SCHEDULERS)
+def queue_place(request_id: int) -> Response:
+    form = forms.PlaceForm()
+    item = db.session.get(models.VisitRequest, request_id)
+    if item is None:
+        abort(404)
+    code = item.routed_specialty.code
+    start, provider_id = parse_choice(form.slot.data) if form.validate_on_submit() else (None, None)
+    if start is None:
+        flash("Choose a time to place the request.", "error")
+        return redirect(url_for("staff.queue", specialty=code))
+    try:
+        booked = staff_visits.place_request(request_id, start, actor=_actor(), provider_id=provider_id)
+    except DomainError as refusal:
+        db.session.rollback()
+        flash(describe_refusal(refusal, item.routed_visit_type.code, start, code), "error")
+        return redirect(url_for("staff.queue", specialty=code))
+    flash(f"Request {item.reference} placed on {when(start)}.", "success")
+    return redirect(url_for("staff.visit", appointment_id=booked.appointment.id))
+
+
+@bp.post("/queue/<int(max=2147483647):request_id>/decline")
+@staff_required(*SCHEDULERS)
+def queue_decline(request_id: int) -> Response:
+    form = forms.DeclineForm()
+    item = db.session.get(models.VisitRequest, request_id)
+    if item is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            staff_visits.decline_request(request_id, form.reason.data, actor=_actor())
+        except DomainError as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash(f"Request {item.reference} declined.", "success")
+    else:
+        flash("Choose a reason to decline.", "error")
+    return redirect(url_for("staff.queue", specialty=item.routed_specialty.code))
+
+
+def _day_list(provider_id: int, day: date) -> tuple[Any, list[models.Appointment]]:
+    offer = clinic.current_catalog(utc_now())
+    provider = offer.providers.get(provider_id)
+    if provider is None:
+        abort(404)
+    window = clinic.day_window(day, 1)
+    a = models.Appointment
+    visits = list(
+        db.session.execute(
+            db.select(a)
+            .where(a.provider_id == provider_id, a.starts_at >= window.start, a.starts_at < window.end)
+            .where(a.status.not_in(["cancelled", "entered-in-error"]))
+            .order_by(a.starts_at)
+        ).scalars()
+    )
+    return provider, visits
+
+
+@bp.get("/day-list/<int(max=2147483647):provider_id>")
+@staff_required(*EVERYONE)
+def day_list(provider_id: int) -> str:
+    day = _day()
+    provider, visits = _day_list(provider_id, day)
+    staff_visits.record_day_list(provider_id, visits, _actor(), "daylist.view")
+    return render_template(
+        "staff/day_list.html", provider=provider, day=day, visits=visits, phone_display=phone_display
+    )
+
+
+@bp.get("/day-list/<int(max=2147483647):provider_id>.csv")
+@staff_required(*EVERYONE)
+def day_list_csv(provider_id: int) -> Response:
+    day = _day()
+    provider, visits = _day_list(provider_id, day)
+    staff_visits.record_day_list(provider_id, visits, _actor(), "daylist.export")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time", "end", "patient", "birth_date", "phone", "visit_type", "status", "reference", "notes"])
+    for v in visits:
+        writer.writerow(
+            [
+                to_clinic(v.starts_at).strftime("%H:%M %Z"),
+                to_clinic(v.ends_at).strftime("%H:%M"),
+                _csv_safe(f"{v.patient.family_name}, {v.patient.given_name}"),
+                v.patient.birth_date.isoformat(),
+                phone_display(v.patient.phone),
+                v.visit_type.name,
+                v.status,
+                v.reference,
+                _csv_safe(v.visit_type.prep_notes),
+            ]
+        )
+    name = f"day-list-{provider_id}-{day.isoformat()}.csv"
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (a name typed as "=HYPERLINK(...)")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.app_template_filter("clock")
+def clock(moment: time) -> str:
+    """A grid row's wall-clock label, 24-hour like a clinic schedule: "08:15"."""
+    return moment.strftime("%H:%M")
+
+
+@bp.app_template_filter("clock_of")
+def clock_of(moment: datetime) -> str:
+    return to_clinic(moment).strftime("%H:%M")
+
+
+@bp.app_template_filter("central_date")
+def central_date(moment: datetime) -> str:
+    return to_clinic(moment).date().isoformat()
+
+
+@bp.app_template_filter("tz_abbreviation")
+def tz_abbreviation(day: date) -> str:
+    """CST or CDT, as the clinic's clocks read at noon that day."""
+    return clinic_instant(day, time(12)).astimezone(CLINIC_TZ).tzname() or ""

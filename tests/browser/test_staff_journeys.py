@@ -1,0 +1,333 @@
+"""The staff journeys in Chromium (issue 5): a scheduler placing a queued request, moving a visit
+with the keyboard only, a phone-staff booking from search to read-back with the keyboard only, the
+duplicate warning, and axe (WCAG 2.2 A/AA) on every staff page and phone-console state.
+
+Staff sign in through the real sign-in page (CSRF on, as in every browser test).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from flask import Flask
+from playwright.sync_api import Page
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from scheduler import models
+from scheduler.domain.routing import Intake
+from scheduler.extensions import db
+from scheduler.services import requests as visit_requests
+from scheduler.services import staff_visits
+from scheduler.services.patients import PatientDetails
+from tests.browser.helpers import OriginGuard
+from tests.conftest import central
+from tests.conftest import next_clinic_day
+from tests.staff.conftest import Staff
+from tests.staff.conftest import _clean_staff_tables  # noqa: F401  (autouse: a clean audit trail per test)
+from tests.staff.conftest import staff_user  # noqa: F401  (the fixture)
+
+ANN = PatientDetails("Ann", "Lee", date(1970, 3, 3), "+15075550101", "ann.lee@example.com")
+BOB = PatientDetails("Bob", "Ray", date(1961, 1, 1), "+15075550102", None)
+# The focused element: its id, else its text (links and buttons).
+FOCUSED = "() => { const el = document.activeElement; return el.id || (el.innerText || '').trim(); }"
+WHEN = re.compile(r"\w+day, \w+ \d{1,2}, \d{4} at \d{1,2}(:\d{2})? [ap]\.m\. C[SD]T")
+
+
+def sign_in(page: Page, staff: Staff) -> None:
+    page.goto("/staff/login")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(staff.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
+
+
+def focused(page: Page) -> str:
+    return page.evaluate(FOCUSED)
+
+
+def tab_to(page: Page, wanted: str, limit: int = 60, key: str = "Tab") -> None:
+    """Press Tab (or Shift+Tab) until the focused element's id or text is ``wanted``."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        seen.append(focused(page))
+        if seen[-1] == wanted:
+            return
+    raise AssertionError(f"{wanted!r} never took the focus; focus went through {seen}")
+
+
+def rows(app: Flask, model: type) -> list:
+    with app.app_context():
+        return list(db.session.execute(select(model).order_by(model.id)).scalars())
+
+
+def add_patient(app: Flask, details: PatientDetails) -> int:
+    with app.app_context():
+        patient = models.Patient(given_name=details.given_name, family_name=details.family_name,
+                                 birth_date=details.birth_date, phone=details.phone, email=details.email)  # fmt: skip
+        db.session.add(patient)
+        db.session.commit()
+        return patient.id
+
+
+def book(app: Flask, day: date, hour: int, patient: PatientDetails = ANN) -> int:
+    with app.app_context():
+        return staff_visits.book_for_patient(
+            visit_type_code="evaluation", start=central(day, hour), patient=patient,
+            actor=staff_visits.Actor(staff_id=1, role="scheduler"),
+        ).appointment.id  # fmt: skip
+
+
+def audit_actions(app: Flask) -> list[str]:
+    return [event.action for event in rows(app, models.AuditEvent)]
+
+
+# ----- (a) a scheduler places a queued request --------------------------------------------------
+
+
+def test_a_scheduler_places_a_queued_request_from_the_queue_page(page, app, make_provider, make_room, staff_user, axe):  # noqa: F811
+    make_provider("radiology-pain", name="Dr. Ortiz")
+    make_room("fluoroscopy")
+    with app.app_context():
+        item = visit_requests.submit_request(
+            intake=Intake("injection", True, "trauma", True), patient=ANN, preferences={"days": ["monday"]}, channel="web"
+        ).request
+    sign_in(page, staff_user("scheduler"))
+    page.get_by_role("navigation", name="Staff pages").get_by_role("link", name="Requests").click()
+    page.get_by_role("link", name="Radiology & Pain Medicine").click()
+    request = page.get_by_role("region", name=re.compile(r"Fluoroscopy-guided SI joint injection: Lee, Ann"))
+    expect(request).to_contain_text(item.reference)
+    expect(request).to_contain_text(item.routing_reason)
+    axe(page)
+    times = request.get_by_role("radio")
+    expect(times.first).to_be_checked()
+    second = times.nth(1)
+    chosen = second.get_attribute("value")
+    second.check()
+    request.get_by_role("button", name="Place at this time").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"Request {item.reference} placed on")
+    expect(page).to_have_url(re.compile(r"/staff/visits/\d+$"))
+    (appointment,) = rows(app, models.Appointment)
+    assert appointment.request_id == item.id and appointment.starts_at.isoformat() == chosen.split("|")[0]
+    assert "request.place" in audit_actions(app)
+
+
+# ----- (b) moving a visit with the keyboard only ------------------------------------------------
+
+
+def test_a_scheduler_moves_a_visit_with_the_keyboard_only(page, app, make_provider, staff_user):  # noqa: F811
+    make_provider("pmr", name="Dr. Lin")
+    day = next_clinic_day(after_days=4)
+    visit = book(app, day, 9)
+    sign_in(page, staff_user("scheduler"))
+    page.goto(f"/staff/visits/{visit}")
+    tab_to(page, "Move…")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Move Lee, Ann")
+    # Into the times: the first radio of the group takes the focus; arrows choose.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name") == "slot":
+            break
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = page.evaluate("() => document.activeElement.value")
+    assert page.evaluate("() => document.activeElement.checked")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/staff/visits/{visit}$"))
+    expect(page.get_by_role("status").first).to_contain_text("Visit moved to")
+    (appointment,) = rows(app, models.Appointment)
+    assert appointment.starts_at.isoformat() == chosen.split("|")[0]
+    assert audit_actions(app)[-2:] == ["appointment.move", "appointment.view"]
+
+
+# ----- (c) a phone booking with the keyboard only -----------------------------------------------
+
+
+def test_phone_staff_book_from_search_to_read_back_with_the_keyboard_only(
+    page, app, make_provider, staff_user, origin_guard: OriginGuard, axe, screenshot  # noqa: F811
+):
+    make_provider("pmr", name="Dr. Lin")
+    ann = add_patient(app, ANN)
+    add_patient(app, BOB)
+    staff = staff_user("phone")
+    sign_in(page, staff)
+    searches: list[tuple[str, str]] = []
+    page.on("request", lambda r: searches.append((r.method, r.url)) if "/staff/phone/search" in r.url else None)
+    page.goto("/staff/phone")
+    assert focused(page) == "q"  # the search box has the focus on load
+    page.keyboard.type("lee 3/3/1970")
+    result = page.get_by_role("link", name=re.compile(r"^Lee, Ann born 03\/03\/1970"))
+    expect(result).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("1 patient found")
+    screenshot(page, "phone-01-search")
+    page.keyboard.press("ArrowDown")
+    expect(result).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/staff/phone/patients/{ann}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Booking for Lee, Ann")
+    assert focused(page) == "requested"  # the caller is known: straight to why they call
+
+    # Why, in the order of the call; the verbal text consent (just before) with Space.
+    page.keyboard.press("Shift+Tab")
+    assert focused(page) == "sms_consent"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Not sure")  # type-ahead in the closed list
+    expect(page.get_by_label("What are they asking for?")).to_have_value("unsure")
+    page.keyboard.press("Tab")  # Seen before: Yes / No
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # Likely cause: Congenital, Trauma, ...
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # Fever
+    page.keyboard.press("Tab")  # Sudden inability to bear weight
+    page.keyboard.press("Tab")  # Referred: Yes / No
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    assert focused(page) == "Find next available (Alt+F)"
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="When: next available")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("New patients begin with a comprehensive evaluation")
+    first = page.get_by_role("radio", name=re.compile(r"Dr\. Lin$")).first
+    expect(first).to_be_focused()
+    expect(first).to_be_checked()
+    axe(page)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = page.evaluate("() => document.activeElement.value")
+    page.keyboard.press("Enter")  # on a time: read it back
+
+    panel = page.get_by_role("region", name="Read back to the caller")
+    expect(panel).to_be_focused()
+    expect(panel).to_contain_text(WHEN)
+    for said in ("Dr. Lin", "SI Joint Clinic, Rochester, Minnesota", "Comprehensive SI joint evaluation (60 minutes)",
+                 "Bring a list of your medicines", "Ann Lee, born 03/03/1970", "(507) 555-0101",
+                 "Yes, agreed on this call"):  # fmt: skip
+        expect(panel).to_contain_text(said)
+    axe(page)
+    screenshot(page, "phone-02-read-back")
+    assert not rows(app, models.Appointment)
+    page.keyboard.press("Control+Enter")
+
+    expect(page).to_have_url(re.compile(r"/staff/phone/booked/\d+$"))
+    expect(page.get_by_role("heading", name="Booked")).to_be_visible()
+    expect(page.get_by_role("link", name="Next call")).to_be_focused()
+    axe(page)
+    (appointment,) = rows(app, models.Appointment)
+    assert appointment.patient_id == ann and appointment.channel == "phone"
+    assert appointment.starts_at.isoformat() == chosen.split("|")[0]
+    expect(page.locator(".reference")).to_have_text(appointment.reference)
+    booked = next(e for e in rows(app, models.AuditEvent) if e.action == "appointment.book")
+    assert (booked.actor_id, booked.channel) == (staff.id, "phone")
+    assert rows(app, models.Patient)[0].sms_consent
+    # Results came as the staff member typed, by POST: the query was never in any URL.
+    assert searches and {method for method, _ in searches} == {"POST"}
+    assert not [url for url in origin_guard.requests if re.search(r"lee|1970|%2F|q=", url, re.I)]
+
+
+# ----- (d) the duplicate warning ----------------------------------------------------------------
+
+
+def test_a_likely_duplicate_is_a_warning_with_use_this_patient_chosen(page, app, make_provider, staff_user, axe, screenshot):  # noqa: F811
+    make_provider("pmr")
+    ann = add_patient(app, ANN)
+    sign_in(page, staff_user("phone"))
+    page.goto("/staff/phone")
+    page.keyboard.press("Alt+N")  # new patient
+    expect(page.get_by_role("heading", level=1)).to_have_text("New patient")
+    assert focused(page) == "given_name"
+    for value in ("Anne", "Leigh", "1970-03-03", "507-555-0199"):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.get_by_label("What are they asking for?").select_option("evaluation")
+    page.get_by_role("group", name="Seen at the clinic before?").get_by_label("No").check()
+    page.get_by_label("Trauma, such as a fall or car crash").check()
+    page.get_by_role("group", name="Referred by a physician?").get_by_label("No").check()
+    page.keyboard.press("Alt+F")
+
+    warning = page.locator("#duplicates")
+    expect(warning.get_by_role("heading")).to_have_text("This may be a patient already on record")
+    use_ann = warning.get_by_role("radio", name=re.compile(r"^Use this patient: Lee, Ann, born 03\/03\/1970"))
+    expect(use_ann).to_be_checked()
+    expect(use_ann).to_be_focused()
+    expect(warning.get_by_role("radio", name=re.compile("^None of these"))).not_to_be_checked()
+    axe(page)
+    screenshot(page, "phone-03-duplicate-warning")
+    page.keyboard.press("Enter")  # the default: use Ann's record
+    expect(page.get_by_role("heading", level=1)).to_have_text("Booking for Lee, Ann")
+    expect(page.get_by_role("status").filter(has_text="Using the record on file")).to_be_visible()
+    expect(page.get_by_role("heading", name="When: next available")).to_be_visible()
+    assert [p.id for p in rows(app, models.Patient)] == [ann]
+
+
+# ----- (e) axe on every staff page --------------------------------------------------------------
+
+
+def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_user, axe):  # noqa: F811
+    provider = make_provider("pmr", name="Dr. Lin")
+    make_provider("radiology-pain", name="Dr. Ortiz")
+    make_room("fluoroscopy")
+    day = next_clinic_day(after_days=3)
+    visit = book(app, day, 9)
+    with app.app_context():
+        visit_requests.submit_request(
+            intake=Intake("injection", True, "infection", True), patient=BOB, preferences={"days": ["monday"]},
+            channel="web",
+        )  # fmt: skip
+    page.goto("/staff/login")
+    axe(page)
+    page.get_by_role("button", name="Sign in").click()  # an empty form: the error state
+    expect(page).to_have_title(re.compile("^Error: "))
+    axe(page)
+    sign_in(page, staff_user("admin"))
+    axe(page)  # home
+    for url in (
+        f"/staff/calendar?specialty=pmr&day={day.isoformat()}",
+        f"/staff/calendar/provider/{provider}?week={day.isoformat()}",
+        f"/staff/visits/{visit}",
+        f"/staff/visits/{visit}/move",
+        "/staff/queue?specialty=radiology-pain",
+        f"/staff/day-list/{provider}?day={day.isoformat()}",
+        "/staff/messages",
+        "/staff/audit",
+        "/staff/mail",
+        "/staff/admin",
+        "/staff/phone",
+        "/staff/phone/new",
+    ):
+        page.goto(url)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        axe(page)
+    # The visit page with an error (cancel without a reason).
+    page.goto(f"/staff/visits/{visit}")
+    page.get_by_role("button", name="Cancel visit").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    axe(page)
+    # The phone console, each state: results, no results, errors, urgent times.
+    page.goto("/staff/phone")
+    page.keyboard.type("lee")
+    expect(page.get_by_role("link", name=re.compile("^Lee, Ann"))).to_be_visible()
+    axe(page)
+    page.get_by_label("Find a patient").fill("nobody at all")
+    expect(page.locator("#phone-results").get_by_text("No patients match")).to_be_visible()
+    axe(page)
+    page.goto("/staff/phone/new")
+    page.get_by_role("button", name=re.compile("^Find next available")).click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.locator(".error-summary")).to_be_focused()
+    axe(page)
+    page.get_by_label("First name").fill("Cara")
+    page.get_by_label("Last name").fill("Diaz")
+    page.get_by_label("Date of birth").fill("3/27/1970")
+    page.get_by_label("Phone number").fill("507-555-0177")
+    page.get_by_label("What are they asking for?").select_option("unsure")
+    page.get_by_role("group", name="Seen at the clinic before?").get_by_label("No").check()
+    page.get_by_label("Infection").check()
+    page.get_by_role("group", name="Referred by a physician?").get_by_label("No").check()
+    page.get_by_role("button", name=re.compile("^Find next available")).click()
+    expect(page.get_by_role("heading", name="Urgent: offer the earliest time")).to_be_visible()
+    axe(page)

@@ -1,0 +1,112 @@
+"""Staff fixtures: accounts of each role, a signed-in client, and a clean audit trail per test.
+
+The audit trail refuses DELETE by trigger, so clearing it between tests switches the triggers off
+for that one transaction (PostgreSQL) or drops and re-creates them (SQLite).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy import text
+
+from scheduler import models
+from scheduler.extensions import db
+from scheduler.services.staff import create_account
+
+PASSWORD = "correct horse battery staple"
+_usernames = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    username: str
+    password: str
+    role: str
+
+
+def clear_staff_tables() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        db.session.execute(text("TRUNCATE audit_event RESTART IDENTITY"))
+        db.session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+    else:
+        triggers = db.session.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+        ).all()
+        assert len(triggers) == 2, "the append-only triggers are missing"
+        for name, _ in triggers:
+            db.session.execute(text(f"DROP TRIGGER {name}"))
+        db.session.execute(text("DELETE FROM audit_event"))
+        for _, sql in triggers:
+            db.session.execute(text(sql))
+    db.session.execute(text("DELETE FROM staff_account"))
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean_staff_tables(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        clear_staff_tables()
+        db.session.remove()
+    yield
+
+
+@pytest.fixture
+def staff_user(app: Flask) -> Callable[..., Staff]:
+    """``staff_user("scheduler")`` creates an active account of that role (a fresh username each time)."""
+
+    def create(role: str = "admin", username: str | None = None, password: str = PASSWORD, name: str = "") -> Staff:
+        username = username or f"{role}{next(_usernames)}"
+        with app.app_context():
+            account = create_account(username, name or f"Test {role.title()}", role, password)
+            return Staff(account.id, account.username, password, role)
+
+    return create
+
+
+def sign_in(client: FlaskClient, username: str, password: str, **extra: str):  # type: ignore[no-untyped-def]
+    return client.post("/staff/login", data={"username": username, "password": password, **extra})
+
+
+@pytest.fixture
+def signed_in(staff_user: Callable[..., Staff]) -> Callable[[FlaskClient, str], Staff]:
+    """``signed_in(client, "admin")``: a new account of that role, signed in on ``client``."""
+
+    def sign(client: FlaskClient, role: str = "admin") -> Staff:
+        staff = staff_user(role)
+        response = sign_in(client, staff.username, staff.password)
+        assert response.status_code == 302, response.status_code
+        return staff
+
+    return sign
+
+
+def csrf_token_from(html: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1) or found.group(2)
+
+
+def audit_events(app: Flask, action: str | None = None) -> list[models.AuditEvent]:
+    with app.app_context():
+        query = select(models.AuditEvent).order_by(models.AuditEvent.id)
+        if action:
+            query = query.where(models.AuditEvent.action == action)
+        return list(db.session.execute(query).scalars())
+
+
+def account(app: Flask, account_id: int) -> models.StaffAccount:
+    with app.app_context():
+        found = db.session.get(models.StaffAccount, account_id)
+        assert found is not None
+        return found
