@@ -55,6 +55,7 @@ from scheduler.delivery.email import SmtpMailer
 from scheduler.delivery.sms import SmsClient
 from scheduler.delivery.sms import time_zone_for_number
 from scheduler.domain.clock import utc_now
+from scheduler.services.holds import release_expired_holds
 from scheduler.domain.messages import SMS_PACE
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import earliest_sms_time
@@ -392,14 +393,23 @@ def drain_once(
     return outcomes
 
 
+HOLD_SWEEP_SECONDS = 60
+
+
 def run_scheduler(app: Flask) -> None:
-    """Block, draining the outbox every JOBS_INTERVAL_SECONDS (missed runs coalesce into one)."""
+    """Block, draining the outbox every JOBS_INTERVAL_SECONDS and releasing expired holds every
+    minute (missed runs coalesce into one)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     def tick() -> None:
         with app.app_context():
             while sum(drain_once().values()):
                 pass  # keep going while there is a backlog
+            db.session.remove()
+
+    def release_holds() -> None:
+        with app.app_context():
+            release_expired_holds()
             db.session.remove()
 
     scheduler = BlockingScheduler(timezone="America/Chicago")
@@ -411,4 +421,7 @@ def run_scheduler(app: Flask) -> None:
         max_instances=1,
         next_run_time=utc_now(),
     )
+    # Expired holds never block a booking (they are purged inside it); this frees their times in
+    # the availability patients see, within a minute of expiring.
+    scheduler.add_job(release_holds, "interval", seconds=HOLD_SWEEP_SECONDS, coalesce=True, max_instances=1)
     scheduler.start()
