@@ -55,12 +55,12 @@ from scheduler.delivery.email import SmtpMailer
 from scheduler.delivery.sms import SmsClient
 from scheduler.delivery.sms import time_zone_for_number
 from scheduler.domain.clock import utc_now
-from scheduler.services.holds import release_expired_holds
 from scheduler.domain.messages import SMS_PACE
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import earliest_sms_time
 from scheduler.domain.messages import sms_pacing_delay
 from scheduler.extensions import db
+from scheduler.services.holds import release_expired_holds
 from scheduler.services.notices import compose_email
 from scheduler.services.notices import compose_sms
 from scheduler.services.notices import preload
