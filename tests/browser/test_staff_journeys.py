@@ -7,10 +7,12 @@ Staff sign in through the real sign-in page (CSRF on, as in every browser test).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -22,18 +24,42 @@ from scheduler.extensions import db
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
 from scheduler.services.patients import PatientDetails
+from scheduler.services.staff import create_account
 from tests.browser.helpers import OriginGuard
 from tests.conftest import central
 from tests.conftest import next_clinic_day
+from tests.staff.conftest import PASSWORD
 from tests.staff.conftest import Staff
-from tests.staff.conftest import _clean_staff_tables  # noqa: F401  (autouse: a clean audit trail per test)
-from tests.staff.conftest import staff_user  # noqa: F401  (the fixture)
+from tests.staff.conftest import clear_staff_tables
 
 ANN = PatientDetails("Ann", "Lee", date(1970, 3, 3), "+15075550101", "ann.lee@example.com")
 BOB = PatientDetails("Bob", "Ray", date(1961, 1, 1), "+15075550102", None)
 # The focused element: its id, else its text (links and buttons).
 FOCUSED = "() => { const el = document.activeElement; return el.id || (el.innerText || '').trim(); }"
 WHEN = re.compile(r"\w+day, \w+ \d{1,2}, \d{4} at \d{1,2}(:\d{2})? [ap]\.m\. C[SD]T")
+
+
+# tests/staff/conftest.py's fixtures, for this module only (that conftest is not a plugin here).
+
+
+@pytest.fixture(autouse=True)
+def _clean_staff_tables(app: Flask) -> None:
+    with app.app_context():
+        clear_staff_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def staff_user(app: Flask) -> Callable[[str], Staff]:
+    """``staff_user("phone")``: a new active account of that role."""
+    made = itertools.count(1)
+
+    def create(role: str) -> Staff:
+        with app.app_context():
+            account = create_account(f"{role}-browser{next(made)}", f"Test {role.title()}", role, PASSWORD)
+            return Staff(account.id, account.username, PASSWORD, role)
+
+    return create
 
 
 def sign_in(page: Page, staff: Staff) -> None:
@@ -88,12 +114,15 @@ def audit_actions(app: Flask) -> list[str]:
 # ----- (a) a scheduler places a queued request --------------------------------------------------
 
 
-def test_a_scheduler_places_a_queued_request_from_the_queue_page(page, app, make_provider, make_room, staff_user, axe):  # noqa: F811
+def test_a_scheduler_places_a_queued_request_from_the_queue_page(page, app, make_provider, make_room, staff_user, axe):
     make_provider("radiology-pain", name="Dr. Ortiz")
     make_room("fluoroscopy")
     with app.app_context():
         item = visit_requests.submit_request(
-            intake=Intake("injection", True, "trauma", True), patient=ANN, preferences={"days": ["monday"]}, channel="web"
+            intake=Intake("injection", True, "trauma", True),
+            patient=ANN,
+            preferences={"days": ["monday"]},
+            channel="web",
         ).request
     sign_in(page, staff_user("scheduler"))
     page.get_by_role("navigation", name="Staff pages").get_by_role("link", name="Requests").click()
@@ -118,7 +147,7 @@ def test_a_scheduler_places_a_queued_request_from_the_queue_page(page, app, make
 # ----- (b) moving a visit with the keyboard only ------------------------------------------------
 
 
-def test_a_scheduler_moves_a_visit_with_the_keyboard_only(page, app, make_provider, staff_user):  # noqa: F811
+def test_a_scheduler_moves_a_visit_with_the_keyboard_only(page, app, make_provider, staff_user):
     make_provider("pmr", name="Dr. Lin")
     day = next_clinic_day(after_days=4)
     visit = book(app, day, 9)
@@ -148,7 +177,7 @@ def test_a_scheduler_moves_a_visit_with_the_keyboard_only(page, app, make_provid
 
 
 def test_phone_staff_book_from_search_to_read_back_with_the_keyboard_only(
-    page, app, make_provider, staff_user, origin_guard: OriginGuard, axe, screenshot  # noqa: F811
+    page, app, make_provider, staff_user, origin_guard: OriginGuard, axe, screenshot
 ):
     make_provider("pmr", name="Dr. Lin")
     ann = add_patient(app, ANN)
@@ -232,7 +261,9 @@ def test_phone_staff_book_from_search_to_read_back_with_the_keyboard_only(
 # ----- (d) the duplicate warning ----------------------------------------------------------------
 
 
-def test_a_likely_duplicate_is_a_warning_with_use_this_patient_chosen(page, app, make_provider, staff_user, axe, screenshot):  # noqa: F811
+def test_a_likely_duplicate_is_a_warning_with_use_this_patient_chosen(
+    page, app, make_provider, staff_user, axe, screenshot
+):
     make_provider("pmr")
     ann = add_patient(app, ANN)
     sign_in(page, staff_user("phone"))
@@ -267,7 +298,7 @@ def test_a_likely_duplicate_is_a_warning_with_use_this_patient_chosen(page, app,
 # ----- (e) axe on every staff page --------------------------------------------------------------
 
 
-def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_user, axe):  # noqa: F811
+def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_user, axe):
     provider = make_provider("pmr", name="Dr. Lin")
     make_provider("radiology-pain", name="Dr. Ortiz")
     make_room("fluoroscopy")
@@ -331,3 +362,30 @@ def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_
     page.get_by_role("button", name=re.compile("^Find next available")).click()
     expect(page.get_by_role("heading", name="Urgent: offer the earliest time")).to_be_visible()
     axe(page)
+
+
+# ----- without JavaScript ---------------------------------------------------------------------
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_the_phone_console_works_without_javascript(page, app, make_provider, staff_user):
+    make_provider("pmr", name="Dr. Lin")
+    ann = add_patient(app, ANN)
+    sign_in(page, staff_user("phone"))
+    page.goto("/staff/phone")
+    page.get_by_label("Find a patient").fill("555-0101")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Lee, Ann")).click()
+    expect(page).to_have_url(re.compile(rf"/staff/phone/patients/{ann}$"))
+    page.get_by_label("What are they asking for?").select_option("evaluation")
+    page.get_by_role("group", name="Seen at the clinic before?").get_by_label("No").check()
+    page.get_by_label("Unknown").check()
+    page.get_by_role("group", name="Referred by a physician?").get_by_label("No").check()
+    page.get_by_role("button", name=re.compile("^Find next available")).click()
+    expect(page.get_by_role("radio", name=re.compile(r"Dr\. Lin$")).first).to_be_checked()
+    page.get_by_role("button", name=re.compile("^Read back")).click()
+    expect(page.get_by_role("region", name="Read back to the caller")).to_contain_text(WHEN)
+    page.get_by_role("button", name=re.compile("^Book")).click()
+    expect(page.get_by_role("heading", name="Booked")).to_be_visible()
+    (appointment,) = rows(app, models.Appointment)
+    assert appointment.patient_id == ann and appointment.channel == "phone"

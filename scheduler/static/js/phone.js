@@ -67,6 +67,11 @@
         body: body.toString(),
         signal: controller ? controller.signal : undefined
       }).then(function (response) {
+        if (response.redirected) {
+          // Signed out meanwhile (idle timeout): reload, which leads to the sign-in page and back.
+          window.location.reload();
+          throw new Error("signed out");
+        }
         if (!response.ok) { throw new Error("search answered " + response.status); }
         return response.text();
       }).then(function (html) {

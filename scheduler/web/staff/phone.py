@@ -23,7 +23,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_login import current_user
-from werkzeug import Response
 
 from scheduler import models
 from scheduler.database import write_transaction
@@ -68,6 +67,7 @@ CHANGED = "Something changed after the read-back. Read the details back to the c
 MATCHED = "These details match a patient already on record (same name, birth date and phone or email): " \
           "the visit will be booked for that patient."  # fmt: skip
 UNMATCHED = "The details typed no longer match the record you picked, so booking would make a new patient record."
+NEW_ANYWAY = "Booking makes a new patient record, as you chose over the likely duplicates (this is recorded)."
 USING = "Using the record on file. Check the phone number and email address with the caller."
 
 
@@ -230,17 +230,20 @@ def _as_typed(patient: models.Patient) -> dict[str, Any]:
 
 
 def _use_record(form: forms.BookingForm, patient: models.Patient) -> PatientDetails:
-    """Fill the "who" boxes from ``patient``'s record (what staff chose in the duplicate warning);
-    the consent ticked on this call stands. The record's own phone and email are kept, so the
-    booking finds this record; a contact missing from it is taken from what was typed."""
+    """Fill the "who" boxes from ``patient``'s record (what staff chose in the duplicate warning).
+    The record's own phone and email are kept, so the booking finds this record; a contact missing
+    from it is taken from what was typed. Text consent given on this call or before stands (the
+    box shows it, so staff can still untick it)."""
     typed = form.details()
+    consent = typed.sms_consent or patient.sms_consent
+    form.sms_consent.data = consent
     form.patient_id.data = str(patient.id)
     form.given_name.data, form.family_name.data = patient.given_name, patient.family_name
     form.birth_date_text.data = us_date(patient.birth_date)
     phone, email = patient.phone or typed.phone, patient.email or typed.email
     form.phone.data, form.email.data = phone_display(phone), email or ""
     form.duplicate_choice.data, form.duplicates_seen.data = None, ""
-    return PatientDetails(patient.given_name, patient.family_name, patient.birth_date, phone, email, typed.sms_consent)
+    return PatientDetails(patient.given_name, patient.family_name, patient.birth_date, phone, email, consent)
 
 
 def _who(form: forms.BookingForm, details: PatientDetails, step: Step) -> PatientDetails:
@@ -267,6 +270,7 @@ def _who(form: forms.BookingForm, details: PatientDetails, step: Step) -> Patien
     choice = form.duplicate_choice.data or ""
     if choice == forms.NEW_PATIENT and ids <= form.seen_ids():
         step.create_anyway = True
+        step.notices.append(NEW_ANYWAY)
         return details
     if choice.isdigit() and int(choice) in ids:
         chosen = next(c for c in candidates if c.id == int(choice))
@@ -306,8 +310,9 @@ def _route(
                  later)  # fmt: skip
 
 
-def _read_back(form: forms.BookingForm, offer: Catalog, route: Route, start: datetime, provider_id: int | None,
-               details: PatientDetails) -> ReadBack:  # fmt: skip
+def _read_back(
+    offer: Catalog, route: Route, start: datetime, provider_id: int | None, details: PatientDetails
+) -> ReadBack:
     provider = offer.providers.get(provider_id) if provider_id is not None else None
     return ReadBack(
         when=when(start),
@@ -350,7 +355,7 @@ def phone_book() -> Any:
         if action == "book":
             step.problem = CHANGED
         form.read_back.data = fingerprint
-        step.read_back = _read_back(form, offer, route, start, provider_id, details)
+        step.read_back = _read_back(offer, route, start, provider_id, details)
         return _page(form, offer, step)
     return _book(form, offer, step, route, details, start, provider_id)
 

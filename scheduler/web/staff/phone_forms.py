@@ -41,6 +41,7 @@ SMS_TERMS = (
     "We text only to confirm, remind you of, or change your visit, never what it is for. At most one text a day. "
     "Message and data rates may apply. Reply STOP at any time to stop. May we text you at this number?"
 )
+REACHABLE = "Give a phone number or an email address so the clinic can reach them."
 BIRTH_DATE_FORMAT = "Enter the date of birth like 3/27/1970 or 1970-03-27"
 
 _US_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
@@ -149,7 +150,7 @@ class BookingForm(FlaskForm):
                 field.errors = [*field.errors, str(problem)]
                 ok = False
         if not self.phone.errors and not self.email.errors and not self.phone_e164 and not self.email_normalized:
-            self.phone.errors = [*self.phone.errors, "Give a phone number or an email address so the clinic can reach them."]
+            self.phone.errors = [*self.phone.errors, REACHABLE]
             ok = False
         if self.sms_consent.data and not self.phone_e164 and not self.phone.errors:
             self.phone.errors = [*self.phone.errors, contact.SMS_NEEDS_PHONE_MESSAGE]
