@@ -55,17 +55,35 @@ def _audited(actor: Actor, action: str, detail: str = "") -> Then:
 
 def book_for_patient(
     *, visit_type_code: str, start: datetime, patient: PatientDetails, actor: Actor, provider_id: int | None = None,
-    now: datetime | None = None,
+    duplicates_shown: tuple[int, ...] = (), now: datetime | None = None,
 ) -> booking.Booked:  # fmt: skip
     """Book on the patient's behalf (phone staff, schedulers): any visit type, recorded with the
-    channel and the staff member."""
+    channel and the staff member. ``duplicates_shown``: the likely duplicates staff were warned
+    about; when the booking makes a new patient anyway, that choice is audited in the same
+    transaction (patient ids only)."""
+    audit_booking = _audited(actor, "appointment.book")
+
+    def write(appointment: models.Appointment) -> None:
+        audit_booking(appointment)
+        if duplicates_shown and appointment.patient_id not in duplicates_shown:
+            audit.record(
+                "patient.create-despite-duplicate",
+                actor_kind="staff",
+                actor_id=actor.staff_id,
+                record_type="patient",
+                record_id=appointment.patient_id,
+                patient_id=appointment.patient_id,
+                channel=actor.channel,
+                detail="likely duplicates shown: " + ", ".join(map(str, sorted(duplicates_shown))),
+            )
+
     return booking.place_visit(
         visit_type_code=visit_type_code,
         start=start,
         patient=patient,
         channel=actor.channel,
         provider_id=provider_id,
-        then=_audited(actor, "appointment.book"),
+        then=write,
         now=now,
     )
 

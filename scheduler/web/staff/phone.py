@@ -365,7 +365,7 @@ def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, det
     try:
         booked = staff_visits.book_for_patient(
             visit_type_code=route.decision.visit_type, start=start, patient=details, actor=_actor(),
-            provider_id=provider_id,
+            provider_id=provider_id, duplicates_shown=tuple(form.seen_ids()) if step.create_anyway else (),
         )  # fmt: skip
     except SlotTaken:
         db.session.rollback()
@@ -379,14 +379,6 @@ def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, det
         form.read_back.data = ""
         return _page(form, offer, step)
     appointment = booked.appointment
-    if step.create_anyway and appointment.patient_id not in form.seen_ids():
-        # Staff saw the likely duplicates and made a new record anyway: on the trail (ids only, never details).
-        with write_transaction():
-            audit.record(
-                "patient.create-despite-duplicate", actor_kind="staff", actor_id=current_user.id,
-                record_type="patient", record_id=appointment.patient_id, patient_id=appointment.patient_id,
-                channel="phone", detail="likely duplicates shown: " + ", ".join(map(str, sorted(form.seen_ids()))),
-            )  # fmt: skip
     return redirect(url_for("staff.phone_booked", appointment_id=appointment.id), 303)
 
 
