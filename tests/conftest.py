@@ -111,6 +111,24 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def app_with(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """``app_with(SETTING=value)``: another app on the test database with its own settings; its
+    connections are closed afterwards (left open, PostgreSQL's are reaped at a random moment
+    later and the warning fails whichever test runs then)."""
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        made.append(make_app(database_url, **overrides))
+        return made[-1]
+
+    yield build
+    for built in made:
+        with built.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

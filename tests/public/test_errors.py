@@ -17,7 +17,6 @@ from scheduler.domain.clock import utc_now
 from scheduler.extensions import db
 from scheduler.services.seed import default_holidays
 from tests.conftest import central
-from tests.conftest import make_app
 from tests.conftest import next_clinic_day
 from tests.public.conftest import DETAILS
 from tests.public.conftest import answer_questions
@@ -189,8 +188,8 @@ def test_the_honeypot_refuses_a_robot_and_saves_nothing(web, app, make_provider)
         assert db.session.execute(select(func.count()).select_from(models.Patient)).scalar_one() == 0
 
 
-def test_a_form_post_without_a_valid_csrf_token_is_refused(database_url, make_provider):
-    app = make_app(database_url, WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
+def test_a_form_post_without_a_valid_csrf_token_is_refused(app_with, make_provider):
+    app = app_with(WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=False)
     client = app.test_client()
     refused = client.post("/request/what", data={"requested": "unsure"})
     assert refused.status_code == 400 and "could not accept it" in page_text(refused)
@@ -203,8 +202,8 @@ def test_a_form_post_without_a_valid_csrf_token_is_refused(database_url, make_pr
     )
 
 
-def test_pages_send_security_headers_and_a_locked_down_session_cookie(database_url):
-    app = make_app(database_url)
+def test_pages_send_security_headers_and_a_locked_down_session_cookie(app_with):
+    app = app_with()
     response = app.test_client().post("/request/what", data={"requested": "unsure"})
     headers = response.headers
     assert "script-src 'self'" in headers["Content-Security-Policy"]
@@ -226,11 +225,9 @@ def test_pages_have_no_inline_scripts_or_styles_the_policy_would_block(web, make
         assert " style=" not in text and "<style" not in text, url
 
 
-def test_submitting_too_often_is_slowed_down_with_a_page_not_a_crash(database_url, make_provider):
+def test_submitting_too_often_is_slowed_down_with_a_page_not_a_crash(app_with, make_provider):
     make_provider("pmr")
-    app = make_app(
-        database_url, RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC_WRITE="2 per minute", SESSION_COOKIE_SECURE=False
-    )
+    app = app_with(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC_WRITE="2 per minute", SESSION_COOKIE_SECURE=False)
     client = app.test_client()
     answer_questions(client)
     statuses = [client.post("/request/time", data={"slot": "junk"}).status_code for _ in range(3)]

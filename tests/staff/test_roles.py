@@ -16,7 +16,6 @@ from scheduler.extensions import db
 from scheduler.web.auth import OPEN_ENDPOINTS
 from scheduler.web.auth import is_staff_path
 from scheduler.web.auth import staff_required
-from tests.conftest import make_app
 from tests.staff.conftest import Staff
 
 ASKED = ("GET", "POST")
@@ -90,8 +89,8 @@ def test_each_role_gets_403_from_every_route_that_does_not_name_it(app, role, si
     assert checked > 0 or role == "admin"
 
 
-def test_a_new_staff_route_that_forgets_to_declare_roles_is_closed_and_caught_by_the_walk(database_url, staff_user):
-    app = make_app(database_url)
+def test_a_new_staff_route_that_forgets_to_declare_roles_is_closed_and_caught_by_the_walk(app_with, staff_user):
+    app = app_with()
     app.add_url_rule("/staff/forgotten", "forgotten", lambda: "secret page")
     app.add_url_rule("/staff/declared", "declared", staff_required("admin")(lambda: "admin page"))
     assert [url for _, url, roles in requests_of(app) if not roles] == ["/staff/forgotten"]

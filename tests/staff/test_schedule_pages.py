@@ -35,7 +35,9 @@ def book(app, day, hour, patient=ANN):
 
 def audit_actions(app):
     with app.app_context():
-        return [e.action for e in db.session.execute(select(models.AuditEvent).order_by(models.AuditEvent.id)).scalars()]
+        return [
+            e.action for e in db.session.execute(select(models.AuditEvent).order_by(models.AuditEvent.id)).scalars()
+        ]
 
 
 def test_the_day_view_shows_providers_side_by_side_with_visits_and_a_text_legend(client, app, signed_in, make_provider):
@@ -64,7 +66,9 @@ def test_the_week_view_shows_one_provider_across_five_days(client, app, signed_i
     assert client.get("/staff/calendar/provider/999999").status_code == 404
 
 
-def test_opening_a_visit_is_audited_and_a_scheduler_moves_it_with_the_notify_choice(client, app, signed_in, make_provider):
+def test_opening_a_visit_is_audited_and_a_scheduler_moves_it_with_the_notify_choice(
+    client, app, signed_in, make_provider
+):
     make_provider("pmr")
     day = next_clinic_day(after_days=5)
     visit = book(app, day, 9)
@@ -97,7 +101,9 @@ def test_a_move_onto_a_taken_time_is_refused_with_the_reason_and_nothing_changes
         assert db.session.get(models.Appointment, visit).starts_at == central(day, 9)
 
 
-def test_phone_staff_can_check_in_but_not_move_and_a_scheduler_cancels_without_telling(client, app, signed_in, make_provider):
+def test_phone_staff_can_check_in_but_not_move_and_a_scheduler_cancels_without_telling(
+    client, app, signed_in, make_provider
+):
     make_provider("pmr")
     day = next_clinic_day(after_days=5)
     visit = book(app, day, 9)
@@ -121,7 +127,10 @@ def test_a_scheduler_places_a_queued_request_from_the_suggested_times(client, ap
     make_room("fluoroscopy")
     with app.app_context():
         item = visit_requests.submit_request(
-            intake=Intake("injection", True, "trauma", True), patient=ANN, preferences={"days": ["monday"]}, channel="web"
+            intake=Intake("injection", True, "trauma", True),
+            patient=ANN,
+            preferences={"days": ["monday"]},
+            channel="web",
         ).request
     signed_in(client, "scheduler")
     page = text(client.get("/staff/queue?specialty=radiology-pain"))

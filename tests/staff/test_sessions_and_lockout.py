@@ -13,7 +13,6 @@ from scheduler import models
 from scheduler.domain.clock import utc_now
 from scheduler.domain.staff import lockout_wait
 from scheduler.extensions import db
-from tests.conftest import make_app
 from tests.staff.conftest import PASSWORD
 from tests.staff.conftest import account
 from tests.staff.conftest import audit_events
@@ -154,12 +153,9 @@ def test_one_account_locked_out_does_not_slow_anyone_else(client, staff_user):
 
 
 @pytest.fixture
-def strict_app(app, database_url):
+def strict_app(app, app_with):
     """The same clean database, with rate limits and CSRF switched on as in production."""
-    strict = make_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STAFF_LOGIN="3 per minute", WTF_CSRF_ENABLED=True)
-    yield strict
-    with strict.app_context():
-        db.engine.dispose()
+    return app_with(RATELIMIT_ENABLED=True, RATELIMIT_STAFF_LOGIN="3 per minute", WTF_CSRF_ENABLED=True)
 
 
 def test_sign_in_posts_from_one_address_are_limited(strict_app):
