@@ -16,6 +16,9 @@ B5  drain 10,000 queued email messages from the outbox into a local aiosmtpd (an
     1 (B5-1, informational) and with 2 worker processes (``flask jobs drain --until-empty``) on
     PostgreSQL: messages/s from the first arrival to the last, duplicates and lost (each must be 0).
     Target >= 300 messages/s with 2 workers. ``python -m bench._outbox`` runs it alone.
+B6  GET /fhir/Slot (PM&R evaluations, every provider, 14 days; API token, audit row per call) rps /
+    GET /healthz rps on B1's gunicorn setup; SQLite and PostgreSQL. Target >= 0.15. B6u: caches off.
+    ``python -m bench._fhir`` runs it alone.
 
 Each ratio's two sides are measured in interleaved rounds (A B A B ...) so background load falls
 on both alike. Figures are not pass/fail tests: a MISS is reported, never raised.

@@ -60,6 +60,7 @@ def measure(kind: str, url: str, workdir: Path, tool: str) -> dict[str, Any]:
         f"/fhir/Slot?specialty=pmr&service-type=evaluation&status=free"
         f"&start=ge{first.isoformat()}&start=lt{(first + timedelta(days=WINDOW_DAYS)).isoformat()}"
     )
+    availability = f"/api/v1/availability?visit_type=evaluation&from={first.isoformat()}&days={WINDOW_DAYS}"
     with ExitStack() as stack:
         server = stack.enter_context(gunicorn(url, workdir))
         uncached = stack.enter_context(gunicorn(url, workdir, env=NO_CACHE))
@@ -79,6 +80,8 @@ def measure(kind: str, url: str, workdir: Path, tool: str) -> dict[str, Any]:
                 "healthz": lambda s: run(server, "/healthz", tool, seconds=s),
                 "slot": lambda s: run(server, path, tool, seconds=s, headers=headers),
                 "slot_uncached": lambda s: run(uncached, path, tool, seconds=s, headers=headers),
+                # For comparison: B1's call (the JSON API's availability, no token, no audit row).
+                "api_availability": lambda s: run(server, availability, tool, seconds=s),
             }
         )
     for name, s in series.items():
@@ -94,6 +97,8 @@ def measure(kind: str, url: str, workdir: Path, tool: str) -> dict[str, Any]:
         "healthz": health.summary(),
         "slot": series["slot"].summary(),
         "slot_uncached": series["slot_uncached"].summary(),
+        "api_availability": series["api_availability"].summary(),
+        "B1_same_run": round(series["api_availability"].rps / health.rps, 4),
     }
 
 
@@ -135,5 +140,6 @@ if __name__ == "__main__":
             f"page of {figure['page_entries']}) {figure['slot']['rps']:,.1f} rps / healthz "
             f"{figure['healthz']['rps']:,.1f} rps = {figure['B6']:.3f} (target >= {TARGET}: {verdict}); "
             f"caches off (B6u): {figure['slot_uncached']['rps']:,.1f} rps = {figure['B6u']:.3f}; "
+            f"B1's availability call in the same run: {figure['B1_same_run']:.3f}; "
             f"errors {figure['errors']}; {figure['tool']}"
         )

@@ -190,8 +190,10 @@ def claim_batch(now: datetime, limit: int, channels: list[str]) -> Claim:
                 .values(status="sending", locked_until=now + lease(), attempts=t.c.attempts + 1)
             )
         if deferred:
+            # Queued again (a text re-claimed after a dead worker's lease ran out was "sending").
+            later = {"status": "queued", "locked_until": None, "send_after": bindparam("allowed_at")}
             db.session.execute(
-                update(t).where(t.c.id == bindparam("outbox_id")).values(send_after=bindparam("allowed_at")),
+                update(t).where(t.c.id == bindparam("outbox_id")).values(later),
                 [{"outbox_id": row_id, "allowed_at": at} for row_id, at in deferred.items()],
             )
     return Claim(ids, deferred)

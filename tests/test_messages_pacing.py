@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update
 
 from scheduler import models
 from scheduler.domain.messages import SMS_PACE
@@ -167,6 +168,37 @@ def test_a_fourth_text_in_a_week_waits_until_the_first_is_a_week_old(
         assert drain_once(t + WEEK) == {"sent": 1}
     assert len(provider.texts) == 4 and len(inbox.messages) == 4
     assert {r.status for r in texts(app) if r.kind == "confirmed"} == {"sent"}
+
+
+def test_a_text_left_sending_by_a_dead_worker_that_must_wait_goes_back_to_the_queue(
+    app,
+    client,
+    inbox,
+    provider,  # noqa: F811
+    make_provider,
+):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=10)
+    book(client, central(day, 9))
+    t = morning()
+    with app.app_context():
+        assert drain_once(t) == {"sent": 2}
+    second = book(client, central(day, 11))
+    [text] = [r for r in texts(app, second["reference"]) if r.kind == "confirmed"]
+    with app.app_context():  # a worker claimed it, then died: its lease ran out at t
+        db.session.execute(
+            update(models.OutboxMessage)
+            .where(models.OutboxMessage.id == text.id)
+            .values(status="sending", attempts=1, locked_until=t)
+        )
+        db.session.commit()
+        assert drain_once(t + timedelta(hours=1)) == {"sent": 1, "deferred": 1}  # its email; the text waits
+        assert drain_once(t + timedelta(hours=2)) == {}  # not taken again and again meanwhile
+    [text] = [r for r in texts(app, second["reference"]) if r.kind == "confirmed"]
+    assert (text.status, text.locked_until, text.send_after, text.attempts) == ("queued", None, t + DAY, 1)
+    with app.app_context():
+        assert drain_once(t + DAY) == {"sent": 1}
+    assert len(provider.texts) == 2
 
 
 def test_family_members_sharing_a_number_share_its_pace(

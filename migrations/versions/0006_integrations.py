@@ -1,7 +1,10 @@
 """integrations: API clients for the FHIR API, and staff members' iCalendar feeds
 
 Both keep only a SHA-256 of their secret token (shown once, when made); revoking keeps the row,
-so audit events that name an API client keep their meaning.
+so audit events that name an API client keep their meaning. Any change to api_client bumps the
+"api_clients" revision counter (as 0002's triggers do for bookings and the catalog), so each
+process may remember which tokens it has checked for exactly as long as nothing has changed: a
+revoked token is refused from the next call, whichever process answers it.
 
 Revision ID: 0006_integrations
 Revises: 0005_staff
@@ -58,8 +61,28 @@ def upgrade():
     )
     op.create_index(op.f('ix_calendar_feed_staff_id'), 'calendar_feed', ['staff_id'], unique=False)
 
+    op.execute("INSERT INTO revision (name, value) VALUES ('api_clients', 0)")
+    if op.get_bind().dialect.name == 'postgresql':
+        # bump_revision() is 0002's: statement-level, one bump per statement.
+        op.execute(
+            "CREATE TRIGGER api_client_bumps_api_clients AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            "ON api_client FOR EACH STATEMENT EXECUTE FUNCTION bump_revision('api_clients')"
+        )
+    else:
+        for event in ('INSERT', 'UPDATE', 'DELETE'):
+            op.execute(
+                f"CREATE TRIGGER api_client_{event.lower()}_bumps_api_clients AFTER {event} ON api_client "
+                "BEGIN UPDATE revision SET value = value + 1 WHERE name = 'api_clients'; END"
+            )
+
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS api_client_bumps_api_clients ON api_client")
+    else:
+        for event in ('insert', 'update', 'delete'):
+            op.execute(f"DROP TRIGGER IF EXISTS api_client_{event}_bumps_api_clients")
+    op.execute("DELETE FROM revision WHERE name = 'api_clients'")
     op.drop_index(op.f('ix_calendar_feed_staff_id'), table_name='calendar_feed')
     op.drop_table('calendar_feed')
     op.drop_table('api_client')

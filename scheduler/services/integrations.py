@@ -2,8 +2,9 @@
 
 Both are bearer secrets. Only a SHA-256 of each token is stored, so the token is shown once, when it
 is made, and a copy of the database opens nothing. Tokens carry 256 random bits, so a plain hash
-(no salt, no slow hash) is enough: there is nothing to guess, and a lookup stays one indexed query,
-which matters because every FHIR call makes one. Revocation is checked on every call, never cached.
+(no salt, no slow hash) is enough: there is nothing to guess, and a lookup stays one indexed query.
+Every FHIR call checks its token against the current "api_clients" revision, which any change to
+any client bumps, so a revoked token is refused from the very next call.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.services.memo import app_cache
 
 SCOPES = ("read", "book")
 API_TOKEN_PREFIX = "sij_"  # makes a leaked token recognisable to secret scanners and people alike
 FEED_TOKEN_BYTES = 32
+# Checked tokens each process remembers (keyed by the "api_clients" revision, so never stale).
+TOKENS_REMEMBERED = 256
 
 
 def token_hash(token: str) -> str:
@@ -129,14 +133,32 @@ class Authentication:
     client_id: int | None = None  # the revoked client, for the audit trail
 
 
-def authenticate(token: str) -> Authentication:
-    """Look ``token`` up by its hash (one indexed query, inside the caller's read transaction)."""
+def current_revisions() -> dict[str, int]:
+    """Every revision counter by name ("bookings", "catalog", "api_clients"), in one query."""
+    # On the session's connection directly: every FHIR call runs this, and the ORM's statement
+    # handling is most of its cost for a two-column read.
+    return dict(db.session.connection().execute(select(models.Revision.name, models.Revision.value)).all())
+
+
+def authenticate(token: str, *, revision: int | None = None) -> Authentication:
+    """What ``token`` opens, looked up by its hash inside the caller's read transaction.
+
+    With ``revision`` (the "api_clients" counter, read in this transaction), the answer is
+    remembered per process for as long as that counter stands: any change to any API client
+    (a revocation, say) bumps it in the same transaction, so a remembered answer is never stale.
+    """
     if not token or len(token) > 200:
         return Authentication(None, "unknown")
+    hashed = token_hash(token)
+    if revision is None:
+        return _look_up(hashed)
+    return app_cache("api-tokens", size=TOKENS_REMEMBERED).get_or_compute((hashed, revision), lambda: _look_up(hashed))
+
+
+def _look_up(hashed: str) -> Authentication:
     c = models.ApiClient
-    row = db.session.execute(
-        select(c.id, c.name, c.scopes, c.active, c.revoked_at).where(c.token_hash == token_hash(token))
-    ).first()
+    columns = (c.id, c.name, c.scopes, c.active, c.revoked_at)
+    row = db.session.execute(select(*columns).where(c.token_hash == hashed)).first()
     if row is None:
         return Authentication(None, "unknown")
     if not row.active or row.revoked_at is not None:

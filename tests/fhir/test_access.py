@@ -59,14 +59,19 @@ def test_a_read_only_token_reads_and_finds_but_may_not_hold_or_book(app, clinic,
     assert len(refused) == 2 and all(r.actor_kind == "api" and "needs scope book" in r.detail for r in refused)
 
 
-def test_a_revoked_token_is_refused_from_its_next_call(app, clinic, api_token, fhir_client):
+def test_a_revoked_token_is_refused_from_its_next_call_even_when_another_process_revoked_it(
+    app, database_url, clinic, api_token, fhir_client
+):
     token = api_token("read", "book")
     ehr = fhir_client(token=token)
     assert ehr.read("Location", "clinic").status == 200
-    with app.app_context():
+    assert ehr.read("Location", "clinic").status == 200  # now remembered by this app's token check
+    other = make_app(database_url)  # another process: its own caches, the same database
+    with other.app_context():
         client_id = authenticate(token).caller.id
         revoke_api_client(client_id)
         revoke_api_client(client_id)  # harmless twice
+        db.engine.dispose()
     answer = ehr.read("Location", "clinic")
     assert answer.status == 401 and answer.outcome_codes == ["unauthorized"]
     assert "revoked" in answer.resource["issue"][0]["details"]["text"]

@@ -3,8 +3,9 @@
 - Every view declares the scope it needs with :func:`needs` ("read", "book", or PUBLIC for the
   CapabilityStatement and the OpenAPI document). A view that declares nothing is refused to all,
   so a new route cannot be left open by forgetting the decorator (as with staff pages).
-- The bearer token is looked up on every call (one indexed query), never cached: a revoked token
-  is refused from the next call on.
+- The bearer token is checked on every call against the current "api_clients" revision counter
+  (read with the others in one query; any change to any API client bumps it in the same
+  transaction), so a revoked token is refused from the next call on, in every process.
 - After every call (answered, refused or failed) one audit row is written with actor_kind "api":
   which client, what it did, which record, and the patient concerned when there is one. A view may
   write its own row in its own transaction (a booking does, so the visit and its audit row are
@@ -103,7 +104,10 @@ def authenticate() -> Response | tuple[Response, int] | None:
     if token is None:
         note("fhir.refused", "fhir", detail="no token")
         return outcome_response(401, "unauthorized", "Send an API token as 'Authorization: Bearer <token>'.")
-    found = integrations.authenticate(token)
+    # The revision counters in the same read: the token's check is remembered against
+    # "api_clients", and the Slot search keys its answers by "bookings" and "catalog".
+    g.fhir_revisions = integrations.current_revisions()
+    found = integrations.authenticate(token, revision=g.fhir_revisions["api_clients"])
     g.fhir_client_id = found.client_id
     if found.caller is None:
         note("fhir.refused", "fhir", detail=f"{found.refusal} token")
@@ -123,6 +127,7 @@ def record_call(response: Response) -> Response:
     entry: AuditNote = g.get("fhir_audit") or AuditNote()
     rule = request.url_rule.rule if request.url_rule else request.path[:60]
     detail = f"{request.method} {rule} {response.status_code}" + (f"; {entry.detail}" if entry.detail else "")
+
     def add_rows() -> None:
         for patient_id in entry.patient_ids or [None]:
             audit.record(
@@ -137,17 +142,20 @@ def record_call(response: Response) -> Response:
             )
 
     try:
-        if db.session.get_bind().dialect.name == "sqlite":
-            # SQLite: a read transaction cannot safely become a writer (SQLITE_BUSY at once), so
-            # the row goes in a write transaction of its own (BEGIN IMMEDIATE queues for the lock).
-            with write_transaction():
-                add_rows()
-        else:
+        if db.session.get_bind().dialect.name != "sqlite":
             # PostgreSQL: into the call's own transaction and commit, which spares every call a
             # second connection checkout (and its pre-ping). The call only read, or rolled back
             # whatever it wrote when it failed, so the commit holds the audit rows alone.
+            try:
+                add_rows()
+                db.session.commit()
+                return response
+            except SQLAlchemyError:
+                db.session.rollback()  # that transaction had failed: try once more on a fresh one
+        # SQLite: a read transaction cannot safely become a writer (SQLITE_BUSY at once), so the
+        # rows go in a write transaction of their own (BEGIN IMMEDIATE queues for the lock).
+        with write_transaction():
             add_rows()
-            db.session.commit()
     except SQLAlchemyError as error:
         db.session.rollback()
         log.error("FHIR call not audited (%s): answer withheld", type(error).__name__)

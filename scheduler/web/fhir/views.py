@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from flask import Blueprint
 from flask import Response
 from flask import current_app
+from flask import g
 from flask import request
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
@@ -39,7 +40,6 @@ from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import fhir_search
 from scheduler.services import holds
-from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
 from scheduler.services.clinic import Catalog
 from scheduler.services.memo import app_cache
@@ -266,7 +266,10 @@ def search_slot() -> Response:
             raise InvalidInput({"schedule": "Refer to a Schedule such as Schedule/provider-3 or Schedule/room-2."})
     now = utc_now()
     window = _slot_window(args, now)
-    freshness = availability_freshness(now)
+    # What the answer depends on besides the question: the booking cut-off and the revisions the
+    # token check read at the start of this call (no second query for them).
+    revisions = g.fhir_revisions
+    freshness = (clinic.earliest_bookable(now), revisions["bookings"], revisions["catalog"])
     # Exact, never stale: the keys hold the booking and catalog revisions and the booking cut-off.
     question = (
         tuple(sorted(set(statuses))),
