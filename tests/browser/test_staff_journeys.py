@@ -340,6 +340,8 @@ def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_
     axe(page)
     # The phone console, each state: results, no results, errors, urgent times.
     page.goto("/staff/phone")
+    # Keys typed before the box has the focus go nowhere (a loaded machine can be that slow).
+    expect(page.get_by_label("Find a patient")).to_be_focused()
     page.keyboard.type("lee")
     expect(page.get_by_role("link", name=re.compile("^Lee, Ann"))).to_be_visible()
     axe(page)
