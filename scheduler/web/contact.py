@@ -7,6 +7,7 @@ to fix; blank input means "not given" (None).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError
@@ -61,3 +62,29 @@ def phone_display(e164: str | None) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(parsed, fmt)
+
+
+def check_contact_fields(
+    phone: Any, email: Any, sms_consent: bool, *, reachable_message: str = REACHABLE_MESSAGE
+) -> tuple[str | None, str | None, bool]:
+    """The patient and phone-console forms' one contact check, on their WTForms fields: each given
+    value must parse, one of the two is needed, and texts need the phone. Messages are appended to
+    the fields' errors (a field that already has one is not parsed again). Returns (phone in
+    E.164, normalized email, ok)."""
+    values: dict[str, str | None] = {"phone": None, "email": None}
+    ok = True
+    for name, field, parse in (("phone", phone, phone_e164), ("email", email, email_address)):
+        if field.errors:
+            continue
+        try:
+            values[name] = parse(field.data)
+        except ValueError as problem:
+            field.errors = [*field.errors, str(problem)]
+            ok = False
+    if not phone.errors and not email.errors and not values["phone"] and not values["email"]:
+        phone.errors = [*phone.errors, reachable_message]
+        ok = False
+    if sms_consent and not values["phone"] and not phone.errors:
+        phone.errors = [*phone.errors, SMS_NEEDS_PHONE_MESSAGE]
+        ok = False
+    return values["phone"], values["email"], ok

@@ -139,24 +139,10 @@ class DetailsForm(FlaskForm):
         self.birth_date = self._birth_date()
         if self.birth_date is None:
             ok = False
-        for field, parse, target in (
-            (self.phone, contact.phone_e164, "phone_e164"),
-            (self.email, contact.email_address, "email_normalized"),
-        ):
-            if field.errors:
-                continue
-            try:
-                setattr(self, target, parse(field.data))
-            except ValueError as problem:
-                field.errors = [*field.errors, str(problem)]
-                ok = False
-        if not self.phone.errors and not self.email.errors and not self.phone_e164 and not self.email_normalized:
-            self.phone.errors = [*self.phone.errors, contact.REACHABLE_MESSAGE]
-            ok = False
-        if self.sms_consent.data and not self.phone_e164 and not self.phone.errors:
-            self.phone.errors = [*self.phone.errors, contact.SMS_NEEDS_PHONE_MESSAGE]
-            ok = False
-        return ok
+        self.phone_e164, self.email_normalized, contact_ok = contact.check_contact_fields(
+            self.phone, self.email, bool(self.sms_consent.data)
+        )
+        return ok and contact_ok
 
     def _birth_date(self) -> date | None:
         """The date from the three boxes, or None with the error on the first box to fix."""
