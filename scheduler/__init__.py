@@ -37,8 +37,9 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    # hide_parameters: SQL errors would otherwise carry patients' details into logs.
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
+    # hide_parameters: SQL errors would otherwise carry patients' details into logs. Connections
+    # that sat idle are tested before use by database.configure_engine (not at every checkout).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"hide_parameters": True})
     if app.config["SECRET_KEY"] == DEV_SECRET and not (app.debug or app.testing or app.config.get("ALLOW_DEV_SECRET")):
         raise RuntimeError("Set SCHEDULER_SECRET_KEY: the development secret is not allowed here.")
 

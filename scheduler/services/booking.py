@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import models
+from scheduler.database import driver
 from scheduler.database import is_overlap_violation
 from scheduler.database import write_transaction
 from scheduler.domain import catalog
@@ -49,6 +49,7 @@ from scheduler.services.patients import save_patient
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import Place
 from scheduler.services.placement import choose_place
+from scheduler.services.placement import insert_reservations
 from scheduler.services.placement import purge_expired_holds
 from scheduler.services.placement import reservation_rows
 from scheduler.services.references import manage_token
@@ -215,16 +216,16 @@ def _reserve(
         offer, visit_type, visit, decision.specialty, provider_id=provider_id, patient_id=found.id if found else None
     )
     patient = save_patient(details, found, now)
-    appointment = _insert(offer.visit_type_ids[visit_type.code], visit, place, patient, channel)
+    appointment = _insert(offer.visit_type_ids[visit_type.code], visit, place, patient, channel, now)
     outbox.queue(on_booked(visit.start, outbox.reach(patient), now), appointment_id=appointment.id)
     return appointment
 
 
 def _insert(
-    visit_type_id: int, visit: Interval, place: Place, patient: models.Patient, channel: str
+    visit_type_id: int, visit: Interval, place: Place, patient: models.Patient, channel: str, now: datetime
 ) -> models.Appointment:
-    """Insert the appointment and its reservations with two plain statements (no unit-of-work
-    bookkeeping: this is the hot path of every booking); returns the appointment, detached."""
+    """Insert the appointment and its reservations in plain SQL (the hot path of every booking:
+    see database.Driver); returns the appointment, detached."""
     values = {
         "reference": new_reference("SIJ"),
         "patient_id": patient.id,
@@ -237,14 +238,17 @@ def _insert(
         "channel": channel,
         "manage_nonce": new_nonce(),
         "version": 1,
+        "created_at": now,
+        "updated_at": now,
     }
-    appointment_id = db.session.execute(
-        insert(models.Appointment).values(values).returning(models.Appointment.id)
-    ).scalar_one()
-    db.session.execute(
-        insert(models.Reservation),
-        reservation_rows(place, visit, appointment_id=appointment_id, patient_id=patient.id),
-    )
+    (appointment_id,) = driver().rows(
+        "INSERT INTO appointment (reference, patient_id, visit_type_id, provider_id, room_id, starts_at, ends_at, "
+        "status, channel, manage_nonce, version, created_at, updated_at) VALUES (:reference, :patient_id, "
+        ":visit_type_id, :provider_id, :room_id, :starts_at, :ends_at, :status, :channel, :manage_nonce, :version, "
+        ":created_at, :updated_at) RETURNING id",
+        values,
+    )[0]
+    insert_reservations(reservation_rows(place, visit, appointment_id=appointment_id, patient_id=patient.id))
     return models.Appointment(id=appointment_id, **values)
 
 

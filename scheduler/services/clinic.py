@@ -8,6 +8,7 @@ exact for as long as its revision is current.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler import models
+from scheduler.database import driver
 from scheduler.domain import catalog
 from scheduler.domain import routing
 from scheduler.domain.clock import ceil_to_grid
@@ -136,19 +138,22 @@ def busy(resources: Iterable[str], window: Interval) -> dict[str, list[Interval]
     found: dict[str, list[Interval]] = defaultdict(list)
     if not keys:
         return found
-    r = models.Reservation
-    rows = db.session.execute(
-        select(r.resource, r.starts_at, r.ends_at).where(
-            r.resource.in_(keys),
-            r.active,
-            r.starts_at >= window.start - LONGEST_RESERVATION,
-            r.starts_at < window.end,
-            r.ends_at > window.start,
-        )
-    )
-    for resource, starts_at, ends_at in rows:
-        found[resource].append(Interval(starts_at, ends_at))
+    sql = driver()
+    params: dict[str, object] = {f"key{i}": key for i, key in enumerate(keys)}
+    params.update(starts_from=window.start - LONGEST_RESERVATION, window_end=window.end, window_start=window.start)
+    for resource, starts_at, ends_at in sql.rows(_busy_statement(len(keys)), params):
+        found[resource].append(Interval(sql.instant(starts_at), sql.instant(ends_at)))
     return found
+
+
+@functools.cache
+def _busy_statement(key_count: int) -> str:
+    keys = ", ".join(f":key{i}" for i in range(key_count))
+    return (
+        "SELECT resource, starts_at, ends_at FROM reservation "
+        f"WHERE resource IN ({keys}) AND active "
+        "AND starts_at >= :starts_from AND starts_at < :window_end AND ends_at > :window_start"
+    )
 
 
 def day_window(first_day: date, days: int) -> Interval:
@@ -165,5 +170,5 @@ def earliest_bookable(now: datetime) -> datetime:
 
 def revisions() -> tuple[int, int]:
     """(bookings, catalog) revision counters: any change to either bumps its counter."""
-    values = dict(db.session.execute(select(models.Revision.name, models.Revision.value)).all())
+    values = dict(driver().rows("SELECT name, value FROM revision", {}))
     return values["bookings"], values["catalog"]

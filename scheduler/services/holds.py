@@ -29,6 +29,7 @@ from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import choose_place
+from scheduler.services.placement import insert_reservations
 from scheduler.services.placement import purge_expired_holds
 from scheduler.services.placement import reservation_rows
 
@@ -94,7 +95,7 @@ def hold_time(
                 )
                 .returning(models.Hold.id)
             ).scalar_one()
-            db.session.execute(insert(models.Reservation), reservation_rows(place, visit, hold_id=hold_id))
+            insert_reservations(reservation_rows(place, visit, hold_id=hold_id))
     except IntegrityError as error:
         if not is_overlap_violation(error):
             raise

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +33,7 @@ from scheduler.services.availability import next_free_slot
 from scheduler.services.holds import find_hold
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import choose_place
+from scheduler.services.placement import insert_reservations
 from scheduler.services.placement import purge_expired_holds
 from scheduler.services.placement import reservation_rows
 
@@ -96,9 +96,8 @@ def move_appointment(
                 place = choose_place(
                     offer, visit_type, visit, specialty, provider_id=provider_id, patient_id=appointment.patient_id
                 )
-                db.session.execute(
-                    insert(models.Reservation),
-                    reservation_rows(place, visit, appointment_id=appointment.id, patient_id=appointment.patient_id),
+                insert_reservations(
+                    reservation_rows(place, visit, appointment_id=appointment.id, patient_id=appointment.patient_id)
                 )
                 appointment.starts_at, appointment.ends_at = visit.start, visit.end
                 appointment.provider_id = place.provider.id

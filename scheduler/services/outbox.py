@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert
 from sqlalchemy import update
 
 from scheduler import models
+from scheduler.database import driver
+from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import PlannedMessage
 from scheduler.domain.messages import Reachable
@@ -37,6 +38,20 @@ def row(
     }
 
 
+_QUEUED_COLUMNS = (
+    "dedupe_key",
+    "kind",
+    "channel",
+    "appointment_id",
+    "request_id",
+    "version",
+    "status",
+    "send_after",
+    "attempts",
+    "created_at",
+)
+
+
 def queue(
     planned: Sequence[PlannedMessage],
     *,
@@ -47,9 +62,15 @@ def queue(
     """Write ``planned`` for one appointment or one request, in one statement."""
     if not planned:
         return
-    db.session.execute(
-        insert(models.OutboxMessage),
-        [row(p, appointment_id=appointment_id, request_id=request_id, version=version) for p in planned],
+    now = utc_now()
+    # Plain SQL: every booking queues messages (see database.Driver).
+    driver().insert(
+        "outbox_message",
+        _QUEUED_COLUMNS,
+        [
+            {**row(p, appointment_id=appointment_id, request_id=request_id, version=version), "created_at": now}
+            for p in planned
+        ],
     )
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
-
-from scheduler import models
+from scheduler.database import driver
 from scheduler.domain import catalog
 from scheduler.domain.bookings import check_provider_free
 from scheduler.domain.bookings import first_free_room
@@ -21,7 +19,6 @@ from scheduler.domain.intervals import Interval
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services.clinic import Catalog
 
@@ -105,11 +102,14 @@ def reservation_rows(
     ]
 
 
+def insert_reservations(rows: list[dict[str, object]]) -> None:
+    """Write rows made by :func:`reservation_rows`. PostgreSQL's exclusion constraint refuses an
+    overlap here (SQLSTATE 23P01: see :func:`scheduler.database.is_overlap_violation`)."""
+    driver().insert("reservation", ("appointment_id", "hold_id", "resource", "starts_at", "ends_at", "active"), rows)
+
+
 def purge_expired_holds(now: datetime) -> int:
     """Delete holds past their expiry (their reservations go with them, by cascade), so a time
     nobody came back for is free again. Runs inside booking transactions as well as the job: an
     expired hold must never refuse a booking, even if the job has not run yet."""
-    result = db.session.execute(
-        delete(models.Hold).where(models.Hold.expires_at <= now).execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    return driver().run("DELETE FROM hold WHERE expires_at <= :now", {"now": now})

@@ -1,0 +1,163 @@
+"""The plain-SQL driver of the booking path and the idle-connection ping, on the test database.
+
+The driver stores values itself (on SQLite, text in SQLAlchemy's format), so what it writes must
+read back through the ORM unchanged, and what the ORM wrote must be found by its comparisons.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from scheduler import database
+from scheduler import models
+from scheduler.database import driver
+from scheduler.database import write_transaction
+from scheduler.domain.intervals import Interval
+from scheduler.extensions import db
+from scheduler.services import clinic
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def test_values_written_by_the_driver_read_back_through_the_orm_unchanged(app):
+    # A Central time with microseconds, in daylight saving time: stored as UTC either way.
+    consent_at = datetime(2027, 3, 15, 9, 30, 15, 123456, tzinfo=CHICAGO)
+    with app.app_context(), write_transaction():
+        (patient_id,) = driver().rows(
+            "INSERT INTO patient (given_name, family_name, birth_date, phone, email, sms_consent, sms_consent_at, "
+            "created_at) VALUES (:given, :family, :born, :phone, :email, :consent, :consent_at, :created) "
+            "RETURNING id",
+            {
+                "given": "Ana",
+                "family": "O'Neil 100%",  # a quote and a percent sign travel as data, not SQL
+                "born": date(1961, 2, 28),
+                "phone": None,
+                "email": "ana@example.com",
+                "consent": True,
+                "consent_at": consent_at,
+                "created": consent_at,
+            },
+        )[0]
+    with app.app_context():
+        patient = db.session.get(models.Patient, patient_id)
+        assert patient.family_name == "O'Neil 100%"
+        assert patient.birth_date == date(1961, 2, 28)
+        assert patient.phone is None
+        assert patient.sms_consent is True
+        assert patient.sms_consent_at == consent_at
+        assert patient.sms_consent_at.tzinfo is not None
+
+
+def test_the_driver_finds_reservations_the_orm_wrote_by_their_times(app, make_provider):
+    provider_id = make_provider("pmr")
+    start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)  # 09:00 CST
+    with app.app_context():
+        appointment_id = _appointment(provider_id, start, start + timedelta(minutes=60))
+        db.session.add(
+            models.Reservation(
+                appointment_id=appointment_id,
+                resource=f"provider:{provider_id}",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=60),
+                active=True,
+            )
+        )
+        db.session.commit()
+        key = f"provider:{provider_id}"
+        # Windows touching the visit's edges: text comparison on SQLite must agree with time order.
+        assert clinic.busy([key], Interval(start + timedelta(minutes=59), start + timedelta(hours=2)))[key] == [
+            Interval(start, start + timedelta(minutes=60))
+        ]
+        assert clinic.busy([key], Interval(start + timedelta(minutes=60), start + timedelta(hours=2))) == {}
+        assert clinic.busy([key], Interval(start - timedelta(hours=1), start)) == {}
+        db.session.remove()
+
+
+def test_a_constraint_refusal_in_the_driver_is_sqlalchemys_integrity_error(app, make_provider):
+    provider_id = make_provider("pmr")
+    start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
+    with app.app_context():
+        appointment_id = _appointment(provider_id, start, start + timedelta(minutes=60))
+        db.session.commit()
+        row = {
+            "dedupe_key": f"appointment:{appointment_id}:confirmed:email:v1",
+            "kind": "confirmed",
+            "channel": "email",
+            "appointment_id": appointment_id,
+            "request_id": None,
+            "version": 1,
+            "status": "queued",
+            "send_after": start,
+            "attempts": 0,
+            "created_at": start,
+        }
+        with pytest.raises(IntegrityError) as refused:
+            with write_transaction():
+                driver().insert("outbox_message", tuple(row), [row, row])  # the same dedupe key twice
+        assert "ana@" not in str(refused.value)  # values are never in the message (PHI stays out of logs)
+        assert db.session.execute(select(models.OutboxMessage)).first() is None  # nothing half-saved
+        db.session.remove()
+
+
+def test_an_idle_connection_the_server_closed_is_replaced_before_a_request_sees_it(app, database_url, monkeypatch):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: an SQLite connection is a file handle that no server can close")
+    with app.app_context():
+        first_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.remove()  # back to the pool, idle
+        with psycopg.connect(database_url, autocommit=True) as other:  # not from the pool: it would be the same
+            other.execute("SELECT pg_terminate_backend(%s)", (first_backend,))
+        # As if it had sat idle for a while: it is pinged, found closed and replaced.
+        monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+        second_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert second_backend != first_backend
+        db.session.remove()
+
+
+def test_a_connection_in_use_a_moment_ago_is_not_pinged_but_an_idle_one_is(app, monkeypatch):
+    with app.app_context():
+        db.session.execute(text("SELECT 1")).all()
+        db.session.remove()  # back to the pool
+        pings: list[object] = []
+        ping = db.engine.dialect.do_ping
+        monkeypatch.setattr(db.engine.dialect, "do_ping", lambda conn: pings.append(conn) or ping(conn))
+        db.session.execute(text("SELECT 2")).all()
+        db.session.remove()
+        assert pings == []  # a round trip saved on every busy request
+        monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+        assert db.session.execute(text("SELECT 3")).scalar_one() == 3
+        db.session.remove()
+        assert len(pings) == 1
+
+
+def _appointment(provider_id: int, start: datetime, end: datetime) -> int:
+    patient = models.Patient(given_name="Ana", family_name="Lee", birth_date=date(1970, 1, 1), email="ana@x.org")
+    db.session.add(patient)
+    db.session.flush()
+    visit_type_id = db.session.execute(
+        select(models.VisitType.id).where(models.VisitType.code == "evaluation")
+    ).scalar_one()
+    appointment = models.Appointment(
+        reference=f"SIJ-T{provider_id:03d}-{int(start.timestamp()) % 10000:04d}",
+        patient_id=patient.id,
+        visit_type_id=visit_type_id,
+        provider_id=provider_id,
+        starts_at=start,
+        ends_at=end,
+        status="booked",
+        channel="api",
+        manage_nonce="0" * 32,
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment.id
