@@ -196,12 +196,18 @@ def driver() -> Driver:
     ``session.execute`` would (autoflush), so a plain read never misses them."""
     session = db.session()
     session.flush()
+    # Asking the session for its connection costs more than a statement on the driver: once per
+    # transaction is enough (a new transaction is a new object, so the check is exact).
+    known = session.info.get(_DRIVER)
+    if known is not None and known[0] is session.get_transaction():
+        return known[1]
     connection = session.connection()
     dbapi_connection = connection.connection.driver_connection
     # Kept with the pooled connection; a reconnect behind the same pool entry gets a new one.
     found = connection.info.get(_DRIVER)
     if found is None or found.dbapi_connection is not dbapi_connection:
         found = connection.info[_DRIVER] = Driver(dbapi_connection, connection.dialect)
+    session.info[_DRIVER] = (session.get_transaction(), found)
     return found
 
 

@@ -48,9 +48,9 @@ from scheduler.services.patients import history
 from scheduler.services.patients import save_patient
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import Place
+from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
 from scheduler.services.placement import insert_reservations
-from scheduler.services.placement import purge_expired_holds
 from scheduler.services.placement import reservation_rows
 from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
@@ -160,8 +160,7 @@ def _book(
     try:
         try:
             with write_transaction():
-                purge_expired_holds(now)
-                offer = clinic.current_catalog(now)
+                offer = catalog_for_placing(now)
                 visit_type = offer.visit_type(visit_type_code)
                 specialty = visit_type.specialty
                 provider_id = _use_hold(hold_token, visit_type_code, start, now, provider_id)

@@ -28,6 +28,7 @@ from scheduler.domain.errors import SlotTaken
 from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
+from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
 from scheduler.services.placement import insert_reservations
 from scheduler.services.placement import purge_expired_holds
@@ -69,10 +70,9 @@ def hold_time(
     now = now or utc_now()
     try:
         with write_transaction():
-            purge_expired_holds(now)
+            offer = catalog_for_placing(now)
             if replaces:
                 _release(replaces)
-            offer = clinic.current_catalog(now)
             visit_type = offer.visit_type(visit_type_code)
             visit = check_visit_time(
                 start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)

@@ -32,9 +32,9 @@ from scheduler.services import outbox
 from scheduler.services.availability import next_free_slot
 from scheduler.services.holds import find_hold
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
+from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
 from scheduler.services.placement import insert_reservations
-from scheduler.services.placement import purge_expired_holds
 from scheduler.services.placement import reservation_rows
 
 
@@ -75,14 +75,13 @@ def move_appointment(
                     raise NotFound("No such appointment.")
                 if appointment.status != AppointmentStatus.BOOKED or appointment.starts_at <= now:
                     raise NotMovable("Only a booked visit that has not started yet can be moved.")
-                purge_expired_holds(now)
+                offer = catalog_for_placing(now)
                 hold = find_hold(hold_token, now)
                 if hold is not None:
                     if hold.starts_at == start and provider_id in (None, hold.provider_id):
                         provider_id = hold.provider_id
                     db.session.delete(hold)
                     db.session.flush()
-                offer = clinic.current_catalog(now)
                 visit_type = offer.visit_type(appointment.visit_type.code)
                 code, specialty = visit_type.code, appointment.provider.specialty.code
                 not_before = clinic.earliest_bookable(now) if enforce_notice else now

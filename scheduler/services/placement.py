@@ -108,6 +108,23 @@ def insert_reservations(rows: list[dict[str, object]]) -> None:
     driver().insert("reservation", ("appointment_id", "hold_id", "resource", "starts_at", "ends_at", "active"), rows)
 
 
+def catalog_for_placing(now: datetime) -> Catalog:
+    """First thing in a write transaction that places a visit or a hold: the current catalog, with
+    expired holds purged so that they never refuse the time.
+
+    One statement reads the catalog's revision and whether any hold has expired; the purge runs
+    only when one has (the worker purges every minute, so mostly none has).
+    """
+    catalog_revision, some_expired = driver().rows(
+        "SELECT (SELECT value FROM revision WHERE name = 'catalog'), "
+        "EXISTS (SELECT 1 FROM hold WHERE expires_at <= :now)",
+        {"now": now},
+    )[0]
+    if some_expired:
+        purge_expired_holds(now)
+    return clinic.current_catalog(now, catalog_revision)
+
+
 def purge_expired_holds(now: datetime) -> int:
     """Delete holds past their expiry (their reservations go with them, by cascade), so a time
     nobody came back for is free again. Runs inside booking transactions as well as the job: an
