@@ -21,6 +21,9 @@ from tests.public.conftest import offered
 from tests.public.conftest import page_text
 from tests.public.conftest import title
 
+# The clinic's number as patient pages give it: a tel: link, kept on one line by its class.
+PHONE_LINK = re.compile(r'<a class="phone" href="tel:\+15075381280">507-538-1280</a>')
+
 
 def rows(model):
     return db.session.execute(select(model)).scalars().all()
@@ -76,9 +79,10 @@ def test_a_returning_patient_asking_for_an_injection_sends_a_request_with_prefer
 def test_an_infection_routes_to_an_urgent_evaluation_with_the_call_now_notice(web, make_provider):
     make_provider("pmr")
     route = answer_questions(web, cause="infection")
-    assert "Call us now on 507-538-1280" in page_text(route)
+    call_now = re.compile("Call us now on " + PHONE_LINK.pattern)
+    assert call_now.search(page_text(route))
     flagged = answer_questions(web, cause="trauma", red_flags=["fever"])
-    assert "Call us now on 507-538-1280" in page_text(flagged)
+    assert call_now.search(page_text(flagged))
 
 
 def test_a_held_time_taken_anyway_sends_the_patient_back_kindly_with_every_answer_kept(web, app, make_provider):
@@ -122,6 +126,8 @@ def test_a_patient_reschedules_and_then_cancels_through_the_manage_link(web, app
     later = next_clinic_day(after_days=7).isoformat()
     choices = offered(web.get(manage + f"/reschedule?from={later}"))
     new_slot = choices[5]
+    nothing_chosen = web.post(manage + "/reschedule", data={})
+    assert nothing_chosen.status_code == 422 and errors(nothing_chosen) == ["Select a new time for your visit"]
     assert web.post(manage + "/reschedule", data={"slot": new_slot}).headers["Location"].endswith("/reschedule/check")
     assert "Move your visit to the new time?" in page_text(web.get(manage + "/reschedule/check"))
     web.post(manage + "/reschedule/check")
@@ -150,6 +156,31 @@ def test_a_bad_or_tampered_manage_link_shows_a_clear_page_with_the_phone_number(
         response = web.get(bad)
         assert response.status_code == 404
         assert "This link does not work" in page_text(response) and "507-538-1280" in page_text(response)
+
+
+def test_every_patient_page_that_gives_the_clinic_number_makes_it_a_link_that_does_not_wrap(web, make_provider):
+    make_provider("pmr")
+    pages = {
+        "start": web.get("/"),
+        "urgent route": _urgent_route(web),
+        "bad link": web.get("/manage/SIJ-AAAA-BBBB/nonsense"),
+        "not found": web.get("/no-such-page"),
+    }
+    for name, response in pages.items():
+        html = response.get_data(as_text=True)
+        # Every mention is the link; at least the header's and the page's own.
+        assert html.count("507-538-1280") == len(PHONE_LINK.findall(html)), name
+        assert len(PHONE_LINK.findall(html)) >= 2, name  # the header's and the page's own
+    with web.get("/static/css/public.css") as served:
+        stylesheet = served.get_data(as_text=True)
+    assert re.search(r"\.phone\s*\{\s*white-space:\s*nowrap", stylesheet)
+
+
+def _urgent_route(web):
+    answer_questions(web, red_flags=("fever",))
+    response = web.get("/request/route")
+    assert "Call us now on" in page_text(response)
+    return response
 
 
 def test_skipping_ahead_sends_the_patient_to_the_first_unanswered_question(web, make_provider):

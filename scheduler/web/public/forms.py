@@ -95,6 +95,12 @@ class TimeForm(FlaskForm):
                       validators=[InputRequired("Select a time for your visit")])  # fmt: skip
 
 
+class NewTimeForm(TimeForm):
+    # Rescheduling: the same choice, in words that say the visit is moving.
+    slot = RadioField("Choose a new time", choices=[], validate_choice=False,
+                      validators=[InputRequired("Select a new time for your visit")])  # fmt: skip
+
+
 class PreferencesForm(FlaskForm):
     days = Checkboxes("Which days suit you?", choices=options(WEEKDAYS),
                       validators=[InputRequired("Select at least one day that suits you")])  # fmt: skip

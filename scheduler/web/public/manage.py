@@ -100,7 +100,7 @@ def reschedule(reference: str, token: str) -> Any:
     if not _can_change(appointment):
         return redirect(url_for("public.manage", reference=reference, token=token))
     specialty = appointment.provider.specialty.code
-    form = forms.TimeForm()
+    form = forms.NewTimeForm()
     if form.validate_on_submit():
         start, provider_id = parse_choice(form.slot.data)
         if start is None:
