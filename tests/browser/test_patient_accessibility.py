@@ -38,6 +38,11 @@ def test_an_urgent_route_says_call_now_and_passes_axe(page, make_provider, axe, 
     answer_questions(page, cause="Infection")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text(f"Call us now on {CLINIC_PHONE}")
+    # On a phone the number is one tap away and stays whole (it used to wrap at its hyphen).
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": PHONE_HEIGHT})
+    number = alert.get_by_role("link", name=CLINIC_PHONE)
+    expect(number).to_have_attribute("href", "tel:+1" + CLINIC_PHONE.replace("-", ""))
+    assert number.evaluate("link => link.getClientRects().length") == 1
     axe(page)
     screenshot(page, "route-urgent")
     # A red flag with any cause is urgent too (the other answers are kept: straight back to the route).
