@@ -158,7 +158,7 @@ def test_another_patient_reschedules_through_the_manage_link(page, app, make_pro
     screenshot(page, "reschedule")
 
     press(page, "Continue")  # no time chosen
-    assert_error_state(page, {"Select a time for your visit": "slot-0"}, axe)
+    assert_error_state(page, {"Select a new time for your visit": "slot-0"}, axe)
 
     # A week or more ahead, so the new time's reminder (two days before) is still to come.
     page.get_by_role("link", name="Show later dates").click()
