@@ -56,6 +56,12 @@ def test_values_written_by_the_driver_read_back_through_the_orm_unchanged(app):
         assert patient.sms_consent is True
         assert patient.sms_consent_at == consent_at
         assert patient.sms_consent_at.tzinfo is not None
+        # A % in the SQL itself (psycopg needs it doubled) and a ":" that is no placeholder.
+        found = driver().rows(
+            "SELECT count(*) FROM patient WHERE id = :id AND family_name LIKE 'O''Neil%' AND email NOT LIKE '%:%'",
+            {"id": patient_id},
+        )
+        assert found == [(1,)]
 
 
 def test_the_driver_finds_reservations_the_orm_wrote_by_their_times(app, make_provider):
