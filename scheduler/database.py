@@ -171,17 +171,25 @@ def _sqlite_value(value: Any) -> Any:
 
 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
-_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+# A quoted literal (left as it is) or a :name placeholder; PostgreSQL's :: casts are neither.
+_LITERAL_OR_NAMED = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):(\w+)")
 
 
 @functools.cache
 def _positional(sql: str, sqlite: bool) -> tuple[str, tuple[str, ...]]:
     """``sql`` with ``:name`` placeholders made positional (``?`` for sqlite3, ``%s`` for
-    psycopg, which also needs a literal % doubled), and the names in their order."""
-    names = tuple(_NAMED.findall(sql))
-    if sqlite:
-        return _NAMED.sub("?", sql), names
-    return _NAMED.sub("%s", sql.replace("%", "%%")), names
+    psycopg, which also needs every literal % doubled), and the names in their order. Text in
+    quotes is never a placeholder."""
+    names: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)  # a quoted literal, as it is
+        names.append(match.group(1))
+        return "?" if sqlite else "%s"
+
+    converted = _LITERAL_OR_NAMED.sub(replace, sql if sqlite else sql.replace("%", "%%"))
+    return converted, tuple(names)
 
 
 @functools.cache
