@@ -129,12 +129,14 @@ class Driver:
         self._execute(sql, params)
         return max(self._cursor.rowcount, 0)
 
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-        """One multi-row INSERT: one statement however many rows (an executemany is one statement
-        per row, each firing the table's statement triggers)."""
+    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """One multi-row INSERT of ``rows`` (each with the same columns, as one function makes
+        them): one statement however many rows (an executemany is one statement per row, each
+        firing the table's statement triggers)."""
         if rows:
+            columns = tuple(rows[0])
             values = {f"{column}_{i}": row[column] for i, row in enumerate(rows) for column in columns}
-            self._execute(_insert_statement(table, tuple(columns), len(rows)), values)
+            self._execute(_insert_statement(table, columns, len(rows)), values)
 
     def instant(self, value: Any) -> datetime:
         """A UTC time as read back from a time column."""

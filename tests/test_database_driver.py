@@ -110,7 +110,7 @@ def test_a_constraint_refusal_in_the_driver_is_sqlalchemys_integrity_error(app, 
         }
         with pytest.raises(IntegrityError) as refused:
             with write_transaction():
-                driver().insert("outbox_message", tuple(row), [row, row])  # the same dedupe key twice
+                driver().insert("outbox_message", [row, row])  # the same dedupe key twice
         assert refused.value.params is None  # bound values never travel with the error (PHI stays out of logs)
         assert db.session.execute(select(models.OutboxMessage)).first() is None  # nothing half-saved
         db.session.remove()

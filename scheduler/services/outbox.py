@@ -38,20 +38,6 @@ def row(
     }
 
 
-_QUEUED_COLUMNS = (
-    "dedupe_key",
-    "kind",
-    "channel",
-    "appointment_id",
-    "request_id",
-    "version",
-    "status",
-    "send_after",
-    "attempts",
-    "created_at",
-)
-
-
 def queue(
     planned: Sequence[PlannedMessage],
     *,
@@ -66,7 +52,6 @@ def queue(
     # Plain SQL: every booking queues messages (see database.Driver).
     driver().insert(
         "outbox_message",
-        _QUEUED_COLUMNS,
         [
             {**row(p, appointment_id=appointment_id, request_id=request_id, version=version), "created_at": now}
             for p in planned

@@ -105,7 +105,7 @@ def reservation_rows(
 def insert_reservations(rows: list[dict[str, object]]) -> None:
     """Write rows made by :func:`reservation_rows`. PostgreSQL's exclusion constraint refuses an
     overlap here (SQLSTATE 23P01: see :func:`scheduler.database.is_overlap_violation`)."""
-    driver().insert("reservation", ("appointment_id", "hold_id", "resource", "starts_at", "ends_at", "active"), rows)
+    driver().insert("reservation", rows)
 
 
 def catalog_for_placing(now: datetime) -> Catalog:
