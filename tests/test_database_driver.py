@@ -27,6 +27,7 @@ from scheduler.extensions import db
 from scheduler.services import clinic
 
 CHICAGO = ZoneInfo("America/Chicago")
+NEW_PATIENT = {"sms_consent": False, "created_at": datetime(2027, 1, 4, 15, 0, tzinfo=UTC)}
 
 
 def test_values_written_by_the_driver_read_back_through_the_orm_unchanged(app):
@@ -113,6 +114,125 @@ def test_a_constraint_refusal_in_the_driver_is_sqlalchemys_integrity_error(app, 
                 driver().insert("outbox_message", [row, row])  # the same dedupe key twice
         assert refused.value.params is None  # bound values never travel with the error (PHI stays out of logs)
         assert db.session.execute(select(models.OutboxMessage)).first() is None  # nothing half-saved
+        db.session.remove()
+
+
+def test_rows_that_refer_to_each_other_are_written_together_with_ids_read_first(app, make_provider):
+    provider_id = make_provider("pmr")
+    start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
+    with app.app_context():
+        _appointment(provider_id, start - timedelta(days=7), start - timedelta(days=7) + timedelta(minutes=60))
+        db.session.commit()  # ids taken already: the next ones must not collide with them
+        visit_type_id = db.session.execute(
+            select(models.VisitType.id).where(models.VisitType.code == "evaluation")
+        ).scalar_one()
+        with write_transaction():
+            d = driver()
+            ((patient_id, appointment_id),) = d.rows(f"SELECT {d.next_id('patient')}, {d.next_id('appointment')}", {})
+            d.insert_all(
+                [
+                    ("hold", []),  # nothing for a table is no statement for it
+                    (
+                        "patient",
+                        [
+                            {
+                                "id": patient_id,
+                                "given_name": "Bo",
+                                "family_name": "Diaz",
+                                "birth_date": date(1980, 5, 6),
+                                **NEW_PATIENT,
+                            }
+                        ],
+                    ),
+                    (
+                        "appointment",
+                        [
+                            {
+                                "id": appointment_id,
+                                "reference": "SIJ-TEST-0001",
+                                "patient_id": patient_id,
+                                "visit_type_id": visit_type_id,
+                                "provider_id": provider_id,
+                                "starts_at": start,
+                                "ends_at": start + timedelta(minutes=60),
+                                "status": "booked",
+                                "channel": "api",
+                                "manage_nonce": "1" * 32,
+                                "version": 1,
+                                "created_at": start,
+                                "updated_at": start,
+                            }
+                        ],
+                    ),
+                    (
+                        "reservation",
+                        [
+                            {
+                                "appointment_id": appointment_id,
+                                "resource": key,
+                                "starts_at": start,
+                                "ends_at": start + timedelta(minutes=60),
+                                "active": True,
+                            }
+                            for key in (f"provider:{provider_id}", f"patient:{patient_id}")
+                        ],
+                    ),
+                ]
+            )
+        appointment = db.session.get(models.Appointment, appointment_id)
+        assert appointment.patient.family_name == "Diaz"
+        assert appointment.starts_at == start
+        assert sorted(r.resource for r in appointment.reservations) == sorted(
+            [f"provider:{provider_id}", f"patient:{patient_id}"]
+        )
+        db.session.remove()
+
+
+def test_a_refused_row_among_several_tables_leaves_none_of_them_written(app, make_provider):
+    provider_id = make_provider("pmr")
+    start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
+    with app.app_context():
+        with pytest.raises(IntegrityError, match="(?i)foreign key"):
+            with write_transaction():
+                d = driver()
+                ((patient_id,),) = d.rows(f"SELECT {d.next_id('patient')}", {})
+                d.insert_all(
+                    [
+                        (
+                            "patient",
+                            [
+                                {
+                                    "id": patient_id,
+                                    "given_name": "Cy",
+                                    "family_name": "Ng",
+                                    "birth_date": date(1990, 1, 2),
+                                    **NEW_PATIENT,
+                                }
+                            ],
+                        ),
+                        # An appointment of a visit type that does not exist: the foreign key refuses it.
+                        (
+                            "appointment",
+                            [
+                                {
+                                    "reference": "SIJ-TEST-0002",
+                                    "patient_id": patient_id,
+                                    "visit_type_id": 999_999,
+                                    "provider_id": provider_id,
+                                    "starts_at": start,
+                                    "ends_at": start + timedelta(minutes=60),
+                                    "status": "booked",
+                                    "channel": "api",
+                                    "manage_nonce": "2" * 32,
+                                    "version": 1,
+                                    "created_at": start,
+                                    "updated_at": start,
+                                }
+                            ],
+                        ),
+                    ]
+                )
+        assert db.session.execute(select(models.Patient).where(models.Patient.family_name == "Ng")).first() is None
         db.session.remove()
 
 

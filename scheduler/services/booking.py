@@ -42,15 +42,17 @@ from scheduler.services import routing
 from scheduler.services.availability import next_free_slot
 from scheduler.services.clinic import Catalog
 from scheduler.services.holds import find_hold
+from scheduler.services.patients import MATCHING_PATIENT_ID
 from scheduler.services.patients import PatientDetails
-from scheduler.services.patients import find_patient
+from scheduler.services.patients import attach_inserted
 from scheduler.services.patients import history
-from scheduler.services.patients import save_patient
+from scheduler.services.patients import matching_params
+from scheduler.services.patients import new_patient_row
+from scheduler.services.patients import patient_with_id
+from scheduler.services.patients import update_patient
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
-from scheduler.services.placement import Place
-from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
-from scheduler.services.placement import insert_reservations
+from scheduler.services.placement import open_placing
 from scheduler.services.placement import reservation_rows
 from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
@@ -160,17 +162,31 @@ def _book(
     try:
         try:
             with write_transaction():
-                offer = catalog_for_placing(now)
+                # One round trip reads the catalog's revision, the patient on file and the ids
+                # the new rows will take, so that they are written together (see _reserve).
+                new_ids = driver()
+                offer, read = open_placing(
+                    now,
+                    {
+                        "patient_id": MATCHING_PATIENT_ID,
+                        "new_patient_id": new_ids.next_id("patient"),
+                        "new_appointment_id": new_ids.next_id("appointment"),
+                    },
+                    matching_params(details),
+                )
                 visit_type = offer.visit_type(visit_type_code)
                 specialty = visit_type.specialty
                 provider_id = _use_hold(hold_token, visit_type_code, start, now, provider_id)
-                found = find_patient(details)
+                found = patient_with_id(read["patient_id"])
                 decision = decide(offer, visit_type, found)
                 specialty = decision.specialty
                 visit = check_visit_time(
                     start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
                 )
-                appointment = _reserve(offer, visit_type, visit, decision, details, found, provider_id, channel, now)
+                ids = NewIds(read["new_patient_id"], read["new_appointment_id"])
+                appointment = _reserve(
+                    offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids
+                )
                 if then is not None:
                     then(appointment)
         except IntegrityError as error:
@@ -199,6 +215,14 @@ def _use_hold(
     return provider_id
 
 
+@dataclass(frozen=True)
+class NewIds:
+    """The ids a booking's new rows take, read before they are written (``Driver.next_id``)."""
+
+    patient: int
+    appointment: int
+
+
 def _reserve(
     offer: Catalog,
     visit_type: catalog.VisitType,
@@ -209,26 +233,26 @@ def _reserve(
     provider_id: int | None,
     channel: str,
     now: datetime,
+    ids: NewIds,
 ) -> models.Appointment:
-    """Inside the write transaction: choose provider and room, re-check, insert, flush."""
+    """Inside the write transaction: choose provider and room, re-check, then write the new
+    patient (if any), the appointment, its reservations and its messages in one statement (the
+    hot path of every booking: see database.Driver)."""
     place = choose_place(
         offer, visit_type, visit, decision.specialty, provider_id=provider_id, patient_id=found.id if found else None
     )
-    patient = save_patient(details, found, now)
-    appointment = _insert(offer.visit_type_ids[visit_type.code], visit, place, patient, channel, now)
-    outbox.queue(on_booked(visit.start, outbox.reach(patient), now), appointment_id=appointment.id)
-    return appointment
-
-
-def _insert(
-    visit_type_id: int, visit: Interval, place: Place, patient: models.Patient, channel: str, now: datetime
-) -> models.Appointment:
-    """Insert the appointment and its reservations in plain SQL (the hot path of every booking:
-    see database.Driver); returns the appointment, detached."""
+    if found is None:
+        new_patients = [{"id": ids.patient, **new_patient_row(details, now)}]
+        patient = models.Patient(**new_patients[0])
+    else:
+        new_patients = []
+        patient = found
+        update_patient(found, details, now)
     values = {
+        "id": ids.appointment,
         "reference": new_reference("SIJ"),
         "patient_id": patient.id,
-        "visit_type_id": visit_type_id,
+        "visit_type_id": offer.visit_type_ids[visit_type.code],
         "provider_id": place.provider.id,
         "room_id": place.room.id if place.room else None,
         "starts_at": visit.start,
@@ -240,15 +264,18 @@ def _insert(
         "created_at": now,
         "updated_at": now,
     }
-    (appointment_id,) = driver().rows(
-        "INSERT INTO appointment (reference, patient_id, visit_type_id, provider_id, room_id, starts_at, ends_at, "
-        "status, channel, manage_nonce, version, created_at, updated_at) VALUES (:reference, :patient_id, "
-        ":visit_type_id, :provider_id, :room_id, :starts_at, :ends_at, :status, :channel, :manage_nonce, :version, "
-        ":created_at, :updated_at) RETURNING id",
-        values,
-    )[0]
-    insert_reservations(reservation_rows(place, visit, appointment_id=appointment_id, patient_id=patient.id))
-    return models.Appointment(id=appointment_id, **values)
+    messages = outbox.rows(on_booked(visit.start, outbox.reach(patient), now), appointment_id=ids.appointment, now=now)
+    driver().insert_all(
+        [
+            ("patient", new_patients),
+            ("appointment", [values]),
+            ("reservation", reservation_rows(place, visit, appointment_id=ids.appointment, patient_id=patient.id)),
+            ("outbox_message", messages),
+        ]
+    )
+    if found is None:
+        attach_inserted(patient)
+    return models.Appointment(**values)
 
 
 def _next_open(visit_type_code: str, after: datetime, specialty: str) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import update
 
@@ -46,17 +47,26 @@ def queue(
     version: int = 1,
 ) -> None:
     """Write ``planned`` for one appointment or one request, in one statement."""
-    if not planned:
-        return
-    now = utc_now()
-    # Plain SQL: every booking queues messages (see database.Driver).
+    # Plain SQL: every request queues messages (see database.Driver).
     driver().insert(
-        "outbox_message",
-        [
-            {**row(p, appointment_id=appointment_id, request_id=request_id, version=version), "created_at": now}
-            for p in planned
-        ],
+        "outbox_message", rows(planned, appointment_id=appointment_id, request_id=request_id, version=version)
     )
+
+
+def rows(
+    planned: Sequence[PlannedMessage],
+    *,
+    appointment_id: int | None = None,
+    request_id: int | None = None,
+    version: int = 1,
+    now: datetime | None = None,
+) -> list[dict[str, object]]:
+    """The rows :func:`queue` writes, for a caller that writes them with other rows."""
+    created_at = now or utc_now()
+    return [
+        {**row(p, appointment_id=appointment_id, request_id=request_id, version=version), "created_at": created_at}
+        for p in planned
+    ]
 
 
 def withdraw_reminders(appointment_id: int) -> None:

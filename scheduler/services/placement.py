@@ -5,8 +5,10 @@ Shared by booking, holds and moves, so all three pick the same way and give the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from scheduler.database import driver
 from scheduler.domain import catalog
@@ -115,14 +117,24 @@ def catalog_for_placing(now: datetime) -> Catalog:
     One statement reads the catalog's revision and whether any hold has expired; the purge runs
     only when one has (the worker purges every minute, so mostly none has).
     """
-    catalog_revision, some_expired = driver().rows(
+    return open_placing(now)[0]
+
+
+def open_placing(
+    now: datetime, reads: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None
+) -> tuple[Catalog, dict[str, Any]]:
+    """:func:`catalog_for_placing`, and in the same statement (one round trip, where every
+    booking runs it) the scalar SQL expressions of ``reads`` (name -> expression, with ``params``),
+    returned by name."""
+    names = tuple(reads or ())
+    catalog_revision, some_expired, *values = driver().rows(
         "SELECT (SELECT value FROM revision WHERE name = 'catalog'), "
-        "EXISTS (SELECT 1 FROM hold WHERE expires_at <= :now)",
-        {"now": now},
+        "EXISTS (SELECT 1 FROM hold WHERE expires_at <= :now)" + "".join(f", {reads[n]}" for n in names if reads),
+        {**(params or {}), "now": now},
     )[0]
     if some_expired:
         purge_expired_holds(now)
-    return clinic.current_catalog(now, catalog_revision)
+    return clinic.current_catalog(now, catalog_revision), dict(zip(names, values, strict=True))
 
 
 def purge_expired_holds(now: datetime) -> int:
