@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -170,5 +172,16 @@ def earliest_bookable(now: datetime) -> datetime:
 
 def revisions() -> tuple[int, int]:
     """(bookings, catalog) revision counters: any change to either bumps its counter."""
-    values = dict(driver().rows("SELECT name, value FROM revision", {}))
+    values = counters(driver().rows("SELECT name, value FROM revision", {}))
     return values["bookings"], values["catalog"]
+
+
+def counters(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
+    """The revision counters by name, from the revision table's (name, value) rows. A counter that
+    concurrent transactions bump is kept in shards ("bookings:3", one per connection: migration
+    0007) so that they do not queue on one row; it is the sum of its rows, which every bump raises."""
+    totals: dict[str, int] = {}
+    for name, value in rows:
+        counter = name.partition(":")[0]
+        totals[counter] = totals.get(counter, 0) + value
+    return totals

@@ -24,6 +24,7 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.services import clinic
 from scheduler.services.memo import app_cache
 
 SCOPES = ("read", "book")
@@ -137,7 +138,7 @@ def current_revisions() -> dict[str, int]:
     """Every revision counter by name ("bookings", "catalog", "api_clients"), in one query."""
     # On the session's connection directly: every FHIR call runs this, and the ORM's statement
     # handling is most of its cost for a two-column read.
-    return dict(db.session.connection().execute(select(models.Revision.name, models.Revision.value)).all())
+    return clinic.counters(db.session.connection().execute(select(models.Revision.name, models.Revision.value)))
 
 
 def authenticate(token: str, *, revision: int | None = None) -> Authentication:
