@@ -236,6 +236,38 @@ def test_a_refused_row_among_several_tables_leaves_none_of_them_written(app, mak
         db.session.remove()
 
 
+def test_the_patient_lookup_uses_its_index_even_when_planned_while_the_table_is_small(app, database_url):
+    """A prepared statement keeps one plan for its connection's life. Made while the patient table
+    is small (a new clinic), it must still find a patient by the birth date index, not read the
+    whole table, which grows by one row a booking."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's plans only: SQLite prepares nothing across requests")
+    from scheduler.services.patients import MATCHING_PATIENT_ID
+
+    lookup, _names = database._positional(f"SELECT {MATCHING_PATIENT_ID}", False)
+    with app.app_context():
+        connection = db.session.connection()
+        # A small clinic's worth, with its statistics: two pages of patients.
+        connection.exec_driver_sql(
+            "INSERT INTO patient (given_name, family_name, birth_date, email, sms_consent, created_at) "
+            "SELECT 'Pat', 'Small' || n, date '1950-01-01' + n, 'p' || n || '@example.com', false, now() "
+            "FROM generate_series(1, 120) AS n"
+        )
+        connection.exec_driver_sql("ANALYZE patient")
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        connection.exec_driver_sql(f"PREPARE lookup AS {lookup}")
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql(
+                "EXPLAIN EXECUTE lookup('1970-01-01', 'lee', 'ana', NULL, 'ana@example.com')"
+            )
+        )
+        connection.exec_driver_sql("DEALLOCATE lookup")
+        db.session.rollback()
+    assert "ix_patient_birth_date" in plan, plan
+    assert "Seq Scan on patient" not in plan, plan
+
+
 def test_an_idle_connection_the_server_closed_is_replaced_before_a_request_sees_it(app, database_url, monkeypatch):
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL: an SQLite connection is a file handle that no server can close")
