@@ -41,7 +41,9 @@ CONNECTIONS = 8  # concurrent clients for throughput runs (wrk -t1 -c8)
 WINDOW_DAYS = 14
 HISTORY_PAST = 90_000
 HISTORY_FUTURE = 10_000
-BOOKING_BODIES = 8_000
+# Every B4 booking needs a body of its own: enough for 2,000 bookings a second (the app makes
+# about 1,000 here) through the warm-up and every round, so the bodies never run out.
+BOOKING_BODIES = max(8_000, int(2_000 * (WARMUP + ROUNDS * SECONDS)))
 NO_CACHE = {"SCHEDULER_CACHE_SIZE": "0"}  # the per-process availability cache off: every call computes
 
 TARGETS = {

@@ -257,7 +257,7 @@ def insert_history(
 
 
 def write_booking_bodies(
-    app: Flask, path: Path, *, first_day: date, count: int, visit_type: str = "evaluation", horizon_days: int = 700
+    app: Flask, path: Path, *, first_day: date, count: int, visit_type: str = "evaluation", horizon_days: int = 3_000
 ) -> int:
     """Up to ``count`` POST /api/v1/appointments bodies that can all succeed together.
 
