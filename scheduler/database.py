@@ -22,6 +22,7 @@ from typing import Any
 
 from psycopg import RawCursor
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -111,7 +112,7 @@ def write_transaction() -> Iterator[Session]:
     session = db.session()
     if session.in_transaction():
         session.rollback()
-    session.connection(execution_options={_IMMEDIATE: True})
+    _remember_driver(session, session.connection(execution_options={_IMMEDIATE: True}))
     try:
         yield session
         session.commit()
@@ -271,7 +272,12 @@ def driver() -> Driver:
     known = session.info.get(_DRIVER)
     if known is not None and known[0] is session.get_transaction():
         return known[1]
-    connection = session.connection()
+    return _remember_driver(session, session.connection())
+
+
+def _remember_driver(session: Session, connection: Connection) -> Driver:
+    """The driver of ``connection`` (the session's, in its current transaction), remembered for
+    the transaction's life."""
     dbapi_connection = connection.connection.driver_connection
     # Kept with the pooled connection; a reconnect behind the same pool entry gets a new one.
     found = connection.info.get(_DRIVER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from urllib.parse import quote
@@ -25,7 +26,13 @@ def new_nonce() -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_MANAGE_SALT)
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    # Made once per key: every booking signs a token, and making one derives its signing key.
+    return URLSafeTimedSerializer(secret_key, salt=_MANAGE_SALT)
 
 
 def manage_token(reference: str, nonce: str) -> str:
