@@ -126,8 +126,9 @@ class Driver:
 
     For the few statements every booking runs. Measured here on PostgreSQL, one small query costs
     about 0.05 ms of Python through the driver, 0.11 ms through SQLAlchemy Core and 0.18 ms through
-    the ORM; a booking runs seven, and on two cores that difference is a large part of how many
-    bookings a second the service takes (bench B4). Everything else uses the ORM.
+    the ORM; a booking runs three (the last writes all its rows), and on two cores that difference
+    is a large part of how many bookings a second the service takes (bench B4). Everything else
+    uses the ORM.
 
     Statements are written once, with ``:name`` placeholders, in SQL both databases accept. Values
     are stored the way the models' column types store them: times in UTC, and on SQLite as text in

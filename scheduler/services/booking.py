@@ -164,13 +164,13 @@ def _book(
             with write_transaction():
                 # One round trip reads the catalog's revision, the patient on file and the ids
                 # the new rows will take, so that they are written together (see _reserve).
-                new_ids = driver()
+                next_id = driver().next_id
                 offer, read = open_placing(
                     now,
                     {
                         "patient_id": MATCHING_PATIENT_ID,
-                        "new_patient_id": new_ids.next_id("patient"),
-                        "new_appointment_id": new_ids.next_id("appointment"),
+                        "new_patient_id": next_id("patient"),
+                        "new_appointment_id": next_id("appointment"),
                     },
                     matching_params(details),
                 )

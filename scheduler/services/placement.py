@@ -126,15 +126,15 @@ def open_placing(
     """:func:`catalog_for_placing`, and in the same statement (one round trip, where every
     booking runs it) the scalar SQL expressions of ``reads`` (name -> expression, with ``params``),
     returned by name."""
-    names = tuple(reads or ())
+    reads = reads or {}
     catalog_revision, some_expired, *values = driver().rows(
         "SELECT (SELECT value FROM revision WHERE name = 'catalog'), "
-        "EXISTS (SELECT 1 FROM hold WHERE expires_at <= :now)" + "".join(f", {reads[n]}" for n in names if reads),
+        "EXISTS (SELECT 1 FROM hold WHERE expires_at <= :now)" + "".join(f", {sql}" for sql in reads.values()),
         {**(params or {}), "now": now},
     )[0]
     if some_expired:
         purge_expired_holds(now)
-    return clinic.current_catalog(now, catalog_revision), dict(zip(names, values, strict=True))
+    return clinic.current_catalog(now, catalog_revision), dict(zip(reads, values, strict=True))
 
 
 def purge_expired_holds(now: datetime) -> int:
