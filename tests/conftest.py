@@ -24,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy import text
 
 from scheduler import create_app
@@ -191,6 +192,30 @@ def make_room(app: Flask) -> Callable[..., int]:
             return room.id
 
     return create
+
+
+def add_appointment(provider_id: int, start: datetime, end: datetime) -> int:
+    """A booked evaluation for a new patient, added in the ORM and flushed (not committed): the id."""
+    patient = models.Patient(given_name="Ana", family_name="Lee", birth_date=date(1970, 1, 1), email="ana@x.org")
+    db.session.add(patient)
+    db.session.flush()
+    visit_type_id = db.session.execute(
+        select(models.VisitType.id).where(models.VisitType.code == "evaluation")
+    ).scalar_one()
+    appointment = models.Appointment(
+        reference=f"SIJ-T{provider_id:03d}-{int(start.timestamp()) % 10000:04d}",
+        patient_id=patient.id,
+        visit_type_id=visit_type_id,
+        provider_id=provider_id,
+        starts_at=start,
+        ends_at=end,
+        status="booked",
+        channel="api",
+        manage_nonce="0" * 32,
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment.id
 
 
 def patient_json(**overrides: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from scheduler.database import write_transaction
 from scheduler.domain.intervals import Interval
 from scheduler.extensions import db
 from scheduler.services import clinic
+from tests.conftest import add_appointment
 
 CHICAGO = ZoneInfo("America/Chicago")
 NEW_PATIENT = {"sms_consent": False, "created_at": datetime(2027, 1, 4, 15, 0, tzinfo=UTC)}
@@ -70,7 +71,7 @@ def test_the_driver_finds_reservations_the_orm_wrote_by_their_times(app, make_pr
     provider_id = make_provider("pmr")
     start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)  # 09:00 CST
     with app.app_context():
-        appointment_id = _appointment(provider_id, start, start + timedelta(minutes=60))
+        appointment_id = add_appointment(provider_id, start, start + timedelta(minutes=60))
         db.session.add(
             models.Reservation(
                 appointment_id=appointment_id,
@@ -95,7 +96,7 @@ def test_a_constraint_refusal_in_the_driver_is_sqlalchemys_integrity_error(app, 
     provider_id = make_provider("pmr")
     start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
     with app.app_context():
-        appointment_id = _appointment(provider_id, start, start + timedelta(minutes=60))
+        appointment_id = add_appointment(provider_id, start, start + timedelta(minutes=60))
         db.session.commit()
         row = {
             "dedupe_key": f"appointment:{appointment_id}:confirmed:email:v1",
@@ -121,7 +122,7 @@ def test_rows_that_refer_to_each_other_are_written_together_with_ids_read_first(
     provider_id = make_provider("pmr")
     start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
     with app.app_context():
-        _appointment(provider_id, start - timedelta(days=7), start - timedelta(days=7) + timedelta(minutes=60))
+        add_appointment(provider_id, start - timedelta(days=7), start - timedelta(days=7) + timedelta(minutes=60))
         db.session.commit()  # ids taken already: the next ones must not collide with them
         visit_type_id = db.session.execute(
             select(models.VisitType.id).where(models.VisitType.code == "evaluation")
@@ -297,26 +298,3 @@ def test_a_connection_in_use_a_moment_ago_is_not_pinged_but_an_idle_one_is(app, 
         assert db.session.execute(text("SELECT 3")).scalar_one() == 3
         db.session.remove()
         assert len(pings) == 1
-
-
-def _appointment(provider_id: int, start: datetime, end: datetime) -> int:
-    patient = models.Patient(given_name="Ana", family_name="Lee", birth_date=date(1970, 1, 1), email="ana@x.org")
-    db.session.add(patient)
-    db.session.flush()
-    visit_type_id = db.session.execute(
-        select(models.VisitType.id).where(models.VisitType.code == "evaluation")
-    ).scalar_one()
-    appointment = models.Appointment(
-        reference=f"SIJ-T{provider_id:03d}-{int(start.timestamp()) % 10000:04d}",
-        patient_id=patient.id,
-        visit_type_id=visit_type_id,
-        provider_id=provider_id,
-        starts_at=start,
-        ends_at=end,
-        status="booked",
-        channel="api",
-        manage_nonce="0" * 32,
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    return appointment.id

@@ -7,17 +7,15 @@ concurrent bookings do not wait for each other's commit on one row; it is the su
 from __future__ import annotations
 
 from datetime import UTC
-from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import select
 
-from scheduler import models
 from scheduler.extensions import db
 from scheduler.services import clinic
+from tests.conftest import add_appointment
 
 
 def test_a_counter_kept_in_shards_is_the_sum_of_its_rows():
@@ -31,7 +29,9 @@ def test_two_connections_write_reservations_at_once_without_waiting_for_each_oth
     provider_id = make_provider("pmr")
     start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
     with app.app_context():
-        appointment_ids = [_appointment(provider_id, start + timedelta(days=i), f"SIJ-REV{i}-0000") for i in (0, 1)]
+        appointment_ids = [
+            add_appointment(provider_id, start + timedelta(days=i), start + timedelta(days=i, hours=1)) for i in (0, 1)
+        ]
         db.session.commit()
         before = clinic.revisions()[0]
         db.session.remove()
@@ -62,28 +62,3 @@ def test_two_connections_write_reservations_at_once_without_waiting_for_each_oth
     with app.app_context():
         assert clinic.revisions()[0] == before + 2  # each statement counted once, in its own shard
         db.session.remove()
-
-
-def _appointment(provider_id: int, start: datetime, reference: str) -> int:
-    patient = models.Patient(
-        given_name="Rev", family_name=reference, birth_date=date(1970, 1, 1), email=f"{reference}@x.org"
-    )
-    db.session.add(patient)
-    db.session.flush()
-    visit_type_id = db.session.execute(
-        select(models.VisitType.id).where(models.VisitType.code == "evaluation")
-    ).scalar_one()
-    appointment = models.Appointment(
-        reference=reference,
-        patient_id=patient.id,
-        visit_type_id=visit_type_id,
-        provider_id=provider_id,
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        status="booked",
-        channel="api",
-        manage_nonce="0" * 32,
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    return appointment.id
