@@ -47,7 +47,10 @@ def queue(
     version: int = 1,
 ) -> None:
     """Write ``planned`` for one appointment or one request, in one statement."""
-    # Plain SQL: every request queues messages (see database.Driver).
+    if not planned:
+        return
+    # Plain SQL (see database.Driver): every visit request queues here. A booking writes its
+    # messages in the one statement that writes the appointment (``rows`` makes them).
     driver().insert(
         "outbox_message", rows(planned, appointment_id=appointment_id, request_id=request_id, version=version)
     )
