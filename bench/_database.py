@@ -107,7 +107,7 @@ def seed(app: Flask) -> dict[str, int]:
 
     with app.app_context():
         result = seed_demo()
-        from scheduler.extensions import db
+        from scheduler.store.engine import db
 
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
@@ -134,9 +134,9 @@ def insert_history(
     types (so no two active reservations of one resource overlap, as the PostgreSQL exclusion
     constraint demands); past visits are fulfilled or no-shows, future ones booked.
     """
-    from scheduler import models
     from scheduler.domain.clock import clinic_instant
-    from scheduler.extensions import db
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     started = time.perf_counter()
     now = datetime.now(UTC)
@@ -265,8 +265,8 @@ def write_booking_bodies(
     names its provider), each for a different new patient.
     """
     from scheduler.domain.clock import iso_central
-    from scheduler.extensions import db
     from scheduler.services.availability import find_availability
+    from scheduler.store.engine import db
 
     chosen: list[tuple[datetime, int]] = []
     with app.app_context():
@@ -307,8 +307,8 @@ def write_booking_bodies(
 def count_api_bookings(app: Flask) -> int:
     from sqlalchemy import func
 
-    from scheduler import models
-    from scheduler.extensions import db
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     with app.app_context():
         n = db.session.execute(

@@ -36,8 +36,8 @@ TARGET = 0.15
 
 def api_token(url: str) -> str:
     """A read-scoped API client made in the benchmark database; its token."""
-    from scheduler.extensions import db
     from scheduler.services.integrations import create_api_client
+    from scheduler.store.engine import db
 
     app = _database.make_app(url)
     with app.app_context():

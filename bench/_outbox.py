@@ -90,8 +90,8 @@ def smtp_sink() -> Any:
 
 def prepare(url: str) -> tuple[Flask, list[int]]:
     """Migrate and seed the demo clinic; give the patients of APPOINTMENTS booked visits an address."""
-    from scheduler import models
-    from scheduler.extensions import db
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     _database.migrate(url)
     app = _database.make_app(url)
@@ -116,13 +116,13 @@ def prepare(url: str) -> tuple[Flask, list[int]]:
 
 def queue(app: Flask, appointments: list[int], count: int) -> None:
     """Exactly ``count`` due confirmation rows (distinct versions per visit) and no other outbox row."""
-    from scheduler import models
     from scheduler.domain.clock import utc_now
     from scheduler.domain.messages import Channel
     from scheduler.domain.messages import MessageKind
     from scheduler.domain.messages import PlannedMessage
-    from scheduler.extensions import db
     from scheduler.services import outbox
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     confirmation = PlannedMessage(MessageKind.CONFIRMED, Channel.EMAIL, utc_now() - timedelta(seconds=1))
     rows = [
@@ -141,8 +141,8 @@ def queue(app: Flask, appointments: list[int], count: int) -> None:
 
 def drain(app: Flask, url: str, sink: Sink, port: int, workers: int, log_dir: Path) -> dict[str, Any]:
     """Start ``workers`` drain processes at once, wait for all to exit, count what arrived."""
-    from scheduler import models
-    from scheduler.extensions import db
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     sink.reset()
     env = app_env(

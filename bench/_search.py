@@ -77,9 +77,9 @@ def _queries(rows: list[dict[str, Any]], rng: random.Random) -> list[str]:
 
 
 def measure(url: str) -> dict[str, Any]:
-    from scheduler import models
-    from scheduler.extensions import db
     from scheduler.services.patient_search import search_patients
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     _database.migrate(url)
     app = _database.make_app(url)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import got_request_exception
 
 from scheduler.config import DEFAULTS
 
@@ -45,17 +46,20 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
-    from scheduler.database import configure_engine
     from scheduler.extensions import csrf
-    from scheduler.extensions import db
     from scheduler.extensions import limiter
     from scheduler.extensions import login
     from scheduler.extensions import migrate
+    from scheduler.store.engine import configure_engine
+    from scheduler.store.engine import db
+    from scheduler.store.unit_of_work import discard_on_error
 
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             configure_engine(engine)
+    # Sent before the 500 handler runs: the failed request's transaction is abandoned first.
+    got_request_exception.connect(discard_on_error, app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)

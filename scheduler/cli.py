@@ -59,9 +59,9 @@ def seed_demo_command(if_empty: bool) -> None:
     from sqlalchemy import func
     from sqlalchemy import select
 
-    from scheduler import models
-    from scheduler.extensions import db
     from scheduler.services.seed import seed_demo
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     if if_empty and db.session.execute(select(func.count()).select_from(models.Provider)).scalar_one():
         click.echo("Clinic data already present; demo seed skipped.")

@@ -38,10 +38,10 @@ def create_api_client_command(name: str, scopes: tuple[str, ...], created_by: st
     """Make an API client for the FHIR API and print its token (shown this once)."""
     from sqlalchemy import select
 
-    from scheduler import models
     from scheduler.domain.errors import DomainError
-    from scheduler.extensions import db
     from scheduler.services.integrations import create_api_client
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     staff_id = None
     if created_by:
@@ -95,10 +95,10 @@ def create_calendar_feed_command(username: str, provider_id: int | None, special
     from flask import current_app
     from sqlalchemy import select
 
-    from scheduler import models
     from scheduler.domain.errors import DomainError
-    from scheduler.extensions import db
     from scheduler.services.integrations import create_feed
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     staff_id = db.session.execute(
         select(models.StaffAccount.id).where(models.StaffAccount.username == username.lower())

@@ -45,8 +45,6 @@ from sqlalchemy import select
 from sqlalchemy import union_all
 from sqlalchemy import update
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.delivery import DeliveryFailed
 from scheduler.delivery import Email
 from scheduler.delivery import Sms
@@ -59,12 +57,15 @@ from scheduler.domain.messages import SMS_PACE
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import earliest_sms_time
 from scheduler.domain.messages import sms_pacing_delay
-from scheduler.extensions import db
 from scheduler.services.holds import release_expired_holds
 from scheduler.services.notices import compose_email
 from scheduler.services.notices import compose_sms
 from scheduler.services.notices import preload
 from scheduler.services.notices import text_subject
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import end_reads
+from scheduler.store.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def claim(now: datetime, limit: int, channels: list[str]) -> list[int]:
 def claim_batch(now: datetime, limit: int, channels: list[str]) -> Claim:
     """Take up to ``limit`` due rows, as :func:`claim` says, and report what was deferred."""
     t = models.OutboxMessage.__table__
-    with write_transaction():
+    with unit_of_work():
         due = (
             select(t.c.id, t.c.channel)
             .where(
@@ -310,7 +311,7 @@ def deliver_batch(message_ids: list[int], transports: Mapping[str, Transport], n
             outcomes[message.id] = ("withdrawn", {"status": "withdrawn", "locked_until": None})
         else:
             ready.append((message.id, message.attempts, transport, composed))
-    db.session.rollback()  # no transaction stays open while we talk to the providers
+    end_reads()  # no transaction stays open while we talk to the providers
     del subjects
     for message_id, attempts, transport, composed in ready:
         outcomes[message_id] = send(message_id, attempts, transport, composed, now)
@@ -365,7 +366,7 @@ def record(outcomes: Mapping[int, Outcome]) -> None:
     if not groups:
         return
     t = models.OutboxMessage.__table__
-    with write_transaction():
+    with unit_of_work():
         for (name, columns), rows in groups.items():
             values: dict[str, Any] = {c: bindparam(f"new_{c}", type_=t.c[c].type) for c in columns}
             if name == "held":

@@ -28,33 +28,17 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from scheduler import create_app
-from scheduler import models
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
-from scheduler.extensions import db
 from scheduler.services.seed import default_holidays
 from scheduler.services.seed import seed_catalog
+from scheduler.store import models
+from scheduler.store.engine import db
 
 POSTGRES_URL = os.environ.get("SCHEDULER_TEST_DATABASE_URL", "")
-TABLES_CHILD_FIRST = (
-    "calendar_feed",
-    "api_client",
-    "outbox_message",
-    "reservation",
-    "hold",
-    "appointment",
-    "visit_request",
-    "patient",
-    "time_off",
-    "provider_hours",
-    "provider",
-    "room",
-    "visit_type",
-    "routing_rule",
-    "closure",
-    "specialty",
-)
+# Kept between tests: the revision counters, which migrations create and triggers keep counting.
+KEPT_TABLES = {"revision"}
 
 
 def pytest_report_header() -> str:
@@ -90,11 +74,26 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
 
 
 def clear_database() -> None:
+    """Empty every table (but KEPT_TABLES), so that a test may assert on whole tables.
+
+    The audit trail refuses DELETE and TRUNCATE by trigger, so clearing it switches the triggers
+    off for this one transaction (PostgreSQL) or drops and re-creates them (SQLite)."""
+    tables = [table.name for table in reversed(db.metadata.sorted_tables) if table.name not in KEPT_TABLES]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(TABLES_CHILD_FIRST)} RESTART IDENTITY CASCADE"))
+        db.session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        db.session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
     else:
-        for table in TABLES_CHILD_FIRST:
+        triggers = db.session.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
+        ).all()
+        assert len(triggers) == 2, "the append-only triggers are missing"
+        for name, _ in triggers:
+            db.session.execute(text(f"DROP TRIGGER {name}"))
+        for table in tables:
             db.session.execute(text(f"DELETE FROM {table}"))
+        for _, sql in triggers:
+            db.session.execute(text(sql))
     db.session.commit()
 
 

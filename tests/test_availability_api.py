@@ -91,8 +91,8 @@ def test_cached_answers_change_the_moment_the_database_changes_by_any_path(clien
     change made behind the app's back (another process, an admin in psql) is seen at once."""
     from sqlalchemy import update
 
-    from scheduler import models
-    from scheduler.extensions import db
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     provider = make_provider("pmr", blocks=((time(8), time(12)),))
     day = next_clinic_day()
@@ -109,8 +109,8 @@ def test_cached_answers_change_the_moment_the_database_changes_by_any_path(clien
 
 
 def test_a_providers_time_off_and_an_admin_part_day_closure_remove_their_times(client, app, make_provider):
-    from scheduler import models
-    from scheduler.extensions import db
+    from scheduler.store import models
+    from scheduler.store.engine import db
 
     provider = make_provider("pmr")
     day = next_clinic_day()

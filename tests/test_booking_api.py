@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

@@ -37,7 +37,7 @@ def limited_app(app, database_url):
         RATELIMIT_PUBLIC_READ="3 per minute",
     )
     yield limited
-    from scheduler.extensions import db
+    from scheduler.store.engine import db
 
     with limited.app_context():
         db.engine.dispose()

@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import database
-from scheduler import models
-from scheduler.database import driver
-from scheduler.database import write_transaction
 from scheduler.domain.intervals import Interval
-from scheduler.extensions import db
 from scheduler.services import clinic
+from scheduler.store import driver as store_driver
+from scheduler.store import engine as store_engine
+from scheduler.store import models
+from scheduler.store.driver import driver
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 from tests.conftest import add_appointment
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -34,7 +35,7 @@ NEW_PATIENT = {"sms_consent": False, "created_at": datetime(2027, 1, 4, 15, 0, t
 def test_values_written_by_the_driver_read_back_through_the_orm_unchanged(app):
     # A Central time with microseconds, in daylight saving time: stored as UTC either way.
     consent_at = datetime(2027, 3, 15, 9, 30, 15, 123456, tzinfo=CHICAGO)
-    with app.app_context(), write_transaction():
+    with app.app_context(), unit_of_work():
         (patient_id,) = driver().rows(
             "INSERT INTO patient (given_name, family_name, birth_date, phone, email, sms_consent, sms_consent_at, "
             "created_at) VALUES (:given, :family, :born, :phone, :email, :consent, :consent_at, :created) "
@@ -111,7 +112,7 @@ def test_a_constraint_refusal_in_the_driver_is_sqlalchemys_integrity_error(app, 
             "created_at": start,
         }
         with pytest.raises(IntegrityError) as refused:
-            with write_transaction():
+            with unit_of_work():
                 driver().insert("outbox_message", [row, row])  # the same dedupe key twice
         assert refused.value.params is None  # bound values never travel with the error (PHI stays out of logs)
         assert db.session.execute(select(models.OutboxMessage)).first() is None  # nothing half-saved
@@ -127,7 +128,7 @@ def test_rows_that_refer_to_each_other_are_written_together_with_ids_read_first(
         visit_type_id = db.session.execute(
             select(models.VisitType.id).where(models.VisitType.code == "evaluation")
         ).scalar_one()
-        with write_transaction():
+        with unit_of_work():
             d = driver()
             ((patient_id, appointment_id),) = d.rows(f"SELECT {d.next_id('patient')}, {d.next_id('appointment')}", {})
             d.insert_all(
@@ -194,7 +195,7 @@ def test_a_refused_row_among_several_tables_leaves_none_of_them_written(app, mak
     start = datetime(2027, 11, 8, 15, 0, tzinfo=UTC)
     with app.app_context():
         with pytest.raises(IntegrityError, match="(?i)foreign key"):
-            with write_transaction():
+            with unit_of_work():
                 d = driver()
                 ((patient_id,),) = d.rows(f"SELECT {d.next_id('patient')}", {})
                 d.insert_all(
@@ -245,7 +246,7 @@ def test_the_patient_lookup_uses_its_index_even_when_planned_while_the_table_is_
         pytest.skip("PostgreSQL's plans only: SQLite prepares nothing across requests")
     from scheduler.services.patients import MATCHING_PATIENT_ID
 
-    lookup, _names = database._positional(f"SELECT {MATCHING_PATIENT_ID}", False)
+    lookup, _names = store_driver._positional(f"SELECT {MATCHING_PATIENT_ID}", False)
     with app.app_context():
         connection = db.session.connection()
         # A small clinic's worth, with its statistics: two pages of patients.
@@ -278,7 +279,7 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_a_request_sees_
         with psycopg.connect(database_url, autocommit=True) as other:  # not from the pool: it would be the same
             other.execute("SELECT pg_terminate_backend(%s)", (first_backend,))
         # As if it had sat idle for a while: it is pinged, found closed and replaced.
-        monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+        monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)
         second_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         assert second_backend != first_backend
         db.session.remove()
@@ -294,7 +295,7 @@ def test_a_connection_in_use_a_moment_ago_is_not_pinged_but_an_idle_one_is(app, 
         db.session.execute(text("SELECT 2")).all()
         db.session.remove()
         assert pings == []  # a round trip saved on every busy request
-        monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+        monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)
         assert db.session.execute(text("SELECT 3")).scalar_one() == 3
         db.session.remove()
         assert len(pings) == 1

@@ -10,14 +10,14 @@ from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import reminder_time
-from scheduler.extensions import db
 from scheduler.jobs import BACKOFF_BASE
 from scheduler.jobs import drain_once
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import Inbox
 from tests.conftest import booking_json
 from tests.conftest import central

@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.messages import reminder_time
 from scheduler.domain.routing import Intake
-from scheduler.extensions import db
 from scheduler.services import booking
 from scheduler.services import holds
 from scheduler.services import moves
 from scheduler.services.availability import find_availability
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 

@@ -14,14 +14,14 @@ from icalendar import Event
 from icalendar import Timezone
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
-from scheduler.extensions import db
 from scheduler.jobs import drain_once
 from scheduler.services.notices import empty_calendar
 from scheduler.services.notices import event_opening
 from scheduler.services.notices import invite
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import Inbox
 from tests.conftest import booking_json
 from tests.conftest import central

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.messages import reminder_time
-from scheduler.extensions import db
 from scheduler.jobs import drain_once
 from scheduler.services.references import manage_url
 from scheduler.services.references import token_matches
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from scheduler import models
 from scheduler.domain.messages import SMS_PACE
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_pacing_delay
 from scheduler.domain.messages import text_still_due
-from scheduler.extensions import db
 from scheduler.jobs import claim_batch
 from scheduler.jobs import drain_once
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import inspect
 from sqlalchemy import text
 
-from scheduler.extensions import db
+from scheduler.store.engine import db
 from tests.conftest import POSTGRES_URL
 from tests.conftest import make_app
 

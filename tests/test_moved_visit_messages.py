@@ -8,11 +8,11 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.messages import reminder_time
-from scheduler.extensions import db
 from scheduler.jobs import drain_once
 from scheduler.services import moves
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

@@ -34,15 +34,15 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import PlannedMessage
-from scheduler.extensions import db
 from scheduler.jobs import drain_once
 from scheduler.services import outbox
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import free_port

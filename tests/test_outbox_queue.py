@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import models
 from scheduler.domain.messages import on_booked
 from scheduler.domain.messages import reminder_time
-from scheduler.extensions import db
 from scheduler.services import outbox
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

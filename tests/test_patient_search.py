@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services.patient_search import likely_duplicates
 from scheduler.services.patient_search import search_patients
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 
 
 def add(given, family, born, phone=None, email=None):

@@ -25,13 +25,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 
-from scheduler import models
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
-from scheduler.extensions import db
 from scheduler.services import booking
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

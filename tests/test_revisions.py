@@ -13,8 +13,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from scheduler.extensions import db
 from scheduler.services import clinic
+from scheduler.store.engine import db
 from tests.conftest import add_appointment
 
 

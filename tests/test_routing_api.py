@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from scheduler import models
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services.seed import default_holidays
+from scheduler.store import models
+from scheduler.store.engine import db
 
 SEEDED = (
     models.Provider,

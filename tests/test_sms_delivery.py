@@ -15,7 +15,6 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.delivery.sms import time_zone_for_number
 from scheduler.delivery.sms import twilio_signature
 from scheduler.domain.catalog import DEFAULT_SPECIALTIES
@@ -25,13 +24,14 @@ from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import reminder_time
-from scheduler.extensions import db
 from scheduler.jobs import BACKOFF_BASE
 from scheduler.jobs import claim
 from scheduler.jobs import deliver
 from scheduler.jobs import drain_once
 from scheduler.jobs import transports
 from scheduler.services.notices import compose_sms
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import free_port

@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.routing import Intake
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
-from scheduler.extensions import db
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 

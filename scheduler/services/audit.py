@@ -9,19 +9,22 @@ saved together or not at all. ``detail`` is a short note for people reading the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import clinic_instant
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 ACTOR_KINDS = ("staff", "patient", "system", "api")
 CHANNELS = ("web", "phone", "api", "system")
@@ -59,6 +62,19 @@ def record(
         event.at = at
     db.session.add(event)
     return event
+
+
+def save(action: str, **fields: Any) -> None:
+    """:func:`record` for an action that changes nothing else (a record viewed, a list exported):
+    in a unit of work of its own, or the caller's when one is open."""
+    save_for_patients(action, [fields.pop("patient_id", None)], **fields)
+
+
+def save_for_patients(action: str, patient_ids: Sequence[int | None], **fields: Any) -> None:
+    """:func:`save` of one row per patient (``None``: a row about no patient), together."""
+    with unit_of_work():
+        for patient_id in patient_ids:
+            record(action, patient_id=patient_id, **fields)
 
 
 @dataclass(frozen=True)

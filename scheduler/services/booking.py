@@ -14,10 +14,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import models
-from scheduler.database import driver
-from scheduler.database import is_overlap_violation
-from scheduler.database import write_transaction
 from scheduler.domain import catalog
 from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.bookings import AppointmentStatus
@@ -35,7 +31,6 @@ from scheduler.domain.messages import on_booked
 from scheduler.domain.messages import on_cancelled
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services import routing
@@ -58,6 +53,11 @@ from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.services.references import token_matches
+from scheduler.store import models
+from scheduler.store.driver import driver
+from scheduler.store.driver import is_overlap_violation
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 # One answer for an unknown reference, a malformed one and a wrong token alike: a guess learns nothing.
 APPOINTMENT_NOT_FOUND = "No appointment matches that reference and link."
@@ -76,9 +76,6 @@ class Booked:
 # Decides, for the catalog, the visit type asked for and the patient (if known), where it goes;
 # raises when it may not be booked this way.
 Decide = Callable[[Catalog, catalog.VisitType, models.Patient | None], RoutingDecision]
-# More work for the same transaction once the visit is in (an audit row, a request marked placed):
-# it commits with the booking or not at all.
-Then = Callable[[models.Appointment], None]
 
 
 def book_appointment(
@@ -90,10 +87,10 @@ def book_appointment(
     channel: str,
     provider_id: int | None = None,
     hold_token: str | None = None,
-    then: Then | None = None,
     now: datetime | None = None,
 ) -> Booked:
-    """Book a "book a slot" visit at ``start`` (aware) and commit it.
+    """Book a "book a slot" visit at ``start`` (aware), in a unit of work (which commits it unless
+    the caller's own unit of work is open: then it commits with the caller's other writes).
 
     ``hold_token``: the hold the patient took on this time; it is used up by the booking. An
     expired or unknown hold is no error: the time is booked if it is still free.
@@ -113,7 +110,7 @@ def book_appointment(
             raise RoutedElsewhere(decision.reason, decision=decision)
         return decision
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token, then)
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token=hold_token)
 
 
 def place_visit(
@@ -123,11 +120,12 @@ def place_visit(
     patient: PatientDetails,
     channel: str,
     provider_id: int | None = None,
-    then: Then | None = None,
+    request_id: int | None = None,
     now: datetime | None = None,
 ) -> Booked:
     """Staff placing a visit of any booking mode (a request-type injection, say) at ``start``
-    (aware) with the visit type's own specialty, and commit it.
+    (aware) with the visit type's own specialty, in a unit of work. ``request_id``: the visit
+    request this visit answers (its caller marks the request placed in the same unit of work).
 
     No intake and no routing: the scheduler has already decided what the patient needs. The time
     rules and the no-double-booking guarantee are book_appointment's own. Raises InvalidInput,
@@ -142,7 +140,9 @@ def place_visit(
             reason=f"{visit_type.name} placed by the clinic's schedulers.",
         )
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, None, then)
+    return _book(
+        visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, request_id=request_id
+    )
 
 
 def _book(
@@ -153,15 +153,16 @@ def _book(
     provider_id: int | None,
     now: datetime,
     decide: Decide,
+    *,
     hold_token: str | None = None,
-    then: Then | None = None,
+    request_id: int | None = None,
 ) -> Booked:
     """The whole booking in one write transaction (on SQLite the write lock is taken first, so
     nothing read here can change before the insert), then the next open time for a refusal."""
     specialty: str | None = None
     try:
         try:
-            with write_transaction():
+            with unit_of_work():
                 # One round trip reads the catalog's revision, the patient on file and the ids
                 # the new rows will take, so that they are written together (see _reserve).
                 next_id = driver().next_id
@@ -185,10 +186,8 @@ def _book(
                 )
                 ids = NewIds(read["new_patient_id"], read["new_appointment_id"])
                 appointment = _reserve(
-                    offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids
+                    offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids, request_id
                 )
-                if then is not None:
-                    then(appointment)
         except IntegrityError as error:
             if not is_overlap_violation(error):
                 raise
@@ -234,10 +233,11 @@ def _reserve(
     channel: str,
     now: datetime,
     ids: NewIds,
+    request_id: int | None,
 ) -> models.Appointment:
     """Inside the write transaction: choose provider and room, re-check, then write the new
     patient (if any), the appointment, its reservations and its messages in one statement (the
-    hot path of every booking: see database.Driver)."""
+    hot path of every booking: see store.driver.Driver)."""
     place = choose_place(
         offer, visit_type, visit, decision.specialty, provider_id=provider_id, patient_id=found.id if found else None
     )
@@ -259,6 +259,7 @@ def _reserve(
         "ends_at": visit.end,
         "status": AppointmentStatus.BOOKED.value,
         "channel": channel,
+        "request_id": request_id,
         "manage_nonce": new_nonce(),
         "version": 1,
         "created_at": now,
@@ -295,34 +296,32 @@ def appointment_for_token(reference: str, token: str) -> models.Appointment:
 
 
 def cancel_appointment(
-    reference: str, token: str, reason: str | None, *, then: Then | None = None, now: datetime | None = None
+    reference: str, token: str, reason: str | None, *, now: datetime | None = None
 ) -> models.Appointment:
     """The patient cancelling through their link: releases the time. Cancelling twice is
     harmless; a visit that has started or taken place cannot be cancelled."""
     now = now or utc_now()
-    with write_transaction():
+    with unit_of_work():
         appointment = appointment_for_token(reference, token)
-        _cancel(appointment, reason, notify=True, now=now, then=then)
+        _cancel(appointment, reason, notify=True, now=now)
     return appointment
 
 
 def cancel_visit(
-    appointment_id: int, reason: str | None, *, notify: bool, then: Then | None = None, now: datetime | None = None
+    appointment_id: int, reason: str | None, *, notify: bool, now: datetime | None = None
 ) -> models.Appointment:
     """Staff cancelling a visit (with the patient on the phone, or for the clinic's reasons);
     ``notify`` sends the patient the cancellation notice. Raises NotFound or NotCancellable."""
     now = now or utc_now()
-    with write_transaction():
+    with unit_of_work():
         appointment = db.session.get(models.Appointment, appointment_id)
         if appointment is None:
             raise NotFound("No such appointment.")
-        _cancel(appointment, reason, notify=notify, now=now, then=then)
+        _cancel(appointment, reason, notify=notify, now=now)
     return appointment
 
 
-def _cancel(
-    appointment: models.Appointment, reason: str | None, *, notify: bool, now: datetime, then: Then | None
-) -> None:
+def _cancel(appointment: models.Appointment, reason: str | None, *, notify: bool, now: datetime) -> None:
     if appointment.status in RELEASED_STATUSES:
         return
     if appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED:
@@ -335,8 +334,6 @@ def _cancel(
     outbox.withdraw_reminders(appointment.id)
     if notify:
         outbox.queue(on_cancelled(outbox.reach(appointment.patient), now), appointment_id=appointment.id)
-    if then is not None:
-        then(appointment)
 
 
 class NotCancellable(DomainError):

@@ -9,7 +9,6 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from scheduler import models
 from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.calendar_grid import Grid
 from scheduler.domain.calendar_grid import VisitBox
@@ -17,9 +16,10 @@ from scheduler.domain.calendar_grid import column
 from scheduler.domain.calendar_grid import grid
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services.clinic import Catalog
+from scheduler.store import models
+from scheduler.store.engine import db
 
 
 def _visits(provider_ids: list[int], first: date, days: int) -> dict[int, list[VisitBox]]:

@@ -19,15 +19,15 @@ from icalendar import Event
 from icalendar import Timezone
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
-from scheduler.extensions import db
 from scheduler.services import audit
 from scheduler.services.integrations import FeedTarget
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 FEED_PAST_DAYS = 30
 FEED_AHEAD_DAYS = 180
@@ -127,7 +127,7 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
         event.add("transp", "OPAQUE")
         calendar.add_component(event)
     body = calendar.to_ical()
-    with write_transaction():
+    with unit_of_work():
         audit.record(
             "calendar_feed.read",
             actor_kind="staff",

@@ -10,13 +10,13 @@ from datetime import time
 
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
 from scheduler.domain.staff import ROLES
-from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 class AdminError(DomainError):
@@ -38,7 +38,7 @@ def save_provider(
     actor_id: int,
 ) -> models.Provider:
     """Create (``provider_id`` None) or update a provider and replace their weekly hours."""
-    with write_transaction():
+    with unit_of_work():
         specialty = db.session.execute(select(models.Specialty).filter_by(code=specialty_code)).scalar_one_or_none()
         if specialty is None:
             raise AdminError("Choose one of the specialties.")
@@ -63,7 +63,7 @@ def save_provider(
 def add_time_off(provider_id: int, starts_at: datetime, ends_at: datetime, reason: str, *, actor_id: int) -> None:
     if not starts_at < ends_at:
         raise AdminError("The time off must end after it starts.")
-    with write_transaction():
+    with unit_of_work():
         if db.session.get(models.Provider, provider_id) is None:
             raise NotFound("No such provider.")
         entry = models.TimeOff(provider_id=provider_id, starts_at=starts_at, ends_at=ends_at, reason=reason[:200])
@@ -73,7 +73,7 @@ def add_time_off(provider_id: int, starts_at: datetime, ends_at: datetime, reaso
 
 
 def remove_time_off(time_off_id: int, *, actor_id: int) -> None:
-    with write_transaction():
+    with unit_of_work():
         entry = db.session.get(models.TimeOff, time_off_id)
         if entry is None:
             raise NotFound("No such time off.")
@@ -84,7 +84,7 @@ def remove_time_off(time_off_id: int, *, actor_id: int) -> None:
 def add_closure(day: date, starts: time | None, ends: time | None, name: str, *, actor_id: int) -> None:
     if starts is not None and ends is not None and not starts < ends:
         raise AdminError("A part-day closure must end after it starts.")
-    with write_transaction():
+    with unit_of_work():
         duplicate = db.session.execute(select(models.Closure.id).filter_by(day=day, starts=starts, name=name)).first()
         if duplicate:
             raise AdminError("That closure is already on the calendar.")
@@ -95,7 +95,7 @@ def add_closure(day: date, starts: time | None, ends: time | None, name: str, *,
 
 
 def remove_closure(closure_id: int, *, actor_id: int) -> None:
-    with write_transaction():
+    with unit_of_work():
         closure = db.session.get(models.Closure, closure_id)
         if closure is None:
             raise NotFound("No such closure.")
@@ -106,7 +106,7 @@ def remove_closure(closure_id: int, *, actor_id: int) -> None:
 def save_visit_type(code: str, *, minutes: int, prep_notes: str, active: bool, actor_id: int) -> None:
     if minutes <= 0 or minutes % 15 or minutes > 480:
         raise AdminError("Use a length in quarter hours: 15, 30, 45 ... up to 480 minutes.")
-    with write_transaction():
+    with unit_of_work():
         visit_type = db.session.execute(select(models.VisitType).filter_by(code=code)).scalar_one_or_none()
         if visit_type is None:
             raise NotFound("No such visit type.")
@@ -115,7 +115,7 @@ def save_visit_type(code: str, *, minutes: int, prep_notes: str, active: bool, a
 
 
 def add_room(name: str, kind: str, *, actor_id: int) -> None:
-    with write_transaction():
+    with unit_of_work():
         if db.session.execute(select(models.Room.id).filter_by(name=name)).first():
             raise AdminError("There is already a room with that name.")
         room = models.Room(name=name, kind=kind, active=True)
@@ -125,7 +125,7 @@ def add_room(name: str, kind: str, *, actor_id: int) -> None:
 
 
 def set_room_active(room_id: int, active: bool, *, actor_id: int) -> None:
-    with write_transaction():
+    with unit_of_work():
         room = db.session.get(models.Room, room_id)
         if room is None:
             raise NotFound("No such room.")
@@ -135,7 +135,7 @@ def set_room_active(room_id: int, active: bool, *, actor_id: int) -> None:
 
 def move_rule(name: str, step: int, *, actor_id: int) -> None:
     """Swap a routing rule with its neighbour (``step`` -1 earlier, +1 later): first match wins."""
-    with write_transaction():
+    with unit_of_work():
         rules = list(db.session.execute(select(models.RoutingRule).order_by(models.RoutingRule.position)).scalars())
         index = next((i for i, r in enumerate(rules) if r.name == name), None)
         if index is None:
@@ -148,7 +148,7 @@ def move_rule(name: str, step: int, *, actor_id: int) -> None:
 
 
 def set_rule_enabled(name: str, enabled: bool, *, actor_id: int) -> None:
-    with write_transaction():
+    with unit_of_work():
         rule = db.session.execute(select(models.RoutingRule).filter_by(name=name)).scalar_one_or_none()
         if rule is None:
             raise NotFound("No such rule.")
@@ -162,7 +162,7 @@ def set_staff(account_id: int, *, role: str, active: bool, actor_id: int) -> Non
         raise AdminError("Choose a role.")
     if account_id == actor_id and (role != "admin" or not active):
         raise AdminError("You cannot remove your own admin access: ask another admin.")
-    with write_transaction():
+    with unit_of_work():
         account = db.session.get(models.StaffAccount, account_id)
         if account is None:
             raise NotFound("No such account.")

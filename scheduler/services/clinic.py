@@ -24,8 +24,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import models
-from scheduler.database import driver
 from scheduler.domain import catalog
 from scheduler.domain import routing
 from scheduler.domain.clock import ceil_to_grid
@@ -35,8 +33,10 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
-from scheduler.extensions import db
 from scheduler.services.memo import app_cache
+from scheduler.store import models
+from scheduler.store.driver import driver
+from scheduler.store.engine import db
 
 # No visit spans more than one clinic day, so a reservation overlapping a window starts at most
 # this long before it. Bounding the start both ways keeps the (resource, starts_at) index range

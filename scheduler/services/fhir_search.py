@@ -14,10 +14,10 @@ from sqlalchemy import Select
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.intervals import Interval
-from scheduler.extensions import db
 from scheduler.services.clinic import LONGEST_RESERVATION
+from scheduler.store import models
+from scheduler.store.engine import db
 
 
 @dataclass(frozen=True)

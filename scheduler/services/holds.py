@@ -19,13 +19,9 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import models
-from scheduler.database import is_overlap_violation
-from scheduler.database import write_transaction
 from scheduler.domain.bookings import check_visit_time
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import SlotTaken
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import catalog_for_placing
@@ -33,6 +29,10 @@ from scheduler.services.placement import choose_place
 from scheduler.services.placement import insert_reservations
 from scheduler.services.placement import purge_expired_holds
 from scheduler.services.placement import reservation_rows
+from scheduler.store import models
+from scheduler.store.driver import is_overlap_violation
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def hold_time(
     """
     now = now or utc_now()
     try:
-        with write_transaction():
+        with unit_of_work():
             offer = catalog_for_placing(now)
             if replaces:
                 _release(replaces)
@@ -123,7 +123,7 @@ def find_hold(token: str | None, now: datetime) -> models.Hold | None:
 
 def release_hold(token: str) -> None:
     """Give the time back (the patient went back and chose another, or left). Harmless twice."""
-    with write_transaction():
+    with unit_of_work():
         _release(token)
 
 
@@ -135,5 +135,5 @@ def _release(token: str) -> None:
 
 def release_expired_holds(now: datetime | None = None) -> int:
     """The worker's job: free the time of every expired hold; returns how many went."""
-    with write_transaction():
+    with unit_of_work():
         return purge_expired_holds(now or utc_now())

@@ -17,15 +17,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
-from scheduler.extensions import db
 from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services.memo import app_cache
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 SCOPES = ("read", "book")
 API_TOKEN_PREFIX = "sij_"  # makes a leaked token recognisable to secret scanners and people alike
@@ -78,7 +78,7 @@ def create_api_client(
     if not name:
         raise InvalidInput({"name": "Give the client a name, such as the system that will use it."})
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with write_transaction():
+    with unit_of_work():
         client = models.ApiClient(
             name=name,
             token_hash=token_hash(token),
@@ -103,7 +103,7 @@ def create_api_client(
 
 def revoke_api_client(client_id: int, *, revoked_by: int | None = None, now: datetime | None = None) -> None:
     """Stop a client's token working, at once and for good. Harmless twice."""
-    with write_transaction():
+    with unit_of_work():
         client = db.session.get(models.ApiClient, client_id)
         if client is None:
             raise NotFound("No such API client.")
@@ -199,7 +199,7 @@ def create_feed(
     if (provider_id is None) == (specialty_code is None):
         raise InvalidInput({"scope": "Give a provider or a specialty, not both."})
     token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
-    with write_transaction():
+    with unit_of_work():
         staff = db.session.get(models.StaffAccount, staff_id)
         if staff is None or not staff.active:
             raise NotFound("No such active staff account.")
@@ -236,7 +236,7 @@ def create_feed(
 
 def revoke_feed(feed_id: int, *, now: datetime | None = None) -> None:
     """Stop a feed URL working. Harmless twice."""
-    with write_transaction():
+    with unit_of_work():
         feed = db.session.get(models.CalendarFeed, feed_id)
         if feed is None:
             raise NotFound("No such calendar feed.")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.store import models
+from scheduler.store.engine import db
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.eml")
 # FolderMailer names files after the Message-ID, which carries the outbox row's id.
@@ -106,7 +106,6 @@ def open_copy(folder: Path, name: str, *, staff_id: int) -> MailCopy | None:
         text = ""
     attachments = [part.get_filename() or part.get_content_type() for part in message.iter_attachments()]
     _record_view(name, staff_id)
-    db.session.commit()
     return MailCopy(
         name=name,
         saved_at=datetime.fromtimestamp(stat.st_mtime, UTC),
@@ -125,7 +124,7 @@ def _record_view(name: str, staff_id: int) -> None:
     if matched:
         outbox_id = int(matched.group(1))
         patient_id = _patient_of_outbox(outbox_id)
-    audit.record(
+    audit.save(
         "mail.view",
         actor_kind="staff",
         actor_id=staff_id,

@@ -8,16 +8,12 @@ plus a reminder for the new time are queued, all in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import models
-from scheduler.database import is_overlap_violation
-from scheduler.database import write_transaction
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.bookings import check_visit_time
 from scheduler.domain.clock import utc_now
@@ -26,7 +22,6 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.errors import about_the_time
 from scheduler.domain.messages import on_moved
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services.availability import next_free_slot
@@ -36,6 +31,10 @@ from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
 from scheduler.services.placement import insert_reservations
 from scheduler.services.placement import reservation_rows
+from scheduler.store import models
+from scheduler.store.driver import is_overlap_violation
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 class NotMovable(DomainError):
@@ -50,16 +49,15 @@ def move_appointment(
     hold_token: str | None = None,
     notify: bool = True,
     enforce_notice: bool = True,
-    then: Callable[[models.Appointment], None] | None = None,
     now: datetime | None = None,
 ) -> models.Appointment:
-    """Move a booked, future visit to ``start`` (aware) and commit.
+    """Move a booked, future visit to ``start`` (aware), in a unit of work.
 
     ``provider_id`` keeps or changes the provider (any provider of the visit's specialty when None);
     ``hold_token`` is the caller's hold on the new time, used up here; ``notify`` queues the
     rescheduled notice and new reminder (staff may move without telling the patient, e.g. on the
     phone with them); ``enforce_notice`` applies the patients' minimum notice (staff may book
-    sooner); ``then`` runs inside the same transaction (an audit row). Raises NotFound,
+    sooner). Raises NotFound,
     NotMovable, InvalidInput, OutsideClinicHours, ClinicClosed, NotOnGrid
     or SlotTaken; time refusals carry ``next_open``.
     """
@@ -67,7 +65,7 @@ def move_appointment(
     code, specialty = None, None
     try:
         try:
-            with write_transaction():
+            with unit_of_work():
                 appointment = db.session.execute(
                     select(models.Appointment).where(models.Appointment.id == appointment_id)
                 ).scalar_one_or_none()
@@ -106,8 +104,6 @@ def move_appointment(
                 if notify:
                     planned = on_moved(visit.start, outbox.reach(appointment.patient), now)
                     outbox.queue(planned, appointment_id=appointment.id, version=appointment.version)
-                if then is not None:
-                    then(appointment)
                 db.session.flush()
         except IntegrityError as error:
             if not is_overlap_violation(error):

@@ -18,7 +18,6 @@ from icalendar import vText
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from scheduler import models
 from scheduler.delivery import DeliveryFailed
 from scheduler.delivery import Email
 from scheduler.delivery import Sms
@@ -31,8 +30,9 @@ from scheduler.domain.messages import SMS_MAX_CHARS
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
-from scheduler.extensions import db
 from scheduler.services.references import manage_url
+from scheduler.store import models
+from scheduler.store.engine import db
 
 HEADLINES = {
     MessageKind.CONFIRMED: "Your visit is confirmed",

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from scheduler import models
-from scheduler.database import driver
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import PlannedMessage
 from scheduler.domain.messages import Reachable
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.driver import driver
+from scheduler.store.engine import db
 
 
 def reach(patient: models.Patient) -> Reachable:
@@ -49,7 +49,7 @@ def queue(
     """Write ``planned`` for one appointment or one request, in one statement."""
     if not planned:
         return
-    # Plain SQL (see database.Driver): every visit request queues here. A booking writes its
+    # Plain SQL (see store.driver.Driver): every visit request queues here. A booking writes its
     # messages in the one statement that writes the appointment (``rows`` makes them).
     driver().insert(
         "outbox_message", rows(planned, appointment_id=appointment_id, request_id=request_id, version=version)

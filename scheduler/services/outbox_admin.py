@@ -11,13 +11,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import MessageKind
-from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 STATUSES = ("queued", "sending", "sent", "failed", "dead", "withdrawn")
 KINDS = tuple(kind.value for kind in MessageKind)
@@ -92,7 +92,7 @@ def retry_dead(message_id: int, *, staff_id: int, now: datetime | None = None) -
     """
     now = now or utc_now()
     m = models.OutboxMessage
-    with write_transaction():
+    with unit_of_work():
         message = db.session.get(m, message_id)
         if message is None:
             return "missing"

@@ -10,12 +10,12 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.search import parse_patient_query
-from scheduler.extensions import db
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 
 SEARCH_LIMIT = 10
 # Names this alike (Jaro-Winkler) count as "similar" for the duplicate warning: catches typos

@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
 
-from scheduler import models
-from scheduler.database import driver
 from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.routing import History
 from scheduler.domain.routing import LastVisit
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.driver import driver
+from scheduler.store.engine import db
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class PatientDetails:
 
 # The patient a booking or request is for: the same names and birth date and a matching phone or
 # email. A contact given as None compares as NULL, which matches nothing: one expression for
-# phone, email or both. Plain SQL: it runs in every booking and request (see database.Driver).
+# phone, email or both. Plain SQL: it runs in every booking and request (see store.driver.Driver).
 MATCHING_PATIENT_ID = (
     "(SELECT id FROM patient WHERE birth_date = :birth_date "
     "AND lower(family_name) = :family_name AND lower(given_name) = :given_name "

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from scheduler.database import driver
 from scheduler.domain import catalog
 from scheduler.domain.bookings import check_provider_free
 from scheduler.domain.bookings import first_free_room
@@ -23,6 +22,7 @@ from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
 from scheduler.services import clinic
 from scheduler.services.clinic import Catalog
+from scheduler.store.driver import driver
 
 SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
 PATIENT_BUSY_MESSAGE = "You already have a visit at that time. Choose another time, or call us to change it."
@@ -106,7 +106,7 @@ def reservation_rows(
 
 def insert_reservations(rows: list[dict[str, object]]) -> None:
     """Write rows made by :func:`reservation_rows`. PostgreSQL's exclusion constraint refuses an
-    overlap here (SQLSTATE 23P01: see :func:`scheduler.database.is_overlap_violation`)."""
+    overlap here (SQLSTATE 23P01: see :func:`scheduler.store.driver.is_overlap_violation`)."""
     driver().insert("reservation", rows)
 
 

@@ -7,14 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.catalog import UNSURE
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import on_request_received
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services import routing
@@ -24,6 +21,9 @@ from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.patients import save_patient
 from scheduler.services.references import new_reference
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def submit_request(
 ) -> Submitted:
     """Route the request and queue it for the routed specialty; commits. Raises InvalidInput."""
     now = now or utc_now()
-    with write_transaction():
+    with unit_of_work():
         offer = clinic.current_catalog(now)
         if intake.requested != UNSURE:
             offer.visit_type(intake.requested, field="reason.requested")

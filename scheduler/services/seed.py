@@ -14,8 +14,6 @@ import holidays
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain import catalog
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.clock import clinic_today
@@ -26,10 +24,12 @@ from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 # The clinic closes on these, on their observed dates (Saturday -> Friday, Sunday -> Monday).
 DEFAULT_HOLIDAYS = frozenset(
@@ -113,7 +113,7 @@ _FAMILY = (
 def seed_catalog(now: datetime | None = None) -> None:
     """Specialties, visit types, routing rules and this year's and the next two years' holidays."""
     now = now or utc_now()
-    with write_transaction():
+    with unit_of_work():
         specialties = _ensure_specialties()
         _ensure_visit_types(specialties)
         _ensure_rules()
@@ -125,7 +125,7 @@ def seed_demo(now: datetime | None = None) -> dict[str, int]:
     """The catalog plus rooms, 13 providers and, when there are none yet, a few weeks of visits."""
     now = now or utc_now()
     seed_catalog(now)
-    with write_transaction():
+    with unit_of_work():
         specialties = {s.code: s for s in db.session.execute(select(models.Specialty)).scalars()}
         for name, kind in DEMO_ROOMS:
             if db.session.execute(select(models.Room).where(models.Room.name == name)).scalar_one_or_none() is None:
@@ -254,7 +254,7 @@ def _demo_appointments(now: datetime) -> int:
     }
     rooms = [r.to_domain() for r in db.session.execute(select(models.Room)).scalars()]
     created = 0
-    with write_transaction():
+    with unit_of_work():
         patients = [
             models.Patient(
                 given_name=rng.choice(_GIVEN),

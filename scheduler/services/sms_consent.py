@@ -6,10 +6,10 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.messages import Channel
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 def opt_out(phone: str) -> int:
@@ -20,7 +20,7 @@ def opt_out(phone: str) -> int:
     A text already claimed by the worker is not sent either: it re-reads consent when it composes.
     The phone number is matched, never logged.
     """
-    with write_transaction():
+    with unit_of_work():
         patient_ids = select(models.Patient.id).where(models.Patient.phone == phone).scalar_subquery()
         withdrawn = db.session.execute(
             update(models.Patient)

@@ -19,7 +19,6 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy import update
 
-from scheduler import models
 from scheduler.domain.clock import utc_now
 from scheduler.domain.staff import ROLES
 from scheduler.domain.staff import StaffAccountError
@@ -27,8 +26,10 @@ from scheduler.domain.staff import check_password
 from scheduler.domain.staff import check_username
 from scheduler.domain.staff import lockout_wait
 from scheduler.domain.staff import normalise_username
-from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 @cache
@@ -51,29 +52,30 @@ def create_account(username: str, display_name: str, role: str, password: str) -
     if role not in ROLES:
         raise StaffAccountError(f"Choose a role: {', '.join(ROLES)}.")
     check_password(password, username)
-    if db.session.execute(select(models.StaffAccount.id).filter_by(username=username)).first():
-        raise StaffAccountError(f"There is already an account called {username}.")
-    account = models.StaffAccount(
-        username=username,
-        display_name=display_name,
-        role=role,
-        password_hash=hasher().hash(password),
-        active=True,
-        failed_logins=0,
-        session_version=1,
-    )
-    db.session.add(account)
-    db.session.flush()
-    audit.record(
-        "staff.create",
-        actor_kind="system",
-        actor_id=None,
-        record_type="staff_account",
-        record_id=account.id,
-        channel="system",
-        detail=f"role {role}",
-    )
-    db.session.commit()
+    password_hash = hasher().hash(password)  # slow by design: before the write lock is taken
+    with unit_of_work():
+        if db.session.execute(select(models.StaffAccount.id).filter_by(username=username)).first():
+            raise StaffAccountError(f"There is already an account called {username}.")
+        account = models.StaffAccount(
+            username=username,
+            display_name=display_name,
+            role=role,
+            password_hash=password_hash,
+            active=True,
+            failed_logins=0,
+            session_version=1,
+        )
+        db.session.add(account)
+        db.session.flush()
+        audit.record(
+            "staff.create",
+            actor_kind="system",
+            actor_id=None,
+            record_type="staff_account",
+            record_id=account.id,
+            channel="system",
+            detail=f"role {role}",
+        )
     return account
 
 
@@ -100,41 +102,50 @@ def _event(action: str, account_id: int | None, detail: str = "") -> None:
 
 def authenticate(username: str, password: str, now: datetime | None = None) -> SignIn:
     """Check a username and password, counting failures per account; commits the outcome and its
-    audit row. A locked account is refused without looking at the password."""
+    audit row. A locked account is refused without looking at the password.
+
+    The password is checked (argon2, about a tenth of a second by design) before the unit of work
+    opens, so no write lock is held while it is hashed: signing in never makes bookings wait."""
     now = now or utc_now()
     account = db.session.execute(
         select(models.StaffAccount).filter_by(username=normalise_username(username))
     ).scalar_one_or_none()
     if account is None or not account.active:
         _verify(_decoy_hash(), password)
-        # Unknown names are not written down: a mistyped password in the username box would be.
-        _event(
-            "staff.login_failed", account.id if account else None, "inactive account" if account else "unknown account"
-        )
-        db.session.commit()
+        with unit_of_work():
+            # Unknown names are not written down: a mistyped password in the username box would be.
+            _event(
+                "staff.login_failed",
+                account.id if account else None,
+                "inactive account" if account else "unknown account",
+            )
         return SignIn(None)
-    wait = lockout_wait(account.failed_logins, account.last_failed_at, now)
+    account_id, failures = account.id, account.failed_logins
+    wait = lockout_wait(failures, account.last_failed_at, now)
     if wait:
-        _event("staff.login_refused", account.id, f"locked after {account.failed_logins} failures")
-        db.session.commit()
+        with unit_of_work():
+            _event("staff.login_refused", account_id, f"locked after {failures} failures")
         return SignIn(None, wait)
     if not _verify(account.password_hash, password):
-        # Counted in SQL, so simultaneous wrong tries are all counted.
-        db.session.execute(
-            update(models.StaffAccount)
-            .where(models.StaffAccount.id == account.id)
-            .values(failed_logins=models.StaffAccount.failed_logins + 1, last_failed_at=now)
-        )
-        _event("staff.login_failed", account.id, "wrong password")
-        db.session.commit()
+        with unit_of_work():
+            # Counted in SQL, so simultaneous wrong tries are all counted.
+            db.session.execute(
+                update(models.StaffAccount)
+                .where(models.StaffAccount.id == account_id)
+                .values(failed_logins=models.StaffAccount.failed_logins + 1, last_failed_at=now)
+            )
+            _event("staff.login_failed", account_id, "wrong password")
         return SignIn(None)
-    account.failed_logins = 0
-    account.last_failed_at = None
-    if hasher().check_needs_rehash(account.password_hash):
-        account.password_hash = hasher().hash(password)
-    _event("staff.login", account.id)
-    db.session.commit()
-    return SignIn(account)
+    rehashed = hasher().hash(password) if hasher().check_needs_rehash(account.password_hash) else None
+    with unit_of_work():
+        signed_in = db.session.get(models.StaffAccount, account_id)
+        assert signed_in is not None  # accounts are deactivated, never deleted
+        signed_in.failed_logins = 0
+        signed_in.last_failed_at = None
+        if rehashed is not None:
+            signed_in.password_hash = rehashed
+        _event("staff.login", account_id)
+    return SignIn(signed_in)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -151,16 +162,16 @@ def load(account_id: int) -> models.StaffAccount | None:
 def sign_out(account_id: int, *, reason: str = "") -> None:
     """End every session of the account: the cookie is signed, not stored, so a copy of it would
     stay valid until its version moves on."""
-    db.session.execute(
-        update(models.StaffAccount)
-        .where(models.StaffAccount.id == account_id)
-        .values(session_version=models.StaffAccount.session_version + 1)
-    )
-    _event("staff.logout", account_id, reason)
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(models.StaffAccount)
+            .where(models.StaffAccount.id == account_id)
+            .values(session_version=models.StaffAccount.session_version + 1)
+        )
+        _event("staff.logout", account_id, reason)
 
 
 def session_expired(account_id: int, reason: str) -> None:
     """Only this browser's session ended (idle, or too old): the account's other sessions go on."""
-    _event("staff.session_expired", account_id, reason)
-    db.session.commit()
+    with unit_of_work():
+        _event("staff.session_expired", account_id, reason)

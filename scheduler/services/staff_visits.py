@@ -12,20 +12,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy import update
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
-from scheduler.extensions import db
 from scheduler.services import audit
 from scheduler.services import booking
 from scheduler.services import moves
-from scheduler.services.booking import Then
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -37,20 +36,21 @@ class Actor:
     channel: str = "web"
 
 
-def _audited(actor: Actor, action: str, detail: str = "") -> Then:
-    def write(appointment: models.Appointment) -> None:
-        audit.record(
-            action,
-            actor_kind="staff",
-            actor_id=actor.staff_id,
-            record_type="appointment",
-            record_id=appointment.id,
-            patient_id=appointment.patient_id,
-            channel=actor.channel,
-            detail=detail,
-        )
+def _audit(actor: Actor, action: str, appointment_id: int, patient_id: int, detail: str = "") -> None:
+    audit.record(
+        action,
+        actor_kind="staff",
+        actor_id=actor.staff_id,
+        record_type="appointment",
+        record_id=appointment_id,
+        patient_id=patient_id,
+        channel=actor.channel,
+        detail=detail,
+    )
 
-    return write
+
+def _told(notify: bool) -> str:
+    return "patient notified" if notify else "patient not notified"
 
 
 def book_for_patient(
@@ -61,10 +61,17 @@ def book_for_patient(
     channel and the staff member. ``duplicates_shown``: the likely duplicates staff were warned
     about; when the booking makes a new patient anyway, that choice is audited in the same
     transaction (patient ids only)."""
-    audit_booking = _audited(actor, "appointment.book")
-
-    def write(appointment: models.Appointment) -> None:
-        audit_booking(appointment)
+    with unit_of_work():
+        booked = booking.place_visit(
+            visit_type_code=visit_type_code,
+            start=start,
+            patient=patient,
+            channel=actor.channel,
+            provider_id=provider_id,
+            now=now,
+        )
+        appointment = booked.appointment
+        _audit(actor, "appointment.book", appointment.id, appointment.patient_id)
         if duplicates_shown and appointment.patient_id not in duplicates_shown:
             audit.record(
                 "patient.create-despite-duplicate",
@@ -76,42 +83,26 @@ def book_for_patient(
                 channel=actor.channel,
                 detail="likely duplicates shown: " + ", ".join(map(str, sorted(duplicates_shown))),
             )
-
-    return booking.place_visit(
-        visit_type_code=visit_type_code,
-        start=start,
-        patient=patient,
-        channel=actor.channel,
-        provider_id=provider_id,
-        then=write,
-        now=now,
-    )
+    return booked
 
 
 def move(
     appointment_id: int, start: datetime, *, actor: Actor, notify: bool, provider_id: int | None = None,
     now: datetime | None = None,
 ) -> models.Appointment:  # fmt: skip
-    return moves.move_appointment(
-        appointment_id,
-        start,
-        provider_id=provider_id,
-        notify=notify,
-        then=_audited(actor, "appointment.move", "patient notified" if notify else "patient not notified"),
-        now=now,
-    )
+    with unit_of_work():
+        moved = moves.move_appointment(appointment_id, start, provider_id=provider_id, notify=notify, now=now)
+        _audit(actor, "appointment.move", moved.id, moved.patient_id, _told(notify))
+    return moved
 
 
 def cancel(
     appointment_id: int, reason: str, *, actor: Actor, notify: bool, now: datetime | None = None
 ) -> models.Appointment:
-    return booking.cancel_visit(
-        appointment_id,
-        reason,
-        notify=notify,
-        then=_audited(actor, "appointment.cancel", "patient notified" if notify else "patient not notified"),
-        now=now,
-    )
+    with unit_of_work():
+        cancelled = booking.cancel_visit(appointment_id, reason, notify=notify, now=now)
+        _audit(actor, "appointment.cancel", cancelled.id, cancelled.patient_id, _told(notify))
+    return cancelled
 
 
 def set_status(
@@ -119,7 +110,7 @@ def set_status(
 ) -> models.Appointment:
     """Check in, complete, mark a no-show or undo the last of these. Raises NotFound or NotAllowed."""
     now = now or utc_now()
-    with write_transaction():
+    with unit_of_work():
         appointment = db.session.get(models.Appointment, appointment_id)
         if appointment is None:
             raise NotFound("No such appointment.")
@@ -128,21 +119,21 @@ def set_status(
         )
         appointment.status = transition.after.value
         appointment.version += 1
-        _audited(actor, f"appointment.{action.value}", transition.label)(appointment)
+        _audit(actor, f"appointment.{action.value}", appointment.id, appointment.patient_id, transition.label)
     return appointment
 
 
 def record_view(appointment: models.Appointment, actor: Actor) -> None:
     """Every staff view of a patient's visit is in the trail (committed at once: a view changes nothing else)."""
-    with write_transaction():
-        _audited(actor, "appointment.view")(appointment)
+    with unit_of_work():
+        _audit(actor, "appointment.view", appointment.id, appointment.patient_id)
 
 
 def record_day_list(provider_id: int, visits: list[models.Appointment], actor: Actor, action: str) -> None:
     """A day list shows (or exports) every listed patient's details: one audit row per patient."""
-    with write_transaction():
+    with unit_of_work():
         for visit in visits:
-            _audited(actor, action, f"provider {provider_id}")(visit)
+            _audit(actor, action, visit.id, visit.patient_id, f"provider {provider_id}")
 
 
 # ----- the request queue ------------------------------------------------------------------------------
@@ -165,7 +156,7 @@ def place_request(
     request_id: int, start: datetime, *, actor: Actor, provider_id: int | None = None, now: datetime | None = None
 ) -> booking.Booked:
     """Book the request's routed visit at ``start`` for its patient and mark it placed, in one
-    transaction. Raises NotFound, NotAllowed (no longer open) or any booking refusal."""
+    unit of work. Raises NotFound, NotAllowed (no longer open) or any booking refusal."""
     visit_request = db.session.get(models.VisitRequest, request_id)
     if visit_request is None:
         raise NotFound("No such request.")
@@ -175,9 +166,10 @@ def place_request(
     details = PatientDetails(
         patient.given_name, patient.family_name, patient.birth_date, patient.phone, patient.email, patient.sms_consent
     )
-    audit_row = _audited(actor, "request.place", visit_request.reference)
-
-    def mark_placed(appointment: models.Appointment) -> None:
+    visit_type_code = visit_request.routed_visit_type.code
+    preferred_provider_id = visit_request.preferred_provider_id
+    reference = visit_request.reference
+    with unit_of_work():
         placed = db.session.execute(
             update(models.VisitRequest)
             .where(models.VisitRequest.id == request_id, models.VisitRequest.status == "open")
@@ -185,20 +177,17 @@ def place_request(
         ).rowcount
         if placed != 1:  # another scheduler placed or declined it a moment ago
             raise NotAllowed("This request has just been dealt with by someone else.")
-        db.session.execute(
-            update(models.Appointment).where(models.Appointment.id == appointment.id).values(request_id=request_id)
+        booked = booking.place_visit(
+            visit_type_code=visit_type_code,
+            start=start,
+            patient=details,
+            channel=actor.channel,
+            provider_id=provider_id or preferred_provider_id,
+            request_id=request_id,
+            now=now,
         )
-        audit_row(appointment)
-
-    return booking.place_visit(
-        visit_type_code=visit_request.routed_visit_type.code,
-        start=start,
-        patient=details,
-        channel=actor.channel,
-        provider_id=provider_id or visit_request.preferred_provider_id,
-        then=mark_placed,
-        now=now,
-    )
+        _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id, reference)
+    return booked
 
 
 # Why a scheduler declines a request: fixed choices, so the audit trail never holds free text
@@ -215,7 +204,7 @@ def decline_request(request_id: int, reason: str, *, actor: Actor) -> models.Vis
     """Close an open request without a visit; ``reason`` is a DECLINE_REASONS key."""
     if reason not in DECLINE_REASONS:
         raise NotAllowed("Choose one of the listed reasons.")
-    with write_transaction():
+    with unit_of_work():
         visit_request = db.session.get(models.VisitRequest, request_id)
         if visit_request is None:
             raise NotFound("No such request.")

@@ -48,8 +48,8 @@ from scheduler.domain.staff import ROLE_NAMES
 from scheduler.domain.staff import ROLES
 from scheduler.extensions import limiter
 from scheduler.extensions import login
-from scheduler.models import StaffAccount
 from scheduler.services import staff as accounts
+from scheduler.store.models import StaffAccount
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 

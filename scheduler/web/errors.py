@@ -25,7 +25,6 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
-from scheduler.extensions import db
 from scheduler.web.api.schemas import PATTERN_MESSAGES
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,8 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPExcept
 
 
 def _unexpected(error: Exception) -> tuple[Response | str, int]:
-    db.session.rollback()
+    # The session's transaction was already abandoned (unit_of_work.discard, on Flask's
+    # got_request_exception signal): this page never runs on a failed transaction.
     # The type and the stack only: exception messages and request bodies may hold PHI.
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.error("unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.url_rule, frames)

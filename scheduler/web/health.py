@@ -11,8 +11,8 @@ from flask import jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from scheduler.extensions import db
 from scheduler.extensions import limiter
+from scheduler.store.engine import db
 
 bp = Blueprint("health", __name__)
 

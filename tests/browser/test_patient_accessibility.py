@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from scheduler import models
+from scheduler.store import models
 from tests.browser.helpers import PHONE_HEIGHT
 from tests.browser.helpers import PHONE_WIDTH
 from tests.browser.helpers import page_weight

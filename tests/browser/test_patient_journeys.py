@@ -13,11 +13,11 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
-from scheduler.extensions import db
 from scheduler.services.seed import default_holidays
+from scheduler.store import models
+from scheduler.store.engine import db
 from scheduler.web.public.present import when
 from tests.browser.patient_steps import CLINIC_PHONE
 from tests.browser.patient_steps import DETAILS

@@ -18,19 +18,18 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.routing import Intake
-from scheduler.extensions import db
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
 from scheduler.services.patients import PatientDetails
 from scheduler.services.staff import create_account
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.browser.helpers import OriginGuard
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 from tests.staff.conftest import PASSWORD
 from tests.staff.conftest import Staff
-from tests.staff.conftest import clear_staff_tables
 
 ANN = PatientDetails("Ann", "Lee", date(1970, 3, 3), "+15075550101", "ann.lee@example.com")
 BOB = PatientDetails("Bob", "Ray", date(1961, 1, 1), "+15075550102", None)
@@ -39,14 +38,7 @@ FOCUSED = "() => { const el = document.activeElement; return el.id || (el.innerT
 WHEN = re.compile(r"\w+day, \w+ \d{1,2}, \d{4} at \d{1,2}(:\d{2})? [ap]\.m\. C[SD]T")
 
 
-# tests/staff/conftest.py's fixtures, for this module only (that conftest is not a plugin here).
-
-
-@pytest.fixture(autouse=True)
-def _clean_staff_tables(app: Flask) -> None:
-    with app.app_context():
-        clear_staff_tables()
-        db.session.remove()
+# tests/staff/conftest.py's fixture, for this module only (that conftest is not a plugin here).
 
 
 @pytest.fixture

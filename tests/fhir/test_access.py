@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services.integrations import authenticate
 from scheduler.services.integrations import revoke_api_client
 from scheduler.services.integrations import token_hash
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import make_app
 from tests.conftest import next_clinic_day
 from tests.fhir.conftest import validate

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
-from scheduler.extensions import db
 from scheduler.services import booking
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 
 CENTRAL = ZoneInfo("America/Chicago")

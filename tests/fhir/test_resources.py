@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services.holds import hold_time
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 from tests.fhir.conftest import validate

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import iso_central
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 from tests.fhir.conftest import validate

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
-from scheduler.extensions import db
 from scheduler.services.seed import default_holidays
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 from tests.public.conftest import DETAILS

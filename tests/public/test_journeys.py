@@ -7,11 +7,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.routing import Intake
-from scheduler.extensions import db
 from scheduler.services import booking
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import next_clinic_day
 from tests.public.conftest import DETAILS
 from tests.public.conftest import answer_questions

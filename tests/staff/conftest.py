@@ -1,26 +1,21 @@
-"""Staff fixtures: accounts of each role, a signed-in client, and a clean audit trail per test.
-
-The audit trail refuses DELETE by trigger, so clearing it between tests switches the triggers off
-for that one transaction (PostgreSQL) or drops and re-creates them (SQLite).
-"""
+"""Staff fixtures: accounts of each role and a signed-in client (the root ``app`` fixture starts
+each test with every table empty, the audit trail and staff accounts included)."""
 
 from __future__ import annotations
 
 import itertools
 import re
 from collections.abc import Callable
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy import text
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services.staff import create_account
+from scheduler.store import models
+from scheduler.store.engine import db
 
 PASSWORD = "correct horse battery staple"
 _usernames = itertools.count(1)
@@ -32,33 +27,6 @@ class Staff:
     username: str
     password: str
     role: str
-
-
-def clear_staff_tables() -> None:
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
-        db.session.execute(text("TRUNCATE audit_event RESTART IDENTITY"))
-        db.session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
-    else:
-        triggers = db.session.execute(
-            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'")
-        ).all()
-        assert len(triggers) == 2, "the append-only triggers are missing"
-        for name, _ in triggers:
-            db.session.execute(text(f"DROP TRIGGER {name}"))
-        db.session.execute(text("DELETE FROM audit_event"))
-        for _, sql in triggers:
-            db.session.execute(text(sql))
-    db.session.execute(text("DELETE FROM staff_account"))
-    db.session.commit()
-
-
-@pytest.fixture(autouse=True)
-def _clean_staff_tables(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        clear_staff_tables()
-        db.session.remove()
-    yield
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import re
 
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.clock import utc_now
 from scheduler.domain.routing import History
 from scheduler.domain.routing import Intake
-from scheduler.extensions import db
 from scheduler.services import clinic
 from scheduler.services import routing
 from scheduler.services.availability import find_availability
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 

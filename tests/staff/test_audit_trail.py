@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services import audit
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.staff.conftest import PASSWORD
 from tests.staff.conftest import audit_events
 from tests.staff.conftest import sign_in

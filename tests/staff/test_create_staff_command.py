@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.staff.conftest import audit_events
 from tests.staff.conftest import sign_in
 

@@ -9,9 +9,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.jobs import drain_once
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day

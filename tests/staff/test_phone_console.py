@@ -13,10 +13,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from scheduler import models
-from scheduler.extensions import db
 from scheduler.services import staff_visits
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from scheduler.web.staff.phone import CHANGED
 from scheduler.web.staff.phone import TAKEN
 from scheduler.web.staff.phone_forms import parse_birth_date

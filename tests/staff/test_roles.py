@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Rule
 
 from scheduler.domain.staff import ROLES
-from scheduler.extensions import db
+from scheduler.store.engine import db
 from scheduler.web.auth import OPEN_ENDPOINTS
 from scheduler.web.auth import is_staff_path
 from scheduler.web.auth import staff_required

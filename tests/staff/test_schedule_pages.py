@@ -9,12 +9,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from scheduler import models
 from scheduler.domain.routing import Intake
-from scheduler.extensions import db
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
 from scheduler.services.patients import PatientDetails
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from scheduler import models
 from scheduler.domain.clock import utc_now
 from scheduler.domain.staff import lockout_wait
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
 from tests.staff.conftest import PASSWORD
 from tests.staff.conftest import account
 from tests.staff.conftest import audit_events

@@ -9,9 +9,9 @@ import pytest
 from flask import url_for
 from sqlalchemy import update
 
-from scheduler import models
 from scheduler.domain.staff import ROLES
-from scheduler.extensions import db
+from scheduler.store import models
+from scheduler.store.engine import db
 from scheduler.web.auth import roles_of
 from scheduler.web.staff import PAGES
 from tests.staff.conftest import PASSWORD

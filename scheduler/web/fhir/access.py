@@ -27,10 +27,7 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
-from sqlalchemy.exc import SQLAlchemyError
 
-from scheduler.database import write_transaction
-from scheduler.extensions import db
 from scheduler.services import audit
 from scheduler.services import integrations
 from scheduler.services.integrations import Caller
@@ -128,36 +125,18 @@ def record_call(response: Response) -> Response:
     rule = request.url_rule.rule if request.url_rule else request.path[:60]
     detail = f"{request.method} {rule} {response.status_code}" + (f"; {entry.detail}" if entry.detail else "")
 
-    def add_rows() -> None:
-        for patient_id in entry.patient_ids or [None]:
-            audit.record(
-                entry.action,
-                actor_kind="api",
-                actor_id=g.get("fhir_client_id"),
-                record_type=entry.record_type,
-                record_id=entry.record_id,
-                patient_id=patient_id,
-                channel="api",
-                detail=detail,
-            )
-
     try:
-        if db.session.get_bind().dialect.name != "sqlite":
-            # PostgreSQL: into the call's own transaction and commit, which spares every call a
-            # second connection checkout (and its pre-ping). The call only read, or rolled back
-            # whatever it wrote when it failed, so the commit holds the audit rows alone.
-            try:
-                add_rows()
-                db.session.commit()
-                return response
-            except SQLAlchemyError:
-                db.session.rollback()  # that transaction had failed: try once more on a fresh one
-        # SQLite: a read transaction cannot safely become a writer (SQLITE_BUSY at once), so the
-        # rows go in a write transaction of their own (BEGIN IMMEDIATE queues for the lock).
-        with write_transaction():
-            add_rows()
-    except SQLAlchemyError as error:
-        db.session.rollback()
+        audit.save_for_patients(
+            entry.action,
+            entry.patient_ids or [None],
+            actor_kind="api",
+            actor_id=g.get("fhir_client_id"),
+            record_type=entry.record_type,
+            record_id=entry.record_id,
+            channel="api",
+            detail=detail,
+        )
+    except Exception as error:  # noqa: BLE001 - whatever stopped the audit row, the answer is withheld
         log.error("FHIR call not audited (%s): answer withheld", type(error).__name__)
         withheld, _ = outcome_response(503, "unavailable", "The call could not be recorded. Try again shortly.")
         return withheld

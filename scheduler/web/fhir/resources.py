@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import current_app
 
-from scheduler import models
 from scheduler.domain import catalog
 from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
@@ -27,6 +26,7 @@ from scheduler.domain.slots import Slot
 from scheduler.services.clinic import Catalog
 from scheduler.services.fhir_search import BusyTime
 from scheduler.services.holds import HeldTime
+from scheduler.store import models
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM

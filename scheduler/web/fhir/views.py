@@ -31,12 +31,10 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.intervals import Interval
-from scheduler.domain.routing import Intake
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
 from scheduler.extensions import limiter
-from scheduler.services import audit
-from scheduler.services import booking
+from scheduler.services import client_bookings
 from scheduler.services import clinic
 from scheduler.services import fhir_search
 from scheduler.services import holds
@@ -479,32 +477,16 @@ def book() -> Response:
         email=person.email,
         sms_consent=False,  # consent to texts is asked by the clinic, never assumed for an integration
     )
-    client = access.caller()
-
-    def recorded(appointment: Any) -> None:
-        # In the booking's own transaction: the visit and its audit row are saved together.
-        audit.record(
-            "fhir.book",
-            actor_kind="api",
-            actor_id=client.id,
-            record_type="appointment",
-            record_id=appointment.reference,
-            patient_id=appointment.patient_id,
-            channel="api",
-            detail=f"POST /fhir/Appointment/$book 201; {wanted.service_type}",
-        )
-
     _, offer = now_and_catalog()
     _bookable(offer, wanted.service_type)
-    booked = booking.book_appointment(
+    booked = client_bookings.book_for_client(
+        access.caller().id,
         visit_type_code=wanted.service_type,
         start=wanted.start,
         patient=details,
-        intake=Intake(wanted.service_type, seen_before=False, cause="unknown", referred=False),
-        channel="api",
         provider_id=wanted.practitioner,
         hold_token=wanted.hold_token,
-        then=recorded,
+        detail=f"POST /fhir/Appointment/$book 201; {wanted.service_type}",
     )
     access.audited()
     resource = resources.appointment(booked.appointment, booked.catalog)

@@ -16,10 +16,10 @@ from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import SlotTaken
 from scheduler.extensions import limiter
-from scheduler.models import Appointment
 from scheduler.services import booking
 from scheduler.services import holds
 from scheduler.services import moves
+from scheduler.store.models import Appointment
 from scheduler.web.public import bp
 from scheduler.web.public import forms
 from scheduler.web.public.present import describe_refusal

@@ -17,7 +17,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug import Response
 
-from scheduler import models
 from scheduler.domain.catalog import RoomKind
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
@@ -28,9 +27,10 @@ from scheduler.domain.staff import ROLE_NAMES
 from scheduler.domain.staff import SCHEDULER
 from scheduler.domain.weekly_pattern import describe_day_blocks
 from scheduler.domain.weekly_pattern import parse_day_blocks
-from scheduler.extensions import db
 from scheduler.services import catalog_admin
 from scheduler.services import staff as staff_accounts
+from scheduler.store import models
+from scheduler.store.engine import db
 from scheduler.web.auth import staff_required
 from scheduler.web.public.forms import options
 from scheduler.web.staff import admin_forms as forms
@@ -269,7 +269,6 @@ def admin_staff() -> Any:
                 form.username.data, form.display_name.data, form.role.data, form.password.data
             )
         except staff_accounts.StaffAccountError as refusal:
-            db.session.rollback()
             problem = str(refusal)
         else:
             flash("Account created. Give the person their first password in person.", "success")

@@ -19,7 +19,6 @@ from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.domain.staff import ADMIN
-from scheduler.extensions import db
 from scheduler.services import audit as trail
 from scheduler.web.auth import staff_required
 from scheduler.web.staff import bp
@@ -68,7 +67,7 @@ def audit_csv() -> Response:
         return redirect(url_for("staff.audit", **typed))
     where = _filter(form)
     described = ", ".join(f"{name} {value}" for name, value in form.query_args().items()) or "everything"
-    trail.record(
+    trail.save(
         "audit.export",
         actor_kind="staff",
         actor_id=current_user.id,
@@ -78,7 +77,6 @@ def audit_csv() -> Response:
         channel="web",
         detail=f"CSV of {described}",
     )
-    db.session.commit()
     stamp = to_clinic(utc_now()).strftime("%Y%m%d-%H%M")
     return Response(
         stream_with_context(_csv_lines(where)),

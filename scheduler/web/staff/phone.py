@@ -24,8 +24,6 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
-from scheduler import models
-from scheduler.database import write_transaction
 from scheduler.domain.bookings import describe_time
 from scheduler.domain.catalog import Specialty
 from scheduler.domain.catalog import VisitType
@@ -37,7 +35,6 @@ from scheduler.domain.routing import RoutingDecision
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
-from scheduler.extensions import db
 from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services import routing
@@ -48,6 +45,8 @@ from scheduler.services.patient_search import search_patients
 from scheduler.services.patients import PatientDetails
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
+from scheduler.store import models
+from scheduler.store.engine import db
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
@@ -192,9 +191,8 @@ def _picked(form: forms.BookingForm) -> models.Patient | None:
 
 
 def _record_patient_view(patient: models.Patient) -> None:
-    with write_transaction():
-        audit.record("patient.view", actor_kind="staff", actor_id=current_user.id, record_type="patient",
-                     record_id=patient.id, patient_id=patient.id, channel="phone")  # fmt: skip
+    audit.save("patient.view", actor_kind="staff", actor_id=current_user.id, record_type="patient",
+               record_id=patient.id, patient_id=patient.id, channel="phone")  # fmt: skip
 
 
 @bp.get("/phone/new")
@@ -368,13 +366,11 @@ def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, det
             provider_id=provider_id, duplicates_shown=tuple(form.seen_ids()) if step.create_anyway else (),
         )  # fmt: skip
     except SlotTaken:
-        db.session.rollback()
         form.slot.data, form.read_back.data = None, ""  # _route offers the next available again
         step.route = _route(form, offer, step.patient, route.first, choose=True)
         form.slot.errors = [TAKEN]
         return _page(form, offer, step, status=409)
     except DomainError as refusal:
-        db.session.rollback()
         form.slot.errors = [describe_refusal(refusal, route.decision.visit_type, start, route.decision.specialty)]
         form.read_back.data = ""
         return _page(form, offer, step)

@@ -20,7 +20,6 @@ from flask import url_for
 from flask_login import current_user
 from werkzeug import Response
 
-from scheduler import models
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
@@ -34,10 +33,11 @@ from scheduler.domain.staff import SCHEDULER
 from scheduler.domain.visit_status import ROLES as ACTION_ROLES
 from scheduler.domain.visit_status import TRANSITIONS
 from scheduler.domain.visit_status import VisitAction
-from scheduler.extensions import db
 from scheduler.services import calendar
 from scheduler.services import clinic
 from scheduler.services import staff_visits
+from scheduler.store import models
+from scheduler.store.engine import db
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
@@ -199,7 +199,6 @@ def visit_move(appointment_id: int) -> Any:
                     appointment_id, start, actor=_actor(), notify=form.notify.data, provider_id=provider_id
                 )
             except DomainError as refusal:
-                db.session.rollback()
                 form.slot.errors = [describe_refusal(refusal, appointment.visit_type.code, start, specialty)]
             else:
                 flash(f"Visit moved to {when(start)}.", "success")
@@ -249,7 +248,6 @@ def queue_place(request_id: int) -> Response:
     try:
         booked = staff_visits.place_request(request_id, start, actor=_actor(), provider_id=provider_id)
     except DomainError as refusal:
-        db.session.rollback()
         flash(describe_refusal(refusal, item.routed_visit_type.code, start, code), "error")
         return redirect(url_for("staff.queue", specialty=code))
     flash(f"Request {item.reference} placed on {when(start)}.", "success")

@@ -1,124 +1,27 @@
-"""Engine setup and the write transaction every booking-like change runs in.
+"""Plain SQL for the few statements every booking runs: private to the store.
 
-SQLite: WAL (readers run beside the one writer), a busy timeout, foreign keys on, and pysqlite's
-own transaction handling replaced by explicit BEGINs so that write transactions can be opened
-with ``BEGIN IMMEDIATE``. A deferred transaction that reads and then writes gets SQLITE_BUSY at
-once, ignoring the timeout (simonw/datasette#2358): with IMMEDIATE the writer takes the lock up
-front, other writers queue on ``busy_timeout``, and check-then-insert is atomic.
+See :class:`Driver`. The unit of work (:mod:`scheduler.store.unit_of_work`) hands its connection
+to the driver when it opens the write transaction.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import time
-from collections.abc import Iterator
 from collections.abc import Sequence
-from contextlib import contextmanager
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from typing import Any
 
 from psycopg import RawCursor
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.extensions import db
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-IDLE_PING_SECONDS = 10.0
-_IDLE_SINCE = "scheduler_idle_since"
-_IMMEDIATE = "scheduler_immediate"
-
-
-# PostgreSQL's planner default (4) prices a random page read as if from a spinning disk. The
-# clinic's tables are small enough to stay in memory, so a random read costs about what a
-# sequential one does (PostgreSQL's documentation suggests 1.1 for such storage). It matters most
-# for plans made while a table is still small, such as the first weeks of the patient table: a
-# prepared statement keeps its plan for the connection's life, and with the default that plan
-# read the whole patient table on every booking as the table grew (bench B4 fell by a quarter
-# within 10,000 bookings).
-RANDOM_PAGE_COST = 1.1
-
-
-def configure_engine(engine: Engine) -> None:
-    _ping_idle_connections(engine)
-    if engine.dialect.name == "postgresql":
-
-        @event.listens_for(engine, "connect")
-        def _on_postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
-            dbapi_connection.commit()
-
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _ping_idle_connections(engine: Engine) -> None:
-    """Test a pooled connection before use when it has sat idle for IDLE_PING_SECONDS or more.
-
-    SQLAlchemy's pool_pre_ping tests it at every checkout: a round trip to the server on every
-    request, about a tenth of a booking's cost under load. A connection that was used a moment ago
-    is almost surely alive; one that sat idle may have been closed by a server restart or a
-    firewall, and is replaced here before a request sees the failure.
-    """
-
-    @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        idle_since = record.info.pop(_IDLE_SINCE, None)
-        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
-            return  # new, or in use a moment ago
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as error:
-            # The pool drops this connection and checks out (or opens) another.
-            raise DisconnectionError("The idle database connection was closed.") from error
-
-
-@contextmanager
-def write_transaction() -> Iterator[Session]:
-    """A transaction that will write: committed on success, rolled back on any exception.
-
-    Whatever read-only transaction the session had open is ended first, so the write lock (SQLite)
-    is taken before the first read of the check-then-write sequence.
-    """
-    session = db.session()
-    if session.in_transaction():
-        session.rollback()
-    _remember_driver(session, session.connection(execution_options={_IMMEDIATE: True}))
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+from scheduler.store.engine import db
 
 
 class Driver:
@@ -264,7 +167,7 @@ def _insert_statement(batch: tuple[tuple[str, tuple[str, ...], int], ...], first
 
 def driver() -> Driver:
     """The driver for the session's current transaction (begun if need be, with the write lock
-    when inside :func:`write_transaction`). Pending ORM changes are flushed first, as
+    when inside a unit of work). Pending ORM changes are flushed first, as
     ``session.execute`` would (autoflush), so a plain read never misses them."""
     session = db.session()
     session.flush()
@@ -273,10 +176,10 @@ def driver() -> Driver:
     known = session.info.get(_DRIVER)
     if known is not None and known[0] is session.get_transaction():
         return known[1]
-    return _remember_driver(session, session.connection())
+    return remember_driver(session, session.connection())
 
 
-def _remember_driver(session: Session, connection: Connection) -> Driver:
+def remember_driver(session: Session, connection: Connection) -> Driver:
     """The driver of ``connection`` (the session's, in its current transaction), remembered for
     the transaction's life."""
     dbapi_connection = connection.connection.driver_connection

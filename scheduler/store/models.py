@@ -37,7 +37,7 @@ from scheduler.domain import catalog
 from scheduler.domain import hours
 from scheduler.domain import routing
 from scheduler.domain.clock import utc_now
-from scheduler.extensions import db
+from scheduler.store.engine import db
 
 
 class UTCDateTime(TypeDecorator[datetime]):

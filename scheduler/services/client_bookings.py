@@ -1,0 +1,51 @@
+"""Bookings made by integration clients (the FHIR API's ``$book``), each with its audit row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scheduler.domain.routing import Intake
+from scheduler.services import audit
+from scheduler.services import booking
+from scheduler.services.patients import PatientDetails
+from scheduler.store.unit_of_work import unit_of_work
+
+
+def book_for_client(
+    client_id: int | None,
+    *,
+    visit_type_code: str,
+    start: datetime,
+    patient: PatientDetails,
+    provider_id: int | None,
+    hold_token: str | None,
+    detail: str,
+    now: datetime | None = None,
+) -> booking.Booked:
+    """Book as the patient would (routing, holds and time rules alike) for an API client, and
+    write the call's audit row in the same unit of work: the visit and its audit row are saved
+    together or not at all. ``detail``: the audit note (never PHI). Raises what
+    :func:`booking.book_appointment` raises."""
+    with unit_of_work():
+        booked = booking.book_appointment(
+            visit_type_code=visit_type_code,
+            start=start,
+            patient=patient,
+            # An integration books what it was asked for: it has no intake answers to route on.
+            intake=Intake(visit_type_code, seen_before=False, cause="unknown", referred=False),
+            channel="api",
+            provider_id=provider_id,
+            hold_token=hold_token,
+            now=now,
+        )
+        audit.record(
+            "fhir.book",
+            actor_kind="api",
+            actor_id=client_id,
+            record_type="appointment",
+            record_id=booked.appointment.reference,
+            patient_id=booked.appointment.patient_id,
+            channel="api",
+            detail=detail,
+        )
+    return booked
