@@ -83,7 +83,7 @@ def seed_catalog_command() -> None:
 @click.command("create-staff")
 @with_appcontext
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(ROLES), help="What they may do.")
+@click.option("--role", required=True, type=click.Choice([role.value for role in ROLES]), help="What they may do.")
 @click.option("--name", "display_name", required=True, help='The name shown on the pages, e.g. "Dana Smith".')
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def create_staff_command(username: str, role: str, display_name: str, password_stdin: bool) -> None:

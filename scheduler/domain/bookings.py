@@ -37,6 +37,15 @@ class AppointmentStatus(StrEnum):
     ENTERED_IN_ERROR = "entered-in-error"
 
 
+class RequestStatus(StrEnum):
+    """A visit request waits ``open`` in its specialty's queue until a scheduler places a visit
+    for it or declines it."""
+
+    OPEN = "open"
+    PLACED = "placed"
+    DECLINED = "declined"
+
+
 # Statuses whose time no longer belongs to the visit: their reservations are released.
 RELEASED_STATUSES = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.ENTERED_IN_ERROR})
 

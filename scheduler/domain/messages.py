@@ -34,6 +34,22 @@ class Channel(StrEnum):
     SMS = "sms"
 
 
+class OutboxStatus(StrEnum):
+    """Where a queued message is in its life, in the order staff see them listed.
+
+    queued -> sending (claimed by a worker, with a lease) -> sent; or back to queued for a retry
+    or a paced text; dead once it keeps failing; withdrawn when it became pointless (a reminder of
+    a cancelled visit). The schema also allows ``failed``, which no code writes today: a failed
+    send is queued again for a retry, and is dead once it has used up its attempts."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+    WITHDRAWN = "withdrawn"
+
+
 # Default reminder: two days before the visit, at a daytime hour Central (never at night).
 REMINDER_DAYS_BEFORE = 2
 REMINDER_AT = time(10, 0)

@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from datetime import timedelta
+from enum import StrEnum
 
 from scheduler.domain.clock import require_aware
 
-ADMIN = "admin"
-SCHEDULER = "scheduler"
-PHONE = "phone"
-ROLES = (ADMIN, SCHEDULER, PHONE)
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    SCHEDULER = "scheduler"
+    PHONE = "phone"
+
+
+# The names the roles go by in the staff pages and in the code that checks them.
+ADMIN = StaffRole.ADMIN
+SCHEDULER = StaffRole.SCHEDULER
+PHONE = StaffRole.PHONE
+ROLES = tuple(StaffRole)
 ROLE_NAMES = {ADMIN: "Administrator", SCHEDULER: "Scheduler", PHONE: "Phone staff"}
 
 MIN_PASSWORD_LENGTH = 12

@@ -10,7 +10,9 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
+from enum import StrEnum
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
@@ -36,7 +38,11 @@ from sqlalchemy.types import TypeDecorator
 from scheduler.domain import catalog
 from scheduler.domain import hours
 from scheduler.domain import routing
+from scheduler.domain.bookings import AppointmentStatus
+from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.clock import utc_now
+from scheduler.domain.messages import OutboxStatus
+from scheduler.domain.staff import StaffRole
 from scheduler.store.engine import db
 
 
@@ -57,6 +63,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A column of one of the domain's string enums (statuses, roles), stored as its text: rows
+    read back as members, and a value that is no member is refused before it reaches SQL."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def sql_list(enum: type[StrEnum]) -> str:
+    """The members' text as an SQL list, for CHECK constraints: ``('queued', 'sending', ...)``."""
+    return "(" + ", ".join(f"'{member.value}'" for member in enum) + ")"
 
 
 class Specialty(db.Model):
@@ -233,7 +265,7 @@ class VisitRequest(db.Model):
     routing_rule: Mapped[str] = mapped_column(String(80))
     routing_reason: Mapped[str] = mapped_column(String(300))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[RequestStatus] = mapped_column(EnumText(RequestStatus, 12), default=RequestStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
     patient: Mapped[Patient] = relationship()
@@ -241,12 +273,9 @@ class VisitRequest(db.Model):
     routed_specialty: Mapped[Specialty] = relationship(lazy="joined")
 
 
-APPOINTMENT_STATUSES = "('pending', 'booked', 'arrived', 'fulfilled', 'cancelled', 'noshow', 'entered-in-error')"
-
-
 class Appointment(db.Model):
     __table_args__ = (
-        CheckConstraint(f"status IN {APPOINTMENT_STATUSES}", name="status_known"),
+        CheckConstraint(f"status IN {sql_list(AppointmentStatus)}", name="status_known"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
         Index("ix_appointment_provider_starts", "provider_id", "starts_at"),
     )
@@ -260,7 +289,9 @@ class Appointment(db.Model):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("visit_request.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20), default="booked")
+    status: Mapped[AppointmentStatus] = mapped_column(
+        EnumText(AppointmentStatus, 20), default=AppointmentStatus.BOOKED
+    )
     channel: Mapped[str] = mapped_column(String(10))
     # Counts changes of time or status: the iCalendar SEQUENCE and the version of its messages.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -343,9 +374,6 @@ class Revision(db.Model):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
-OUTBOX_STATUSES = "('queued', 'sending', 'sent', 'failed', 'dead', 'withdrawn')"
-
-
 class OutboxMessage(db.Model):
     """A message to deliver, written in the same transaction as the change that causes it.
 
@@ -356,14 +384,14 @@ class OutboxMessage(db.Model):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status_known"),
+        CheckConstraint(f"status IN {sql_list(OutboxStatus)}", name="status_known"),
         CheckConstraint("(appointment_id IS NULL) <> (request_id IS NULL)", name="about_one_thing"),
         # What a delivery worker scans: only queued rows, in send order.
         Index(
             "ix_outbox_message_due",
             "send_after",
-            postgresql_where=text("status = 'queued'"),
-            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text(f"status = '{OutboxStatus.QUEUED.value}'"),
+            sqlite_where=text(f"status = '{OutboxStatus.QUEUED.value}'"),
         ),
     )
 
@@ -374,7 +402,7 @@ class OutboxMessage(db.Model):
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("visit_request.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    status: Mapped[OutboxStatus] = mapped_column(EnumText(OutboxStatus, 12), default=OutboxStatus.QUEUED)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -384,9 +412,6 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
-STAFF_ROLES = "('admin', 'scheduler', 'phone')"
-
-
 class StaffAccount(db.Model):
     """A person who signs in to the staff pages. ``username`` is stored in lower case, so it is
     unique regardless of case; ``session_version`` is part of every session, so bumping it ends
@@ -394,14 +419,14 @@ class StaffAccount(db.Model):
 
     __tablename__ = "staff_account"
     __table_args__ = (
-        CheckConstraint(f"role IN {STAFF_ROLES}", name="role_known"),
+        CheckConstraint(f"role IN {sql_list(StaffRole)}", name="role_known"),
         CheckConstraint("username = lower(username)", name="username_lower_case"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[StaffRole] = mapped_column(EnumText(StaffRole, 20))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -17,7 +17,6 @@ from flask.testing import FlaskClient
 
 from scheduler.services.integrations import create_api_client
 from tests.fhir.spec_client import FhirClient
-from tests.staff.conftest import _clean_staff_tables  # noqa: F401  (autouse: a clean audit trail per test)
 from tests.staff.conftest import signed_in  # noqa: F401
 from tests.staff.conftest import staff_user  # noqa: F401
 
