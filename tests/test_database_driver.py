@@ -244,7 +244,7 @@ def test_the_patient_lookup_uses_its_index_even_when_planned_while_the_table_is_
     whole table, which grows by one row a booking."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL's plans only: SQLite prepares nothing across requests")
-    from scheduler.services.patients import MATCHING_PATIENT_ID
+    from scheduler.store.patients import MATCHING_PATIENT_ID
 
     lookup, _names = store_driver._positional(f"SELECT {MATCHING_PATIENT_ID}", False)
     with app.app_context():

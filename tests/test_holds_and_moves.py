@@ -12,12 +12,12 @@ from sqlalchemy import select
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.messages import reminder_time
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import booking
 from scheduler.services import holds
 from scheduler.services import moves
 from scheduler.services.availability import find_availability
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import central

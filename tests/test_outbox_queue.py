@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from scheduler.domain.messages import Reachable
 from scheduler.domain.messages import on_booked
 from scheduler.domain.messages import reminder_time
 from scheduler.services import outbox
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day
@@ -87,8 +89,7 @@ def test_the_database_refuses_to_queue_the_same_message_twice(client, app, make_
         appointment = db.session.execute(
             select(models.Appointment).filter_by(reference=booked["reference"])
         ).scalar_one()
-        again = on_booked(appointment.starts_at, outbox.reach(appointment.patient), appointment.created_at)
+        again = on_booked(appointment.starts_at, Reachable(email=True, sms=False), appointment.created_at)
         with pytest.raises(IntegrityError):
-            outbox.queue(again, appointment_id=appointment.id)
-            db.session.flush()
-        db.session.rollback()
+            with unit_of_work():
+                outbox.queue(again, appointment_id=appointment.id)

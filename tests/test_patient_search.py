@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.services.patient_search import likely_duplicates
 from scheduler.services.patient_search import search_patients
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 

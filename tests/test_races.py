@@ -25,11 +25,12 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
 
+from scheduler.domain.errors import SLOT_TAKEN_MESSAGE
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
 from scheduler.services import booking
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -220,7 +221,7 @@ def test_a_placement_started_while_another_is_about_to_commit_the_only_suite_wai
     assert isinstance(b_outcome, SlotTaken), b_outcome
     if dialect == "postgresql":
         # The constraint's refusal, not the check's: B's check had found the suite free.
-        assert b_outcome.message == booking.SLOT_TAKEN_MESSAGE
+        assert b_outcome.message == SLOT_TAKEN_MESSAGE
     with app.app_context():
         r = models.Reservation
         assert _count(r.resource == room_resource(suite), r.active) == 1

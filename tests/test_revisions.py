@@ -14,13 +14,14 @@ import psycopg
 import pytest
 
 from scheduler.services import clinic
+from scheduler.store import catalog as store_catalog
 from scheduler.store.engine import db
 from tests.conftest import add_appointment
 
 
 def test_a_counter_kept_in_shards_is_the_sum_of_its_rows():
     rows = [("bookings", 7), ("bookings:3", 5), ("catalog", 2), ("bookings:12", 1), ("api_clients", 0)]
-    assert clinic.counters(rows) == {"bookings": 13, "catalog": 2, "api_clients": 0}
+    assert store_catalog.counters(rows) == {"bookings": 13, "catalog": 2, "api_clients": 0}
 
 
 def test_two_connections_write_reservations_at_once_without_waiting_for_each_other(app, database_url, make_provider):

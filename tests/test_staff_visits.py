@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import central

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.patients import PatientDetails
 from scheduler.services import audit
 from scheduler.services import booking
 from scheduler.services import staff_visits
-from scheduler.services.patients import PatientDetails
 from scheduler.services.staff import create_account
 from scheduler.store import models
 from scheduler.store.engine import db

@@ -43,6 +43,9 @@ class SlotTaken(DomainError):
     code = "slot_taken"
 
 
+SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
+
+
 class RequiresRequest(DomainError):
     code = "requires_request"
 

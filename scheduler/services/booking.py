@@ -1,6 +1,6 @@
 """Booking, viewing and cancelling appointments.
 
-No double booking is enforced by the database (see ``models.Reservation``): the checks here
+No double booking is enforced by the database (see ``store.models.Reservation``): the checks here
 give the patient a precise reason, and the constraint (PostgreSQL) or the write lock (SQLite)
 makes a lost race a clean SlotTaken.
 """
@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from scheduler.domain import catalog
 from scheduler.domain.bookings import RELEASED_STATUSES
@@ -24,39 +21,32 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.errors import RoutedElsewhere
-from scheduler.domain.errors import SlotTaken
 from scheduler.domain.errors import about_the_time
 from scheduler.domain.intervals import Interval
 from scheduler.domain.messages import on_booked
 from scheduler.domain.messages import on_cancelled
+from scheduler.domain.offer import Catalog
+from scheduler.domain.patients import PatientDetails
+from scheduler.domain.patients import PatientRecord
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
+from scheduler.domain.visits import ProviderRef
+from scheduler.domain.visits import Visit
 from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services import routing
 from scheduler.services.availability import next_free_slot
-from scheduler.services.clinic import Catalog
 from scheduler.services.holds import find_hold
-from scheduler.services.patients import MATCHING_PATIENT_ID
-from scheduler.services.patients import PatientDetails
-from scheduler.services.patients import attach_inserted
 from scheduler.services.patients import history
-from scheduler.services.patients import matching_params
-from scheduler.services.patients import new_patient_row
 from scheduler.services.patients import patient_with_id
-from scheduler.services.patients import update_patient
-from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import choose_place
-from scheduler.services.placement import open_placing
-from scheduler.services.placement import reservation_rows
 from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.services.references import token_matches
+from scheduler.store import bookings as store_bookings
 from scheduler.store import models
-from scheduler.store.driver import driver
-from scheduler.store.driver import is_overlap_violation
-from scheduler.store.engine import db
+from scheduler.store import patients as store_patients
 from scheduler.store.unit_of_work import unit_of_work
 
 # One answer for an unknown reference, a malformed one and a wrong token alike: a guess learns nothing.
@@ -67,7 +57,7 @@ PLACED_BY_STAFF = "placed-by-staff"
 
 @dataclass(frozen=True)
 class Booked:
-    appointment: models.Appointment
+    appointment: Visit
     manage_token: str
     decision: RoutingDecision
     catalog: Catalog
@@ -75,7 +65,7 @@ class Booked:
 
 # Decides, for the catalog, the visit type asked for and the patient (if known), where it goes;
 # raises when it may not be booked this way.
-Decide = Callable[[Catalog, catalog.VisitType, models.Patient | None], RoutingDecision]
+Decide = Callable[[Catalog, catalog.VisitType, PatientRecord | None], RoutingDecision]
 
 
 def book_appointment(
@@ -98,7 +88,7 @@ def book_appointment(
     NotOnGrid or SlotTaken; refusals about the time carry the next open time in ``next_open``.
     """
 
-    def decide(offer: Catalog, visit_type: catalog.VisitType, found: models.Patient | None) -> RoutingDecision:
+    def decide(offer: Catalog, visit_type: catalog.VisitType, found: PatientRecord | None) -> RoutingDecision:
         if intake.requested != visit_type.code:
             raise InvalidInput({"reason.requested": "Must match the visit type being booked."})
         if visit_type.mode is catalog.BookingMode.REQUEST:
@@ -132,7 +122,7 @@ def place_visit(
     OutsideClinicHours, ClinicClosed, NotOnGrid or SlotTaken.
     """
 
-    def decide(offer: Catalog, visit_type: catalog.VisitType, found: models.Patient | None) -> RoutingDecision:
+    def decide(offer: Catalog, visit_type: catalog.VisitType, found: PatientRecord | None) -> RoutingDecision:
         return RoutingDecision(
             rule=PLACED_BY_STAFF,
             visit_type=visit_type.code,
@@ -161,62 +151,49 @@ def _book(
     nothing read here can change before the insert), then the next open time for a refusal."""
     specialty: str | None = None
     try:
-        try:
-            with unit_of_work():
-                # One round trip reads the catalog's revision, the patient on file and the ids
-                # the new rows will take, so that they are written together (see _reserve).
-                next_id = driver().next_id
-                offer, read = open_placing(
-                    now,
-                    {
-                        "patient_id": MATCHING_PATIENT_ID,
-                        "new_patient_id": next_id("patient"),
-                        "new_appointment_id": next_id("appointment"),
-                    },
-                    matching_params(details),
-                )
-                visit_type = offer.visit_type(visit_type_code)
-                specialty = visit_type.specialty
-                provider_id = _use_hold(hold_token, visit_type_code, start, now, provider_id)
-                found = patient_with_id(read["patient_id"])
-                decision = decide(offer, visit_type, found)
-                specialty = decision.specialty
-                visit = check_visit_time(
-                    start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
-                )
-                ids = NewIds(read["new_patient_id"], read["new_appointment_id"])
-                appointment = _reserve(
-                    offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids, request_id
-                )
-        except IntegrityError as error:
-            if not is_overlap_violation(error):
-                raise
-            raise SlotTaken(SLOT_TAKEN_MESSAGE) from None  # lost the race at PostgreSQL's constraint
+        with unit_of_work():
+            # One round trip reads the catalog's revision, the patient on file and the ids the new
+            # rows will take, so that they are written together (see _reserve).
+            read = store_bookings.open_placing(now, booking_for=details)
+            offer = clinic.current_catalog(now, read.catalog_revision)
+            visit_type = offer.visit_type(visit_type_code)
+            specialty = visit_type.specialty
+            provider_id = _use_hold(hold_token, offer.visit_type_ids[visit_type.code], start, now, provider_id)
+            found = patient_with_id(read.patient_id)
+            decision = decide(offer, visit_type, found)
+            specialty = decision.specialty
+            visit = check_visit_time(
+                start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
+            )
+            assert read.new_patient_id is not None and read.new_appointment_id is not None  # read for a booking
+            ids = NewIds(read.new_patient_id, read.new_appointment_id)
+            booked = _reserve(
+                offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids, request_id
+            )
     except DomainError as refusal:
         if specialty is not None and about_the_time(refusal):
             refusal.next_open = _next_open(visit_type_code, max(start, now), specialty)
         raise
-    return Booked(appointment, manage_token(appointment.reference, appointment.manage_nonce), decision, offer)
+    return Booked(booked, manage_token(booked.reference, booked.manage_nonce), decision, offer)
 
 
 def _use_hold(
-    token: str | None, visit_type_code: str, start: datetime, now: datetime, provider_id: int | None
+    token: str | None, visit_type_id: int, start: datetime, now: datetime, provider_id: int | None
 ) -> int | None:
     """Give up the caller's hold on this time (its rows would otherwise refuse the booking) and
     return the provider it was held with. A hold for another time is simply released."""
     hold = find_hold(token, now)
     if hold is None:
         return provider_id
-    db.session.delete(hold)
-    db.session.flush()
-    if hold.visit_type.code == visit_type_code and hold.starts_at == start:
+    store_bookings.drop_hold(hold_id=hold.id)
+    if hold.visit_type_id == visit_type_id and hold.starts_at == start:
         return hold.provider_id
     return provider_id
 
 
 @dataclass(frozen=True)
 class NewIds:
-    """The ids a booking's new rows take, read before they are written (``Driver.next_id``)."""
+    """The ids a booking's new rows take, read before they are written (``open_placing``)."""
 
     patient: int
     appointment: int
@@ -228,55 +205,45 @@ def _reserve(
     visit: Interval,
     decision: RoutingDecision,
     details: PatientDetails,
-    found: models.Patient | None,
+    found: PatientRecord | None,
     provider_id: int | None,
     channel: str,
     now: datetime,
     ids: NewIds,
     request_id: int | None,
-) -> models.Appointment:
-    """Inside the write transaction: choose provider and room, re-check, then write the new
-    patient (if any), the appointment, its reservations and its messages in one statement (the
-    hot path of every booking: see store.driver.Driver)."""
+) -> Visit:
+    """Inside the unit of work: choose provider and room, re-check, then write the new patient
+    (if any), the appointment, its reservations and its messages in one statement (the hot path
+    of every booking: see store.driver.Driver)."""
     place = choose_place(
         offer, visit_type, visit, decision.specialty, provider_id=provider_id, patient_id=found.id if found else None
     )
     if found is None:
-        new_patients = [{"id": ids.patient, **new_patient_row(details, now)}]
-        patient = models.Patient(**new_patients[0])
+        patient = store_patients.as_record(ids.patient, details)
     else:
-        new_patients = []
-        patient = found
-        update_patient(found, details, now)
-    values = {
-        "id": ids.appointment,
-        "reference": new_reference("SIJ"),
-        "patient_id": patient.id,
-        "visit_type_id": offer.visit_type_ids[visit_type.code],
-        "provider_id": place.provider.id,
-        "room_id": place.room.id if place.room else None,
-        "starts_at": visit.start,
-        "ends_at": visit.end,
-        "status": AppointmentStatus.BOOKED.value,
-        "channel": channel,
-        "request_id": request_id,
-        "manage_nonce": new_nonce(),
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    messages = outbox.rows(on_booked(visit.start, outbox.reach(patient), now), appointment_id=ids.appointment, now=now)
-    driver().insert_all(
-        [
-            ("patient", new_patients),
-            ("appointment", [values]),
-            ("reservation", reservation_rows(place, visit, appointment_id=ids.appointment, patient_id=patient.id)),
-            ("outbox_message", messages),
-        ]
+        patient = store_patients.update_contact(found, details, now)
+    booked = Visit(
+        id=ids.appointment,
+        reference=new_reference("SIJ"),
+        status=AppointmentStatus.BOOKED,
+        channel=channel,
+        visit_type_id=offer.visit_type_ids[visit_type.code],
+        visit_type_code=visit_type.code,
+        starts_at=visit.start,
+        ends_at=visit.end,
+        patient=patient,
+        provider=ProviderRef(place.provider.id, place.provider.name, place.provider.specialty),
+        room=place.room,
+        reservations=place.times(visit, patient_id=patient.id),
+        version=1,
+        manage_nonce=new_nonce(),
+        request_id=request_id,
+        created_at=now,
+        updated_at=now,
     )
-    if found is None:
-        attach_inserted(patient)
-    return models.Appointment(**values)
+    messages = outbox.rows(on_booked(visit.start, patient.reach(), now), appointment_id=ids.appointment, now=now)
+    store_bookings.insert_booking(booked, new_patient_at=now if found is None else None, messages=messages)
+    return booked
 
 
 def _next_open(visit_type_code: str, after: datetime, specialty: str) -> datetime | None:
@@ -287,53 +254,44 @@ def _next_open(visit_type_code: str, after: datetime, specialty: str) -> datetim
 def appointment_for_token(reference: str, token: str) -> models.Appointment:
     """The appointment ``reference`` if ``token`` is its valid manage token; NotFound otherwise,
     whether the reference is unknown or the token wrong, so a guess learns nothing."""
-    appointment = db.session.execute(
-        select(models.Appointment).where(models.Appointment.reference == reference[:20])
-    ).scalar_one_or_none()
+    appointment = store_bookings.appointment_by_reference(reference)
     if appointment is None or not token_matches(token, appointment.reference, appointment.manage_nonce):
         raise NotFound(APPOINTMENT_NOT_FOUND)
     return appointment
 
 
-def cancel_appointment(
-    reference: str, token: str, reason: str | None, *, now: datetime | None = None
-) -> models.Appointment:
+def cancel_appointment(reference: str, token: str, reason: str | None, *, now: datetime | None = None) -> Visit:
     """The patient cancelling through their link: releases the time. Cancelling twice is
     harmless; a visit that has started or taken place cannot be cancelled."""
     now = now or utc_now()
     with unit_of_work():
-        appointment = appointment_for_token(reference, token)
-        _cancel(appointment, reason, notify=True, now=now)
-    return appointment
+        return _cancel(appointment_for_token(reference, token).id, reason, notify=True, now=now)
 
 
-def cancel_visit(
-    appointment_id: int, reason: str | None, *, notify: bool, now: datetime | None = None
-) -> models.Appointment:
+def cancel_visit(appointment_id: int, reason: str | None, *, notify: bool, now: datetime | None = None) -> Visit:
     """Staff cancelling a visit (with the patient on the phone, or for the clinic's reasons);
     ``notify`` sends the patient the cancellation notice. Raises NotFound or NotCancellable."""
     now = now or utc_now()
     with unit_of_work():
-        appointment = db.session.get(models.Appointment, appointment_id)
-        if appointment is None:
-            raise NotFound("No such appointment.")
-        _cancel(appointment, reason, notify=notify, now=now)
-    return appointment
+        return _cancel(appointment_id, reason, notify=notify, now=now)
 
 
-def _cancel(appointment: models.Appointment, reason: str | None, *, notify: bool, now: datetime) -> None:
-    if appointment.status in RELEASED_STATUSES:
-        return
-    if appointment.starts_at <= now or appointment.status != AppointmentStatus.BOOKED:
+def _cancel(appointment_id: int, reason: str | None, *, notify: bool, now: datetime) -> Visit:
+    visit = store_bookings.visit(appointment_id)
+    if visit is None:
+        raise NotFound("No such appointment.")
+    if visit.status in RELEASED_STATUSES:
+        return visit
+    if visit.starts_at <= now or visit.status != AppointmentStatus.BOOKED:
         raise NotCancellable("This visit has already started or taken place, so it cannot be cancelled online.")
-    appointment.status = AppointmentStatus.CANCELLED.value
-    appointment.cancel_reason = (reason or "").strip()[:500] or None
-    for reservation in appointment.reservations:
-        reservation.active = False
+    store_bookings.cancel_visit(visit.id, (reason or "").strip()[:500] or None)
     # In the same transaction: a cancelled visit can never get a stale reminder.
-    outbox.withdraw_reminders(appointment.id)
+    outbox.withdraw_reminders(visit.id)
     if notify:
-        outbox.queue(on_cancelled(outbox.reach(appointment.patient), now), appointment_id=appointment.id)
+        outbox.queue(on_cancelled(visit.patient.reach(), now), appointment_id=visit.id)
+    cancelled = store_bookings.visit(visit.id)
+    assert cancelled is not None
+    return cancelled
 
 
 class NotCancellable(DomainError):

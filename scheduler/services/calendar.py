@@ -16,8 +16,8 @@ from scheduler.domain.calendar_grid import column
 from scheduler.domain.calendar_grid import grid
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
+from scheduler.domain.offer import Catalog
 from scheduler.services import clinic
-from scheduler.services.clinic import Catalog
 from scheduler.store import models
 from scheduler.store.engine import db
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import audit
 from scheduler.services import booking
-from scheduler.services.patients import PatientDetails
 from scheduler.store.unit_of_work import unit_of_work
 
 

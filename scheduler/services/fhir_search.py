@@ -15,8 +15,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from scheduler.domain.intervals import Interval
-from scheduler.services.clinic import LONGEST_RESERVATION
 from scheduler.store import models
+from scheduler.store.catalog import LONGEST_RESERVATION
 from scheduler.store.engine import db
 
 

@@ -14,24 +14,13 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete
-from sqlalchemy import insert
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from scheduler.domain.bookings import check_visit_time
 from scheduler.domain.clock import utc_now
-from scheduler.domain.errors import SlotTaken
 from scheduler.services import clinic
-from scheduler.services.placement import SLOT_TAKEN_MESSAGE
 from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
-from scheduler.services.placement import insert_reservations
-from scheduler.services.placement import purge_expired_holds
-from scheduler.services.placement import reservation_rows
-from scheduler.store import models
-from scheduler.store.driver import is_overlap_violation
-from scheduler.store.engine import db
+from scheduler.store import bookings as store_bookings
 from scheduler.store.unit_of_work import unit_of_work
 
 
@@ -68,38 +57,27 @@ def hold_time(
     OutsideClinicHours, ClinicClosed, NotOnGrid or SlotTaken (with ``next_open`` left to the caller).
     """
     now = now or utc_now()
-    try:
-        with unit_of_work():
-            offer = catalog_for_placing(now)
-            if replaces:
-                _release(replaces)
-            visit_type = offer.visit_type(visit_type_code)
-            visit = check_visit_time(
-                start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
-            )
-            place = choose_place(offer, visit_type, visit, specialty or visit_type.specialty, provider_id=provider_id)
-            token = secrets.token_urlsafe(32)
-            expires_at = now + timedelta(minutes=hold_minutes())
-            hold_id = db.session.execute(
-                insert(models.Hold)
-                .values(
-                    token=token,
-                    visit_type_id=offer.visit_type_ids[visit_type.code],
-                    provider_id=place.provider.id,
-                    room_id=place.room.id if place.room else None,
-                    starts_at=visit.start,
-                    ends_at=visit.end,
-                    expires_at=expires_at,
-                    channel=channel,
-                    created_at=now,
-                )
-                .returning(models.Hold.id)
-            ).scalar_one()
-            insert_reservations(reservation_rows(place, visit, hold_id=hold_id))
-    except IntegrityError as error:
-        if not is_overlap_violation(error):
-            raise
-        raise SlotTaken(SLOT_TAKEN_MESSAGE) from None
+    with unit_of_work():
+        offer = catalog_for_placing(now)
+        if replaces:
+            store_bookings.drop_hold(token=replaces)
+        visit_type = offer.visit_type(visit_type_code)
+        visit = check_visit_time(start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now))
+        place = choose_place(offer, visit_type, visit, specialty or visit_type.specialty, provider_id=provider_id)
+        token = secrets.token_urlsafe(32)
+        expires_at = now + timedelta(minutes=hold_minutes())
+        hold_id = store_bookings.insert_hold(
+            token=token,
+            visit_type_id=offer.visit_type_ids[visit_type.code],
+            provider_id=place.provider.id,
+            room_id=place.room.id if place.room else None,
+            start=visit.start,
+            end=visit.end,
+            expires_at=expires_at,
+            channel=channel,
+            now=now,
+        )
+        store_bookings.reserve(place.times(visit), hold_id=hold_id)
     return HeldTime(
         token=token,
         visit_type_code=visit_type.code,
@@ -112,28 +90,12 @@ def hold_time(
     )
 
 
-def find_hold(token: str | None, now: datetime) -> models.Hold | None:
-    """The unexpired hold ``token`` names, if any (inside the caller's transaction)."""
-    if not token:
-        return None
-    return db.session.execute(
-        select(models.Hold).where(models.Hold.token == token[:64], models.Hold.expires_at > now)
-    ).scalar_one_or_none()
-
-
-def release_hold(token: str) -> None:
-    """Give the time back (the patient went back and chose another, or left). Harmless twice."""
-    with unit_of_work():
-        _release(token)
-
-
-def _release(token: str) -> None:
-    db.session.execute(
-        delete(models.Hold).where(models.Hold.token == token[:64]).execution_options(synchronize_session=False)
-    )
+def find_hold(token: str | None, now: datetime) -> store_bookings.HeldSlot | None:
+    """The unexpired hold ``token`` names, if any (inside the caller's unit of work)."""
+    return store_bookings.unexpired_hold(token, now) if token else None
 
 
 def release_expired_holds(now: datetime | None = None) -> int:
     """The worker's job: free the time of every expired hold; returns how many went."""
     with unit_of_work():
-        return purge_expired_holds(now or utc_now())
+        return store_bookings.purge_expired_holds(now or utc_now())

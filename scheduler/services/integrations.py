@@ -21,8 +21,8 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.services import audit
-from scheduler.services import clinic
 from scheduler.services.memo import app_cache
+from scheduler.store import catalog as store_catalog
 from scheduler.store import models
 from scheduler.store.engine import db
 from scheduler.store.unit_of_work import unit_of_work
@@ -138,7 +138,7 @@ def current_revisions() -> dict[str, int]:
     """Every revision counter by name ("bookings", "catalog", "api_clients"), in one query."""
     # On the session's connection directly: every FHIR call runs this, and the ORM's statement
     # handling is most of its cost for a two-column read.
-    return clinic.counters(db.session.connection().execute(select(models.Revision.name, models.Revision.value)))
+    return store_catalog.counters(db.session.connection().execute(select(models.Revision.name, models.Revision.value)))
 
 
 def authenticate(token: str, *, revision: int | None = None) -> Authentication:

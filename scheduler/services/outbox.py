@@ -5,19 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
-
 from scheduler.domain.clock import utc_now
-from scheduler.domain.messages import MessageKind
+from scheduler.domain.messages import OutboxStatus
 from scheduler.domain.messages import PlannedMessage
-from scheduler.domain.messages import Reachable
-from scheduler.store import models
-from scheduler.store.driver import driver
-from scheduler.store.engine import db
-
-
-def reach(patient: models.Patient) -> Reachable:
-    return Reachable(email=bool(patient.email), sms=bool(patient.sms_consent and patient.phone))
+from scheduler.store import bookings as store_bookings
 
 
 def row(
@@ -33,7 +24,7 @@ def row(
         "appointment_id": appointment_id,
         "request_id": request_id,
         "version": version,
-        "status": "queued",
+        "status": OutboxStatus.QUEUED.value,
         "send_after": planned.send_after,
         "attempts": 0,
     }
@@ -49,10 +40,10 @@ def queue(
     """Write ``planned`` for one appointment or one request, in one statement."""
     if not planned:
         return
-    # Plain SQL (see store.driver.Driver): every visit request queues here. A booking writes its
-    # messages in the one statement that writes the appointment (``rows`` makes them).
-    driver().insert(
-        "outbox_message", rows(planned, appointment_id=appointment_id, request_id=request_id, version=version)
+    # A booking writes its messages in the one statement that writes the appointment (``rows``
+    # makes them); everything else queues here.
+    store_bookings.queue_messages(
+        rows(planned, appointment_id=appointment_id, request_id=request_id, version=version)
     )
 
 
@@ -74,12 +65,4 @@ def rows(
 
 def withdraw_reminders(appointment_id: int) -> None:
     """Pending reminders of a visit that was cancelled or moved: never sent."""
-    db.session.execute(
-        update(models.OutboxMessage)
-        .where(
-            models.OutboxMessage.appointment_id == appointment_id,
-            models.OutboxMessage.kind == MessageKind.REMINDER.value,
-            models.OutboxMessage.status == "queued",
-        )
-        .values(status="withdrawn")
-    )
+    store_bookings.withdraw_reminders(appointment_id)

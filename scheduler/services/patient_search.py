@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.search import parse_patient_query
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 

@@ -5,26 +5,26 @@ Shared by booking, holds and moves, so all three pick the same way and give the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from scheduler.domain import catalog
 from scheduler.domain.bookings import check_provider_free
 from scheduler.domain.bookings import first_free_room
 from scheduler.domain.clock import to_clinic
+from scheduler.domain.errors import SLOT_TAKEN_MESSAGE
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.intervals import Interval
+from scheduler.domain.offer import Catalog
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
+from scheduler.domain.visits import ReservedTime
+from scheduler.domain.visits import times_taken
 from scheduler.services import clinic
-from scheduler.services.clinic import Catalog
-from scheduler.store.driver import driver
+from scheduler.store import bookings as store_bookings
 
-SLOT_TAKEN_MESSAGE = "That time was just taken. Please choose another time."
 PATIENT_BUSY_MESSAGE = "You already have a visit at that time. Choose another time, or call us to change it."
 
 
@@ -32,6 +32,12 @@ PATIENT_BUSY_MESSAGE = "You already have a visit at that time. Choose another ti
 class Place:
     provider: catalog.Provider
     room: catalog.Room | None
+
+    def times(self, visit: Interval, patient_id: int | None = None) -> tuple[ReservedTime, ...]:
+        """The time the visit takes here: the provider's, the room's and the patient's (when known)."""
+        return times_taken(
+            visit, provider_id=self.provider.id, room_id=self.room.id if self.room else None, patient_id=patient_id
+        )
 
 
 def choose_place(
@@ -77,68 +83,7 @@ def choose_place(
     raise refusal or SlotTaken(SLOT_TAKEN_MESSAGE)
 
 
-def reservation_rows(
-    place: Place,
-    visit: Interval,
-    *,
-    appointment_id: int | None = None,
-    hold_id: int | None = None,
-    patient_id: int | None = None,
-) -> list[dict[str, object]]:
-    """The reservation rows that take ``visit`` for the place (and the patient, when known)."""
-    keys = [provider_resource(place.provider.id)]
-    if place.room is not None:
-        keys.append(room_resource(place.room.id))
-    if patient_id is not None:
-        keys.append(patient_resource(patient_id))
-    return [
-        {
-            "appointment_id": appointment_id,
-            "hold_id": hold_id,
-            "resource": key,
-            "starts_at": visit.start,
-            "ends_at": visit.end,
-            "active": True,
-        }
-        for key in keys
-    ]
-
-
-def insert_reservations(rows: list[dict[str, object]]) -> None:
-    """Write rows made by :func:`reservation_rows`. PostgreSQL's exclusion constraint refuses an
-    overlap here (SQLSTATE 23P01: see :func:`scheduler.store.driver.is_overlap_violation`)."""
-    driver().insert("reservation", rows)
-
-
 def catalog_for_placing(now: datetime) -> Catalog:
-    """First thing in a write transaction that places a visit or a hold: the current catalog, with
-    expired holds purged so that they never refuse the time.
-
-    One statement reads the catalog's revision and whether any hold has expired; the purge runs
-    only when one has (the worker purges every minute, so mostly none has).
-    """
-    return open_placing(now)[0]
-
-
-def open_placing(
-    now: datetime, reads: Mapping[str, str] | None = None, params: Mapping[str, Any] | None = None
-) -> tuple[Catalog, dict[str, Any]]:
-    """:func:`catalog_for_placing`, and in the same statement (one round trip, where every
-    booking runs it) the scalar SQL expressions of ``reads`` (name -> expression, with ``params``),
-    returned by name."""
-    reads = reads or {}
-    catalog_revision, some_expired, *values = driver().rows(
-        "SELECT (SELECT value FROM revision WHERE name = 'catalog'), "
-        "EXISTS (SELECT 1 FROM hold WHERE expires_at <= :now)" + "".join(f", {sql}" for sql in reads.values()),
-        {**(params or {}), "now": now},
-    )[0]
-    if some_expired:
-        purge_expired_holds(now)
-    return clinic.current_catalog(now, catalog_revision), dict(zip(reads, values, strict=True))
-
-
-def purge_expired_holds(now: datetime) -> int:
-    """Delete holds past their expiry (their reservations go with them, by cascade), so a time
-    nobody came back for is free again. Runs inside booking transactions as well as the job: an
-    expired hold must never refuse a booking, even if the job has not run yet."""
-    return driver().run("DELETE FROM hold WHERE expires_at <= :now", {"now": now})
+    """First thing in a unit of work that places a visit or a hold: the current catalog, with
+    expired holds purged so that they never refuse the time (see ``store.bookings.open_placing``)."""
+    return clinic.current_catalog(now, store_bookings.open_placing(now).catalog_revision)

@@ -7,22 +7,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.catalog import UNSURE
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import on_request_received
+from scheduler.domain.offer import Catalog
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
 from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services import routing
-from scheduler.services.clinic import Catalog
-from scheduler.services.patients import PatientDetails
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.patients import save_patient
 from scheduler.services.references import new_reference
 from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import requests as store_requests
 from scheduler.store.unit_of_work import unit_of_work
 
 
@@ -49,9 +50,10 @@ def submit_request(
             offer.visit_type(intake.requested, field="reason.requested")
         found = find_patient(patient)
         decision = routing.decide(intake, history(found), offer)
+        saved = save_patient(patient, found, now)
         request = models.VisitRequest(
             reference=new_reference("REQ"),
-            patient=save_patient(patient, found, now),
+            patient_id=saved.id,
             channel=channel,
             requested=intake.requested,
             intake={**asdict(intake), "red_flags": sorted(intake.red_flags)},
@@ -62,10 +64,9 @@ def submit_request(
             routing_rule=decision.rule,
             routing_reason=decision.reason,
             urgent=decision.urgent,
-            status="open",
+            status=RequestStatus.OPEN,
             created_at=now,
         )
-        db.session.add(request)
-        db.session.flush()
-        outbox.queue(on_request_received(outbox.reach(request.patient), now), request_id=request.id)
+        store_requests.add(request)
+        outbox.queue(on_request_received(saved.reach(), now), request_id=request.id)
     return Submitted(request, decision, offer)

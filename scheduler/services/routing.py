@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scheduler.domain import routing
-from scheduler.services.clinic import Catalog
+from scheduler.domain.offer import Catalog
 
 
 def decide(intake: routing.Intake, history: routing.History, offer: Catalog) -> routing.RoutingDecision:

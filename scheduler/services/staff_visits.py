@@ -15,13 +15,13 @@ from sqlalchemy import update
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
 from scheduler.services import audit
 from scheduler.services import booking
 from scheduler.services import moves
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from scheduler.store.unit_of_work import unit_of_work

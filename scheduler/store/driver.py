@@ -102,6 +102,10 @@ class Driver:
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def day(self, value: Any) -> date:
+        """A date as read back from a date column."""
+        return date.fromisoformat(value) if self._sqlite else value
+
     def _execute(self, sql: str, params: dict[str, Any]) -> None:
         statement, names = _positional(sql, self._sqlite)
         if self._sqlite:

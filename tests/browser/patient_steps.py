@@ -14,9 +14,9 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import booking
-from scheduler.services.patients import PatientDetails
 from scheduler.store.engine import db
 
 UNSURE = "I am not sure: I have SI joint pain"

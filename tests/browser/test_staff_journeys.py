@@ -18,10 +18,10 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
-from scheduler.services.patients import PatientDetails
 from scheduler.services.staff import create_account
 from scheduler.store import models
 from scheduler.store.engine import db

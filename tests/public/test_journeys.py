@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlalchemy import select
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import booking
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import next_clinic_day

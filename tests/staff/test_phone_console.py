@@ -13,8 +13,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.services import staff_visits
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from scheduler.web.staff.phone import CHANGED

@@ -9,10 +9,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
-from scheduler.services.patients import PatientDetails
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import central

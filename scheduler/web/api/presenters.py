@@ -9,9 +9,9 @@ from flask import current_app
 
 from scheduler.domain import catalog
 from scheduler.domain.clock import iso_central
+from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import RoutingDecision
 from scheduler.services.availability import Availability
-from scheduler.services.clinic import Catalog
 from scheduler.store import models
 
 TIMEZONE = "America/Chicago"

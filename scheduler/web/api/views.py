@@ -17,6 +17,7 @@ from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.extensions import limiter
 from scheduler.services import booking
@@ -25,7 +26,6 @@ from scheduler.services import requests as visit_requests
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
-from scheduler.services.patients import PatientDetails
 from scheduler.web.api import presenters
 from scheduler.web.api import schemas
 from scheduler.web.api.openapi import openapi_document

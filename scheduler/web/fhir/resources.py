@@ -22,8 +22,8 @@ from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
 from scheduler.domain.hours import WEEKDAY_NAMES
 from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.offer import Catalog
 from scheduler.domain.slots import Slot
-from scheduler.services.clinic import Catalog
 from scheduler.services.fhir_search import BusyTime
 from scheduler.services.holds import HeldTime
 from scheduler.store import models

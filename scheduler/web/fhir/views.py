@@ -31,6 +31,8 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.intervals import Interval
+from scheduler.domain.offer import Catalog
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
 from scheduler.extensions import limiter
@@ -39,9 +41,7 @@ from scheduler.services import clinic
 from scheduler.services import fhir_search
 from scheduler.services import holds
 from scheduler.services.availability import find_availability
-from scheduler.services.clinic import Catalog
 from scheduler.services.memo import app_cache
-from scheduler.services.patients import PatientDetails
 from scheduler.web.api.schemas import MAX_BODY_BYTES
 from scheduler.web.fhir import access
 from scheduler.web.fhir import params

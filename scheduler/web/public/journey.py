@@ -15,12 +15,12 @@ from flask import session
 
 from scheduler.domain.catalog import UNSURE
 from scheduler.domain.catalog import BookingMode
+from scheduler.domain.offer import Catalog
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import History
 from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
 from scheduler.services import routing
-from scheduler.services.clinic import Catalog
-from scheduler.services.patients import PatientDetails
 
 KEY = "journey"
 # Each question's answer key and the page that asks it, in the order they are asked.

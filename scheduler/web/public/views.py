@@ -20,6 +20,7 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.domain.routing import Intake
@@ -28,7 +29,6 @@ from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import holds
 from scheduler.services import requests as visit_requests
-from scheduler.services.clinic import Catalog
 from scheduler.web import contact
 from scheduler.web.public import bp
 from scheduler.web.public import forms

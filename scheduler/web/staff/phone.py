@@ -31,6 +31,8 @@ from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.offer import Catalog
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import RoutingDecision
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
@@ -39,10 +41,8 @@ from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services import routing
 from scheduler.services import staff_visits
-from scheduler.services.clinic import Catalog
 from scheduler.services.patient_search import likely_duplicates
 from scheduler.services.patient_search import search_patients
-from scheduler.services.patients import PatientDetails
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.store import models

@@ -23,10 +23,10 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from scheduler.domain.catalog import UNSURE
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.domain.routing import Intake
-from scheduler.services.patients import PatientDetails
 from scheduler.web import contact
 from scheduler.web.public.forms import NAME_LENGTH
 from scheduler.web.public.forms import YES_NO

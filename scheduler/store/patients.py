@@ -1,0 +1,141 @@
+"""Patients on file: finding the one a booking or request is for, saving their details, their visits.
+
+Plain SQL through the driver: these run in every booking and request (see :class:`Driver`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scheduler.domain.bookings import RELEASED_STATUSES
+from scheduler.domain.patients import PatientDetails
+from scheduler.domain.patients import PatientRecord
+from scheduler.domain.patients import VisitOnFile
+from scheduler.store.driver import driver
+
+# The patient a booking or request is for: the same names and birth date and a matching phone or
+# email. A contact given as None compares as NULL, which matches nothing: one expression for
+# phone, email or both.
+MATCHING_PATIENT_ID = (
+    "(SELECT id FROM patient WHERE birth_date = :birth_date "
+    "AND lower(family_name) = :family_name AND lower(given_name) = :given_name "
+    "AND (phone = :phone OR email = :email) ORDER BY id LIMIT 1)"
+)
+_COLUMNS = "id, given_name, family_name, birth_date, phone, email, sms_consent"
+
+
+def matching_params(details: PatientDetails) -> dict[str, Any]:
+    """The values :data:`MATCHING_PATIENT_ID` takes."""
+    return {
+        "birth_date": details.birth_date,
+        "family_name": details.family_name.lower(),
+        "given_name": details.given_name.lower(),
+        "phone": details.phone or None,
+        "email": details.email or None,
+    }
+
+
+def find_patient_id(details: PatientDetails) -> int | None:
+    """The existing patient with the same names and birth date and a matching phone or email."""
+    if not details.phone and not details.email:
+        return None
+    ((patient_id,),) = driver().rows(f"SELECT {MATCHING_PATIENT_ID}", matching_params(details))
+    return patient_id
+
+
+def patient(patient_id: int) -> PatientRecord | None:
+    found = driver().rows(f"SELECT {_COLUMNS} FROM patient WHERE id = :id", {"id": patient_id})
+    return _record(found[0]) if found else None
+
+
+def new_patient_row(details: PatientDetails, now: datetime) -> dict[str, Any]:
+    """The row of a new patient, but for its id."""
+    return {
+        "given_name": details.given_name,
+        "family_name": details.family_name,
+        "birth_date": details.birth_date,
+        "phone": details.phone,
+        "email": details.email,
+        "sms_consent": details.sms_consent,
+        "sms_consent_at": now if details.sms_consent else None,
+        "created_at": now,
+    }
+
+
+def as_record(patient_id: int, details: PatientDetails) -> PatientRecord:
+    """The record a new patient's row (from :func:`new_patient_row`) saves."""
+    return PatientRecord(
+        patient_id,
+        details.given_name,
+        details.family_name,
+        details.birth_date,
+        details.phone,
+        details.email,
+        details.sms_consent,
+    )
+
+
+def insert_patient(details: PatientDetails, now: datetime) -> PatientRecord:
+    """One INSERT ... RETURNING."""
+    (patient_id,) = driver().rows(
+        "INSERT INTO patient (given_name, family_name, birth_date, phone, email, sms_consent, sms_consent_at, "
+        "created_at) VALUES (:given_name, :family_name, :birth_date, :phone, :email, :sms_consent, "
+        ":sms_consent_at, :created_at) RETURNING id",
+        new_patient_row(details, now),
+    )[0]
+    return as_record(patient_id, details)
+
+
+def update_contact(found: PatientRecord, details: PatientDetails, now: datetime) -> PatientRecord:
+    """Bring a known patient's contact details and consent up to date: a contact left out keeps
+    the one on file; consent is as given now, and when it is newly given, when it was."""
+    updated = PatientRecord(
+        found.id,
+        found.given_name,
+        found.family_name,
+        found.birth_date,
+        details.phone or found.phone,
+        details.email or found.email,
+        details.sms_consent,
+    )
+    driver().run(
+        "UPDATE patient SET phone = :phone, email = :email, sms_consent = :sms_consent, "
+        "sms_consent_at = CASE WHEN :newly_consented THEN :now ELSE sms_consent_at END WHERE id = :id",
+        {
+            "id": found.id,
+            "phone": updated.phone,
+            "email": updated.email,
+            "sms_consent": updated.sms_consent,
+            "newly_consented": details.sms_consent and not found.sms_consent,
+            "now": now,
+        },
+    )
+    return updated
+
+
+def visits_on_file(patient_id: int) -> list[VisitOnFile]:
+    """The patient's visits that still count (not cancelled or entered in error), latest first."""
+    released = {f"released{i}": status.value for i, status in enumerate(sorted(RELEASED_STATUSES))}
+    rows = driver().rows(
+        "SELECT vt.code, s.code, a.provider_id, a.status FROM appointment a "
+        "JOIN visit_type vt ON vt.id = a.visit_type_id "
+        "JOIN provider p ON p.id = a.provider_id JOIN specialty s ON s.id = p.specialty_id "
+        f"WHERE a.patient_id = :patient_id AND a.status NOT IN ({', '.join(':' + name for name in released)}) "
+        "ORDER BY a.starts_at DESC",
+        {"patient_id": patient_id, **released},
+    )
+    return [VisitOnFile(*row) for row in rows]
+
+
+def _record(row: tuple[Any, ...]) -> PatientRecord:
+    patient_id, given_name, family_name, birth_date, phone, email, sms_consent = row
+    return PatientRecord(
+        patient_id,
+        given_name,
+        family_name,
+        driver().day(birth_date),
+        phone,
+        email,
+        bool(sms_consent),
+    )
