@@ -1,5 +1,6 @@
 # make run   : the whole service on SQLite with demo data (creates the venv, installs, migrates)
 # make test  : the whole test suite (SCHEDULER_TEST_DATABASE_URL=postgresql://... for PostgreSQL)
+# make check : ruff, mypy (strict on domain/ and services/) and the import-linter layer contracts
 # make bench : the benchmarks in bench/, printing their figures
 # make vendor: copy the npm packages pinned in package-lock.json into the repository (needs npm)
 
@@ -11,7 +12,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint vendor clean
+.PHONY: run test check bench lint vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,10 @@ vendor:
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+
+check: lint
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis test-artifacts
