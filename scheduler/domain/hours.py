@@ -58,9 +58,10 @@ class Closure:
     def describe(self) -> str:
         if self.whole_day:
             return f"closed all day for {self.name}"
+        starts = self.starts or time(0)  # only a whole-day closure has neither end
         if self.ends is None:
-            return f"closes at {_clock(self.starts)} for {self.name}"
-        return f"closed from {_clock(self.starts or time(0))} to {_clock(self.ends)} for {self.name}"
+            return f"closes at {_clock(starts)} for {self.name}"
+        return f"closed from {_clock(starts)} to {_clock(self.ends)} for {self.name}"
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def free_slots(
     # its own few intervals rather than the whole window's.
     busy_by_day = {key: _by_day(intervals, days_wanted, midnights) for key, intervals in busy.items()}
     patient_by_day = _by_day(patient_busy, days_wanted, midnights)
-    ranked: list[tuple[datetime, int, int, Slot]] = []
+    ranked: list[tuple[datetime, timedelta, int, Slot]] = []
     for day in days_wanted:
         open_today = calendar.open_intervals(day)
         if not open_today:

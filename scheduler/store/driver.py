@@ -100,11 +100,15 @@ class Driver:
         """A UTC time as read back from a time column."""
         if self._sqlite:
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        moment: datetime = value
+        return moment.astimezone(UTC)
 
     def day(self, value: Any) -> date:
         """A date as read back from a date column."""
-        return date.fromisoformat(value) if self._sqlite else value
+        if self._sqlite:
+            return date.fromisoformat(value)
+        day: date = value
+        return day
 
     def _execute(self, sql: str, params: dict[str, Any]) -> None:
         statement, names = _positional(sql, self._sqlite)
@@ -177,7 +181,7 @@ def driver() -> Driver:
     session.flush()
     # Asking the session for its connection costs more than a statement on the driver: once per
     # transaction is enough (a new transaction is a new object, so the check is exact).
-    known = session.info.get(_DRIVER)
+    known: tuple[Any, Driver] | None = session.info.get(_DRIVER)
     if known is not None and known[0] is session.get_transaction():
         return known[1]
     return remember_driver(session, session.connection())

@@ -8,6 +8,7 @@ with ``BEGIN IMMEDIATE`` (see :mod:`scheduler.store.unit_of_work`).
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -34,6 +35,13 @@ class Base(DeclarativeBase):
 # expire_on_commit off: a service's reply is built from the rows it just wrote, without reloading
 # them; sessions live for one request or job, so nothing is kept past that.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+# The tables' base class: Flask-SQLAlchemy's db.Model (which names each table after its class), seen
+# by type checkers as the declarative base it extends (db.Model is an attribute, not a class, to them).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 IDLE_PING_SECONDS = 10.0

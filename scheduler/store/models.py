@@ -43,7 +43,7 @@ from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import OutboxStatus
 from scheduler.domain.staff import StaffRole
-from scheduler.store.engine import db
+from scheduler.store.engine import Model
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -91,7 +91,7 @@ def sql_list(enum: type[StrEnum]) -> str:
     return "(" + ", ".join(f"'{member.value}'" for member in enum) + ")"
 
 
-class Specialty(db.Model):
+class Specialty(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -101,7 +101,7 @@ class Specialty(db.Model):
         return catalog.Specialty(self.code, self.name)
 
 
-class Provider(db.Model):
+class Provider(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"), index=True)
@@ -122,7 +122,7 @@ class Provider(db.Model):
         )
 
 
-class ProviderHours(db.Model):
+class ProviderHours(Model):
     """One weekly block a provider works, in Central wall-clock time (Monday=0)."""
 
     __tablename__ = "provider_hours"
@@ -138,7 +138,7 @@ class ProviderHours(db.Model):
     ends: Mapped[time] = mapped_column(Time)
 
 
-class TimeOff(db.Model):
+class TimeOff(Model):
     __tablename__ = "time_off"
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_ends"),)
 
@@ -149,7 +149,7 @@ class TimeOff(db.Model):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
-class Room(db.Model):
+class Room(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
@@ -159,7 +159,7 @@ class Room(db.Model):
         return catalog.Room(self.id, self.name, self.kind)
 
 
-class VisitType(db.Model):
+class VisitType(Model):
     __tablename__ = "visit_type"
     __table_args__ = (
         CheckConstraint("minutes > 0 AND (minutes / 15) * 15 = minutes", name="minutes_on_grid"),
@@ -191,7 +191,7 @@ class VisitType(db.Model):
         )
 
 
-class Closure(db.Model):
+class Closure(Model):
     """A whole or part day the clinic is closed; ``starts``/``ends`` are Central wall-clock times."""
 
     __table_args__ = (UniqueConstraint("day", "starts", "name", name="uq_closure_day_starts_name"),)
@@ -208,7 +208,7 @@ class Closure(db.Model):
         return hours.Closure(self.day, self.name, self.starts, self.ends)
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Model):
     __tablename__ = "routing_rule"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -231,7 +231,7 @@ class RoutingRule(db.Model):
         )
 
 
-class Patient(db.Model):
+class Patient(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
@@ -243,7 +243,7 @@ class Patient(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
-class VisitRequest(db.Model):
+class VisitRequest(Model):
     """A request to the clinic that a scheduler will place (request-type visits)."""
 
     __tablename__ = "visit_request"
@@ -273,7 +273,7 @@ class VisitRequest(db.Model):
     routed_specialty: Mapped[Specialty] = relationship(lazy="joined")
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     __table_args__ = (
         CheckConstraint(f"status IN {sql_list(AppointmentStatus)}", name="status_known"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
@@ -308,7 +308,7 @@ class Appointment(db.Model):
     reservations: Mapped[list[Reservation]] = relationship(back_populates="appointment", cascade="all, delete-orphan")
 
 
-class Hold(db.Model):
+class Hold(Model):
     """A time kept for someone while they finish booking it (the public form, a FHIR $hold).
 
     Its reservation rows (provider, room) take the time exactly as a booked visit's do, so nobody
@@ -334,7 +334,7 @@ class Hold(db.Model):
     room: Mapped[Room | None] = relationship(lazy="joined")
 
 
-class Reservation(db.Model):
+class Reservation(Model):
     """One row per (appointment or hold, resource): the provider, the room and the patient.
 
     The database refuses two active rows of one resource whose times overlap: on PostgreSQL by an
@@ -366,7 +366,7 @@ class Reservation(db.Model):
     appointment: Mapped[Appointment | None] = relationship(back_populates="reservations")
 
 
-class Revision(db.Model):
+class Revision(Model):
     """Counters the database bumps (by trigger) in the same transaction as any change to bookings
     ("bookings") or to what the clinic offers ("catalog"). Caches are keyed by them."""
 
@@ -374,7 +374,7 @@ class Revision(db.Model):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A message to deliver, written in the same transaction as the change that causes it.
 
     It names what it is about, never the patient's details: the text is built at delivery from
@@ -412,7 +412,7 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
-class StaffAccount(db.Model):
+class StaffAccount(Model):
     """A person who signs in to the staff pages. ``username`` is stored in lower case, so it is
     unique regardless of case; ``session_version`` is part of every session, so bumping it ends
     them all (sign-out, a password change)."""
@@ -440,7 +440,7 @@ AUDIT_ACTOR_KINDS = "('staff', 'patient', 'system', 'api')"
 AUDIT_CHANNELS = "('web', 'phone', 'api', 'system')"
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did or saw what, when: append-only (database triggers refuse UPDATE and DELETE).
 
     No foreign keys on purpose: the trail must outlive the rows it names. ``detail`` is a short
@@ -468,7 +468,7 @@ class AuditEvent(db.Model):
 API_SCOPES = "('read', 'book', 'read book')"
 
 
-class ApiClient(db.Model):
+class ApiClient(Model):
     """Software that calls the FHIR API (an EHR, a portal, a call centre) with a bearer token.
 
     Only a SHA-256 of the token is kept: the token itself is shown once, when the client is made,
@@ -494,7 +494,7 @@ class ApiClient(db.Model):
 FEED_SCOPES = "('provider', 'specialty')"
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A staff member's secret iCalendar subscription URL for one provider's or one specialty's
     visits. Only a SHA-256 of the URL's token is kept (the URL is shown once); revoking sets
     ``revoked_at`` and the URL stops working at once."""

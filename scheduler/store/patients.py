@@ -41,7 +41,7 @@ def find_patient_id(details: PatientDetails) -> int | None:
     if not details.phone and not details.email:
         return None
     ((patient_id,),) = driver().rows(f"SELECT {MATCHING_PATIENT_ID}", matching_params(details))
-    return patient_id
+    return int(patient_id) if patient_id is not None else None
 
 
 def patient(patient_id: int) -> PatientRecord | None:

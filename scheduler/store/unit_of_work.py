@@ -111,7 +111,7 @@ def discard_on_error(_app: Any, **_extra: Any) -> None:
 
 
 def _aborted(session: Session) -> bool:
-    dbapi_connection = session.connection().connection.driver_connection
+    dbapi_connection: Any = session.connection().connection.driver_connection
     return bool(dbapi_connection.info.transaction_status == TransactionStatus.INERROR)
 
 
