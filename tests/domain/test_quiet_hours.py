@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.domain import messages
 from scheduler.domain.messages import QUIET_ENDS
 from scheduler.domain.messages import QUIET_STARTS
 from scheduler.domain.messages import InboundKeyword
 from scheduler.domain.messages import classify_inbound
 from scheduler.domain.messages import earliest_sms_time
 from scheduler.domain.messages import sms_length
-from tests.test_boundaries import imported_top_level_modules
 
 CHICAGO = ZoneInfo("America/Chicago")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -31,11 +27,6 @@ ZONES = [CHICAGO, NEW_YORK, ZoneInfo("America/Los_Angeles"), ZoneInfo("Pacific/H
 
 def at(zone: ZoneInfo, day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
-
-
-def test_the_rule_lives_in_the_pure_domain():
-    foreign = imported_top_level_modules(Path(messages.__file__)) - set(sys.stdlib_module_names)
-    assert foreign <= {"scheduler", "__future__"}
 
 
 @pytest.mark.parametrize(("hour", "minute"), [(8, 0), (12, 30), (19, 59)])
