@@ -1,118 +1,41 @@
-"""The read side of the FHIR API: appointments, patients and busy times, as rows and plain values.
+"""The read side of the FHIR API: appointments, patients and busy times.
 
-Turning them into FHIR resources is the web layer's job (scheduler.web.fhir.resources); here are
-only the queries, each bounded (a page of appointments, the reservations of one window).
+Turning them into FHIR resources is the web layer's job (scheduler.web.fhir.resources); the
+queries are the store's (scheduler.store.search), each bounded (a page of appointments, the
+reservations of one window). Appointments and patients come back as loaded rows: the API presents
+their own columns, and :data:`AppointmentRow` and :data:`PatientRow` name them for the web layer,
+which never imports the store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import Select
-from sqlalchemy import func
-from sqlalchemy import select
+from typing import TypeAlias
 
 from scheduler.domain.intervals import Interval
 from scheduler.store import models
-from scheduler.store.catalog import LONGEST_RESERVATION
-from scheduler.store.engine import db
+from scheduler.store import search
+from scheduler.store.search import AppointmentFilter as AppointmentFilter
+from scheduler.store.search import AppointmentPage as AppointmentPage
+from scheduler.store.search import BusyTime as BusyTime
 
-
-@dataclass(frozen=True)
-class AppointmentFilter:
-    """An Appointment search. ``starts_from`` is inclusive and ``starts_before`` exclusive (UTC)."""
-
-    patient_id: int | None = None
-    provider_id: int | None = None
-    statuses: tuple[str, ...] = ()
-    starts_from: datetime | None = None
-    starts_before: datetime | None = None
-    reference: str | None = None
-
-    def query(self) -> Select:
-        a = models.Appointment
-        query = select(a)
-        if self.patient_id is not None:
-            query = query.where(a.patient_id == self.patient_id)
-        if self.provider_id is not None:
-            query = query.where(a.provider_id == self.provider_id)
-        if self.statuses:
-            query = query.where(a.status.in_(self.statuses))
-        if self.starts_from is not None:
-            query = query.where(a.starts_at >= self.starts_from)
-        if self.starts_before is not None:
-            query = query.where(a.starts_at < self.starts_before)
-        if self.reference is not None:
-            query = query.where(a.reference == self.reference)
-        return query
-
-
-@dataclass(frozen=True)
-class AppointmentPage:
-    rows: list[models.Appointment]
-    total: int
+AppointmentRow: TypeAlias = models.Appointment
+PatientRow: TypeAlias = models.Patient
 
 
 def search_appointments(where: AppointmentFilter, *, offset: int, count: int) -> AppointmentPage:
-    """One page, earliest start first (ties by id, so pages never overlap)."""
-    base = where.query()
-    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    a = models.Appointment
-    rows = db.session.execute(base.order_by(a.starts_at, a.id).offset(offset).limit(count)).scalars().all()
-    return AppointmentPage(list(rows), total)
+    """One page, earliest start first (ties by id, so pages never overlap), and the total."""
+    return search.search_appointments(where, offset=offset, count=count)
 
 
-def appointment(reference: str) -> models.Appointment | None:
-    return db.session.execute(
-        select(models.Appointment).where(models.Appointment.reference == reference[:20])
-    ).scalar_one_or_none()
+def appointment(reference: str) -> AppointmentRow | None:
+    return search.appointment(reference)
 
 
-def patient(patient_id: int) -> models.Patient | None:
-    return db.session.get(models.Patient, patient_id)
-
-
-@dataclass(frozen=True)
-class BusyTime:
-    """One active reservation of a provider or room: a booked visit, or a hold on the time."""
-
-    reservation_id: int
-    resource: str
-    interval: Interval
-    held: bool  # a hold (someone is booking it now) rather than a booked visit
-    visit_type_id: int
+def patient(patient_id: int) -> PatientRow | None:
+    return search.patient(patient_id)
 
 
 def busy_times(resources: Iterable[str], window: Interval) -> list[BusyTime]:
     """Active reservations of ``resources`` overlapping ``window``, earliest first."""
-    keys = list(resources)
-    if not keys:
-        return []
-    r, a, h = models.Reservation, models.Appointment, models.Hold
-    rows = db.session.execute(
-        select(
-            r.id,
-            r.resource,
-            r.starts_at,
-            r.ends_at,
-            r.hold_id,
-            func.coalesce(a.visit_type_id, h.visit_type_id),
-        )
-        .outerjoin(a, a.id == r.appointment_id)
-        .outerjoin(h, h.id == r.hold_id)
-        .where(
-            r.resource.in_(keys),
-            r.active,
-            # Bounded both ways so the (resource, starts_at) index keeps the range small.
-            r.starts_at >= window.start - LONGEST_RESERVATION,
-            r.starts_at < window.end,
-            r.ends_at > window.start,
-        )
-        .order_by(r.starts_at, r.id)
-    )
-    return [
-        BusyTime(rid, resource, Interval(starts, ends), hold_id is not None, visit_type_id)
-        for rid, resource, starts, ends, hold_id, visit_type_id in rows
-    ]
+    return search.busy_times(resources, window)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from typing import Protocol
 
 from flask import current_app
 
@@ -12,7 +13,6 @@ from scheduler.domain.clock import iso_central
 from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import RoutingDecision
 from scheduler.services.availability import Availability
-from scheduler.store import models
 
 TIMEZONE = "America/Chicago"
 
@@ -65,8 +65,28 @@ def availability(result: Availability) -> dict[str, Any]:
     }
 
 
-def appointment(row: models.Appointment, offer: Catalog) -> dict[str, Any]:
-    """From the row's own columns and the catalog: no lazy loads of related rows."""
+class AppointmentColumns(Protocol):
+    """What :func:`appointment` reads: a visit's own columns, which a booked or cancelled visit
+    (``domain.visits.Visit``) and a stored appointment row found by reference both have."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def visit_type_id(self) -> int: ...
+    @property
+    def provider_id(self) -> int: ...
+    @property
+    def room_id(self) -> int | None: ...
+
+
+def appointment(row: AppointmentColumns, offer: Catalog) -> dict[str, Any]:
+    """From the visit's own columns and the catalog: no lazy loads of related rows."""
     kind = offer.visit_types_by_id[row.visit_type_id]
     room = offer.rooms.get(row.room_id) if row.room_id is not None else None
     return {

@@ -24,9 +24,11 @@ from scheduler.domain.hours import WEEKDAY_NAMES
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.offer import Catalog
 from scheduler.domain.slots import Slot
+from scheduler.domain.visits import Visit
+from scheduler.services.fhir_search import AppointmentRow
 from scheduler.services.fhir_search import BusyTime
+from scheduler.services.fhir_search import PatientRow
 from scheduler.services.holds import HeldTime
-from scheduler.store import models
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
@@ -187,7 +189,7 @@ def healthcare_service(specialty: catalog.Specialty, offer: Catalog, since: date
 # ----- patients and appointments ---------------------------------------------------------------------
 
 
-def patient(row: models.Patient) -> Resource:
+def patient(row: PatientRow) -> Resource:
     """Minimal on purpose: who the appointments are for, nothing the caller did not send us."""
     return {
         "resourceType": "Patient",
@@ -233,8 +235,9 @@ def _visit(kind: catalog.VisitType, offer: Catalog, start: datetime, end: dateti
     return resource
 
 
-def appointment(row: models.Appointment, offer: Catalog) -> Resource:
-    """A stored appointment; our statuses are FHIR's codes, so they map as they are."""
+def appointment(row: AppointmentRow | Visit, offer: Catalog) -> Resource:
+    """A stored appointment (a row found, or a visit just booked); our statuses are FHIR's codes,
+    so they map as they are."""
     kind = offer.visit_types_by_id[row.visit_type_id]
     room = offer.rooms.get(row.room_id) if row.room_id is not None else None
     released = row.status in ("cancelled", "entered-in-error")
