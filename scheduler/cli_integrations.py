@@ -36,18 +36,13 @@ def _fail_on_refusal(error: Exception) -> click.ClickException:
 @click.option("--created-by", "created_by", default=None, help="The admin's username, for the audit trail.")
 def create_api_client_command(name: str, scopes: tuple[str, ...], created_by: str | None) -> None:
     """Make an API client for the FHIR API and print its token (shown this once)."""
-    from sqlalchemy import select
-
     from scheduler.domain.errors import DomainError
     from scheduler.services.integrations import create_api_client
-    from scheduler.store import models
-    from scheduler.store.engine import db
+    from scheduler.services.integrations import staff_account_id
 
     staff_id = None
     if created_by:
-        staff_id = db.session.execute(
-            select(models.StaffAccount.id).where(models.StaffAccount.username == created_by.lower())
-        ).scalar_one_or_none()
+        staff_id = staff_account_id(created_by)
         if staff_id is None:
             raise click.ClickException("No staff account with that username.")
     try:
@@ -93,16 +88,12 @@ def list_api_clients_command() -> None:
 def create_calendar_feed_command(username: str, provider_id: int | None, specialty_code: str | None) -> None:
     """Make a secret calendar (iCalendar) URL for a staff member and print it (shown this once)."""
     from flask import current_app
-    from sqlalchemy import select
 
     from scheduler.domain.errors import DomainError
     from scheduler.services.integrations import create_feed
-    from scheduler.store import models
-    from scheduler.store.engine import db
+    from scheduler.services.integrations import staff_account_id
 
-    staff_id = db.session.execute(
-        select(models.StaffAccount.id).where(models.StaffAccount.username == username.lower())
-    ).scalar_one_or_none()
+    staff_id = staff_account_id(username)
     if staff_id is None:
         raise click.ClickException("No staff account with that username.")
     try:

@@ -15,16 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.services import audit
 from scheduler.services.memo import app_cache
 from scheduler.store import catalog as store_catalog
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import integrations as store
+from scheduler.store.integrations import ApiClient as ApiClient
+from scheduler.store.integrations import CalendarFeed as CalendarFeed
+from scheduler.store.integrations import FeedTarget as FeedTarget
 from scheduler.store.unit_of_work import unit_of_work
 
 SCOPES = ("read", "book")
@@ -53,7 +53,7 @@ def normalise_scopes(scopes: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class NewApiClient:
-    client: models.ApiClient
+    client: ApiClient
     token: str  # shown once; only its hash is stored
 
 
@@ -79,16 +79,13 @@ def create_api_client(
         raise InvalidInput({"name": "Give the client a name, such as the system that will use it."})
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work():
-        client = models.ApiClient(
+        client = store.add_api_client(
             name=name,
             token_hash=token_hash(token),
             scopes=normalise_scopes(scopes),
-            active=True,
             created_at=now or utc_now(),
             created_by_id=created_by,
         )
-        db.session.add(client)
-        db.session.flush()
         audit.record(
             "api_client.create",
             actor_kind="staff" if created_by else "system",
@@ -104,13 +101,12 @@ def create_api_client(
 def revoke_api_client(client_id: int, *, revoked_by: int | None = None, now: datetime | None = None) -> None:
     """Stop a client's token working, at once and for good. Harmless twice."""
     with unit_of_work():
-        client = db.session.get(models.ApiClient, client_id)
+        client = store.api_client(client_id)
         if client is None:
             raise NotFound("No such API client.")
         if client.revoked_at is not None:
             return
-        client.active = False
-        client.revoked_at = now or utc_now()
+        store.revoke_api_client(client.id, now or utc_now())
         audit.record(
             "api_client.revoke",
             actor_kind="staff" if revoked_by else "system",
@@ -121,8 +117,9 @@ def revoke_api_client(client_id: int, *, revoked_by: int | None = None, now: dat
         )
 
 
-def api_clients() -> list[models.ApiClient]:
-    return list(db.session.execute(select(models.ApiClient).order_by(models.ApiClient.id)).scalars())
+def api_clients() -> list[ApiClient]:
+    """Every API client, revoked ones included, in the order they were made."""
+    return store.api_clients()
 
 
 @dataclass(frozen=True)
@@ -136,9 +133,7 @@ class Authentication:
 
 def current_revisions() -> dict[str, int]:
     """Every revision counter by name ("bookings", "catalog", "api_clients"), in one query."""
-    # On the session's connection directly: every FHIR call runs this, and the ORM's statement
-    # handling is most of its cost for a two-column read.
-    return store_catalog.counters(db.session.connection().execute(select(models.Revision.name, models.Revision.value)))
+    return store.current_revisions()
 
 
 def authenticate(token: str, *, revision: int | None = None) -> Authentication:
@@ -157,9 +152,7 @@ def authenticate(token: str, *, revision: int | None = None) -> Authentication:
 
 
 def _look_up(hashed: str) -> Authentication:
-    c = models.ApiClient
-    columns = (c.id, c.name, c.scopes, c.active, c.revoked_at)
-    row = db.session.execute(select(*columns).where(c.token_hash == hashed)).first()
+    row = store.api_client_with_token(hashed)
     if row is None:
         return Authentication(None, "unknown")
     if not row.active or row.revoked_at is not None:
@@ -172,19 +165,8 @@ def _look_up(hashed: str) -> Authentication:
 
 @dataclass(frozen=True)
 class NewFeed:
-    feed: models.CalendarFeed
+    feed: CalendarFeed
     token: str  # the secret part of the URL; shown once
-
-
-@dataclass(frozen=True)
-class FeedTarget:
-    """What a feed shows: one provider's visits, or every visit of one specialty."""
-
-    feed_id: int
-    staff_id: int
-    scope: str
-    provider_id: int | None
-    specialty_id: int | None
 
 
 def create_feed(
@@ -200,19 +182,16 @@ def create_feed(
         raise InvalidInput({"scope": "Give a provider or a specialty, not both."})
     token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
     with unit_of_work():
-        staff = db.session.get(models.StaffAccount, staff_id)
-        if staff is None or not staff.active:
+        if not store.staff_account_active(staff_id):
             raise NotFound("No such active staff account.")
         specialty_id = None
         if specialty_code is not None:
-            specialty_id = db.session.execute(
-                select(models.Specialty.id).where(models.Specialty.code == specialty_code)
-            ).scalar_one_or_none()
+            specialty_id = store_catalog.specialty_id(specialty_code)
             if specialty_id is None:
                 raise NotFound(f"No specialty '{specialty_code[:40]}'.")
-        elif db.session.get(models.Provider, provider_id) is None:
+        elif provider_id is not None and not store_catalog.provider_exists(provider_id):
             raise NotFound("No such provider.")
-        feed = models.CalendarFeed(
+        feed = store.add_feed(
             staff_id=staff_id,
             token_hash=token_hash(token),
             scope="provider" if provider_id is not None else "specialty",
@@ -220,8 +199,6 @@ def create_feed(
             specialty_id=specialty_id,
             created_at=now or utc_now(),
         )
-        db.session.add(feed)
-        db.session.flush()
         audit.record(
             "calendar_feed.create",
             actor_kind="system",
@@ -237,11 +214,11 @@ def create_feed(
 def revoke_feed(feed_id: int, *, now: datetime | None = None) -> None:
     """Stop a feed URL working. Harmless twice."""
     with unit_of_work():
-        feed = db.session.get(models.CalendarFeed, feed_id)
+        feed = store.feed(feed_id)
         if feed is None:
             raise NotFound("No such calendar feed.")
         if feed.revoked_at is None:
-            feed.revoked_at = now or utc_now()
+            store.revoke_feed(feed.id, now or utc_now())
             audit.record(
                 "calendar_feed.revoke",
                 actor_kind="system",
@@ -252,18 +229,18 @@ def revoke_feed(feed_id: int, *, now: datetime | None = None) -> None:
             )
 
 
-def feeds() -> list[models.CalendarFeed]:
-    return list(db.session.execute(select(models.CalendarFeed).order_by(models.CalendarFeed.id)).scalars())
+def feeds() -> list[CalendarFeed]:
+    """Every calendar feed, revoked ones included, in the order they were made."""
+    return store.feeds()
 
 
 def feed_for_token(token: str) -> FeedTarget | None:
     """The live feed ``token`` opens: not revoked, and its staff member still active."""
     if not token or len(token) > 100:
         return None
-    f = models.CalendarFeed
-    row = db.session.execute(
-        select(f.id, f.staff_id, f.scope, f.provider_id, f.specialty_id)
-        .join(models.StaffAccount, models.StaffAccount.id == f.staff_id)
-        .where(f.token_hash == token_hash(token), f.revoked_at.is_(None), models.StaffAccount.active)
-    ).first()
-    return FeedTarget(*row) if row else None
+    return store.live_feed_with_token(token_hash(token))
+
+
+def staff_account_id(username: str) -> int | None:
+    """The id of the staff account signing in as ``username`` (any case), if there is one."""
+    return store.staff_account_id(username.lower())

@@ -103,3 +103,11 @@ def counters(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
         counter = name.partition(":")[0]
         totals[counter] = totals.get(counter, 0) + value
     return totals
+
+
+def specialty_id(code: str) -> int | None:
+    return db.session.execute(select(models.Specialty.id).where(models.Specialty.code == code)).scalar_one_or_none()
+
+
+def provider_exists(provider_id: int) -> bool:
+    return db.session.get(models.Provider, provider_id) is not None
