@@ -6,10 +6,6 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
-from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.calendar_grid import Grid
 from scheduler.domain.calendar_grid import VisitBox
 from scheduler.domain.calendar_grid import column
@@ -18,38 +14,11 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
 from scheduler.domain.offer import Catalog
 from scheduler.services import clinic
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import calendar as store_calendar
 
 
 def _visits(provider_ids: list[int], first: date, days: int) -> dict[int, list[VisitBox]]:
-    window = clinic.day_window(first, days)
-    a = models.Appointment
-    rows = db.session.execute(
-        select(a)
-        .options(joinedload(a.patient), joinedload(a.visit_type))
-        .where(
-            a.provider_id.in_(provider_ids),
-            a.starts_at < window.end,
-            a.ends_at > window.start,
-            a.status.not_in([s.value for s in RELEASED_STATUSES]),
-        )
-        .order_by(a.starts_at)
-    ).scalars()
-    found: dict[int, list[VisitBox]] = {p: [] for p in provider_ids}
-    for row in rows:
-        found[row.provider_id].append(
-            VisitBox(
-                row.id,
-                row.starts_at,
-                row.ends_at,
-                row.visit_type.code,
-                row.visit_type.name,
-                f"{row.patient.family_name}, {row.patient.given_name}",
-                row.status,
-            )
-        )
-    return found
+    return store_calendar.visit_boxes(provider_ids, clinic.day_window(first, days))
 
 
 def _offer(now: datetime | None) -> Catalog:

@@ -17,16 +17,13 @@ from flask import current_app
 from icalendar import Calendar
 from icalendar import Event
 from icalendar import Timezone
-from sqlalchemy import select
 
-from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.services import audit
 from scheduler.services.integrations import FeedTarget
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import calendar as store_calendar
 from scheduler.store.unit_of_work import unit_of_work
 
 FEED_PAST_DAYS = 30
@@ -56,40 +53,31 @@ def initials(given_name: str, family_name: str) -> str:
 
 def feed_visits(target: FeedTarget, now: datetime) -> tuple[str, list[FeedVisit]]:
     """The feed's title and its visits (not cancelled), earliest first."""
-    a, p, v, pr, r = models.Appointment, models.Patient, models.VisitType, models.Provider, models.Room
-    query = (
-        select(
-            a.reference,
-            a.version,
-            a.starts_at,
-            a.ends_at,
-            a.status,
-            v.name,
-            pr.name,
-            r.name,
-            p.given_name,
-            p.family_name,
-        )
-        .join(p, p.id == a.patient_id)
-        .join(v, v.id == a.visit_type_id)
-        .join(pr, pr.id == a.provider_id)
-        .outerjoin(r, r.id == a.room_id)
-        .where(
-            a.status.not_in([s.value for s in RELEASED_STATUSES]),
-            a.starts_at >= now - timedelta(days=FEED_PAST_DAYS),
-            a.starts_at < now + timedelta(days=FEED_AHEAD_DAYS),
-        )
-        .order_by(a.starts_at, a.id)
+    entries = store_calendar.feed_entries(
+        now - timedelta(days=FEED_PAST_DAYS),
+        now + timedelta(days=FEED_AHEAD_DAYS),
+        provider_id=target.provider_id,
+        specialty_id=target.specialty_id,
     )
     if target.provider_id is not None:
-        query = query.where(a.provider_id == target.provider_id)
-        title = db.session.get(models.Provider, target.provider_id).name  # type: ignore[union-attr]
+        title = store_calendar.provider_name(target.provider_id)
     else:
-        query = query.where(pr.specialty_id == target.specialty_id)
-        title = db.session.get(models.Specialty, target.specialty_id).name  # type: ignore[union-attr]
+        assert target.specialty_id is not None  # a feed shows a provider or a specialty
+        title = store_calendar.specialty_name(target.specialty_id)
+    assert title is not None  # the feed's provider or specialty is a foreign key: it exists
     visits = [
-        FeedVisit(ref, version, starts, ends, status, kind, provider, room, initials(given, family))
-        for ref, version, starts, ends, status, kind, provider, room, given, family in db.session.execute(query)
+        FeedVisit(
+            e.reference,
+            e.version,
+            e.starts_at,
+            e.ends_at,
+            e.status,
+            e.visit_type,
+            e.provider,
+            e.room,
+            initials(e.given_name, e.family_name),
+        )
+        for e in entries
     ]
     return title, visits
 
