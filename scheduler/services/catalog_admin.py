@@ -8,14 +8,15 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 
-from sqlalchemy import select
-
+from scheduler.domain.catalog import WorkBlock
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
 from scheduler.domain.staff import ROLES
+from scheduler.domain.staff import StaffRole
+from scheduler.domain.visits import ProviderRef
 from scheduler.services import audit
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import catalog as store_catalog
+from scheduler.store import catalog_admin as store
 from scheduler.store.unit_of_work import unit_of_work
 
 
@@ -36,70 +37,54 @@ def save_provider(
     active: bool,
     pattern: dict[int, list[tuple[time, time]]],
     actor_id: int,
-) -> models.Provider:
-    """Create (``provider_id`` None) or update a provider and replace their weekly hours."""
+) -> ProviderRef:
+    """Create (``provider_id`` None) or update a provider and replace their weekly hours
+    (``pattern``: the blocks of each weekday, Monday=0, in Central wall-clock time)."""
     with unit_of_work():
-        specialty = db.session.execute(select(models.Specialty).filter_by(code=specialty_code)).scalar_one_or_none()
-        if specialty is None:
+        specialty_id = store_catalog.specialty_id(specialty_code)
+        if specialty_id is None:
             raise AdminError("Choose one of the specialties.")
-        if provider_id is None:
-            provider = models.Provider(name=name, specialty=specialty, active=active)
-            db.session.add(provider)
-        else:
-            provider = db.session.get(models.Provider, provider_id)
-            if provider is None:
-                raise NotFound("No such provider.")
-            provider.name, provider.specialty, provider.active = name, specialty, active
-        provider.hours = [
-            models.ProviderHours(weekday=day, starts=s, ends=e)
-            for day, blocks in sorted(pattern.items())
-            for s, e in blocks
-        ]
-        db.session.flush()
-        _audit(actor_id, "provider.create" if provider_id is None else "provider.update", "provider", provider.id)
-    return provider
+        blocks = [WorkBlock(day, s, e) for day, day_blocks in sorted(pattern.items()) for s, e in day_blocks]
+        saved_id = store.save_provider(provider_id, name=name, specialty_id=specialty_id, active=active, pattern=blocks)
+        if saved_id is None:
+            raise NotFound("No such provider.")
+        _audit(actor_id, "provider.create" if provider_id is None else "provider.update", "provider", saved_id)
+    return ProviderRef(saved_id, name, specialty_code)
 
 
 def add_time_off(provider_id: int, starts_at: datetime, ends_at: datetime, reason: str, *, actor_id: int) -> None:
     if not starts_at < ends_at:
         raise AdminError("The time off must end after it starts.")
     with unit_of_work():
-        if db.session.get(models.Provider, provider_id) is None:
+        if not store_catalog.provider_exists(provider_id):
             raise NotFound("No such provider.")
-        entry = models.TimeOff(provider_id=provider_id, starts_at=starts_at, ends_at=ends_at, reason=reason[:200])
-        db.session.add(entry)
-        db.session.flush()
-        _audit(actor_id, "time-off.add", "time_off", entry.id, f"provider {provider_id}")
+        entry_id = store.add_time_off(provider_id, starts_at, ends_at, reason[:200])
+        _audit(actor_id, "time-off.add", "time_off", entry_id, f"provider {provider_id}")
 
 
 def remove_time_off(time_off_id: int, *, actor_id: int) -> None:
     with unit_of_work():
-        entry = db.session.get(models.TimeOff, time_off_id)
-        if entry is None:
+        provider_id = store.remove_time_off(time_off_id)
+        if provider_id is None:
             raise NotFound("No such time off.")
-        db.session.delete(entry)
-        _audit(actor_id, "time-off.remove", "time_off", time_off_id, f"provider {entry.provider_id}")
+        _audit(actor_id, "time-off.remove", "time_off", time_off_id, f"provider {provider_id}")
 
 
 def add_closure(day: date, starts: time | None, ends: time | None, name: str, *, actor_id: int) -> None:
     if starts is not None and ends is not None and not starts < ends:
         raise AdminError("A part-day closure must end after it starts.")
     with unit_of_work():
-        duplicate = db.session.execute(select(models.Closure.id).filter_by(day=day, starts=starts, name=name)).first()
-        if duplicate:
+        if store.closure_exists(day, starts, name):
             raise AdminError("That closure is already on the calendar.")
-        closure = models.Closure(day=day, starts=starts, ends=ends, name=name, source="admin")
-        db.session.add(closure)
-        db.session.flush()
-        _audit(actor_id, "closure.add", "closure", closure.id, f"{day.isoformat()} {name}"[:200])
+        closure_id = store.add_closure(day, starts, ends, name, source="admin")
+        _audit(actor_id, "closure.add", "closure", closure_id, f"{day.isoformat()} {name}"[:200])
 
 
 def remove_closure(closure_id: int, *, actor_id: int) -> None:
     with unit_of_work():
-        closure = db.session.get(models.Closure, closure_id)
+        closure = store.remove_closure(closure_id)
         if closure is None:
             raise NotFound("No such closure.")
-        db.session.delete(closure)
         _audit(actor_id, "closure.remove", "closure", closure_id, f"{closure.day.isoformat()} {closure.name}"[:200])
 
 
@@ -107,53 +92,47 @@ def save_visit_type(code: str, *, minutes: int, prep_notes: str, active: bool, a
     if minutes <= 0 or minutes % 15 or minutes > 480:
         raise AdminError("Use a length in quarter hours: 15, 30, 45 ... up to 480 minutes.")
     with unit_of_work():
-        visit_type = db.session.execute(select(models.VisitType).filter_by(code=code)).scalar_one_or_none()
-        if visit_type is None:
+        visit_type_id = store.update_visit_type(code, minutes=minutes, prep_notes=prep_notes.strip(), active=active)
+        if visit_type_id is None:
             raise NotFound("No such visit type.")
-        visit_type.minutes, visit_type.prep_notes, visit_type.active = minutes, prep_notes.strip(), active
-        _audit(actor_id, "visit-type.update", "visit_type", visit_type.id, code)
+        _audit(actor_id, "visit-type.update", "visit_type", visit_type_id, code)
 
 
 def add_room(name: str, kind: str, *, actor_id: int) -> None:
     with unit_of_work():
-        if db.session.execute(select(models.Room.id).filter_by(name=name)).first():
+        if store.room_name_taken(name):
             raise AdminError("There is already a room with that name.")
-        room = models.Room(name=name, kind=kind, active=True)
-        db.session.add(room)
-        db.session.flush()
-        _audit(actor_id, "room.add", "room", room.id, kind)
+        room_id = store.add_room(name, kind)
+        _audit(actor_id, "room.add", "room", room_id, kind)
 
 
 def set_room_active(room_id: int, active: bool, *, actor_id: int) -> None:
     with unit_of_work():
-        room = db.session.get(models.Room, room_id)
-        if room is None:
+        if not store.set_room_active(room_id, active):
             raise NotFound("No such room.")
-        room.active = active
         _audit(actor_id, "room.activate" if active else "room.deactivate", "room", room_id)
 
 
 def move_rule(name: str, step: int, *, actor_id: int) -> None:
     """Swap a routing rule with its neighbour (``step`` -1 earlier, +1 later): first match wins."""
     with unit_of_work():
-        rules = list(db.session.execute(select(models.RoutingRule).order_by(models.RoutingRule.position)).scalars())
+        rules = store.rule_places()
         index = next((i for i, r in enumerate(rules) if r.name == name), None)
         if index is None:
             raise NotFound("No such rule.")
         other = index + step
         if not 0 <= other < len(rules):
             return
-        rules[index].position, rules[other].position = rules[other].position, rules[index].position
+        store.set_rule_positions({rules[index].id: rules[other].position, rules[other].id: rules[index].position})
         _audit(actor_id, "routing.reorder", "routing_rule", rules[index].id, f"{name} {'up' if step < 0 else 'down'}")
 
 
 def set_rule_enabled(name: str, enabled: bool, *, actor_id: int) -> None:
     with unit_of_work():
-        rule = db.session.execute(select(models.RoutingRule).filter_by(name=name)).scalar_one_or_none()
-        if rule is None:
+        rule_id = store.set_rule_enabled(name, enabled)
+        if rule_id is None:
             raise NotFound("No such rule.")
-        rule.enabled = enabled
-        _audit(actor_id, "routing.enable" if enabled else "routing.disable", "routing_rule", rule.id, name)
+        _audit(actor_id, "routing.enable" if enabled else "routing.disable", "routing_rule", rule_id, name)
 
 
 def set_staff(account_id: int, *, role: str, active: bool, actor_id: int) -> None:
@@ -163,9 +142,6 @@ def set_staff(account_id: int, *, role: str, active: bool, actor_id: int) -> Non
     if account_id == actor_id and (role != "admin" or not active):
         raise AdminError("You cannot remove your own admin access: ask another admin.")
     with unit_of_work():
-        account = db.session.get(models.StaffAccount, account_id)
-        if account is None:
+        if not store.set_staff_access(account_id, role=StaffRole(role), active=active):
             raise NotFound("No such account.")
-        account.role, account.active = role, active
-        account.session_version += 1
         _audit(actor_id, "staff.update", "staff_account", account_id, f"role {role}, {'active' if active else 'off'}")
