@@ -4,21 +4,19 @@ so an admin's later changes are never overwritten by a re-run)."""
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
 import holidays
-from sqlalchemy import func
-from sqlalchemy import select
 
 from scheduler.domain import catalog
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.intervals import Interval
+from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import DEFAULT_RULES
 from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
@@ -27,8 +25,10 @@ from scheduler.domain.slots import room_resource
 from scheduler.services import clinic
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import catalog_admin as store_catalog_admin
+from scheduler.store import seed as store
+from scheduler.store.seed import DemoVisit
+from scheduler.store.seed import NewProvider
 from scheduler.store.unit_of_work import unit_of_work
 
 # The clinic closes on these, on their observed dates (Saturday -> Friday, Sunday -> Monday).
@@ -114,9 +114,9 @@ def seed_catalog(now: datetime | None = None) -> None:
     """Specialties, visit types, routing rules and this year's and the next two years' holidays."""
     now = now or utc_now()
     with unit_of_work():
-        specialties = _ensure_specialties()
-        _ensure_visit_types(specialties)
-        _ensure_rules()
+        specialty_ids = store.add_missing_specialties(catalog.DEFAULT_SPECIALTIES)
+        store.add_missing_visit_types(catalog.DEFAULT_VISIT_TYPES, specialty_ids)
+        store.add_rules_unless_any(DEFAULT_RULES)
         year = clinic_today(now).year
         ensure_holiday_closures(range(year, year + 3))
 
@@ -126,18 +126,13 @@ def seed_demo(now: datetime | None = None) -> dict[str, int]:
     now = now or utc_now()
     seed_catalog(now)
     with unit_of_work():
-        specialties = {s.code: s for s in db.session.execute(select(models.Specialty)).scalars()}
-        for name, kind in DEMO_ROOMS:
-            if db.session.execute(select(models.Room).where(models.Room.name == name)).scalar_one_or_none() is None:
-                db.session.add(models.Room(name=name, kind=kind.value))
-        for name, specialty, weekdays, blocks in DEMO_PROVIDERS:
-            if db.session.execute(select(models.Provider).where(models.Provider.name == name)).scalar_one_or_none():
-                continue
-            provider = models.Provider(name=name, specialty=specialties[specialty])
-            provider.hours = [models.ProviderHours(weekday=d, starts=s, ends=e) for d in weekdays for s, e in blocks]
-            db.session.add(provider)
+        store.add_missing_rooms((name, kind.value) for name, kind in DEMO_ROOMS)
+        store.add_missing_providers(
+            NewProvider(name, specialty, tuple(catalog.WorkBlock(d, s, e) for d in weekdays for s, e in blocks))
+            for name, specialty, weekdays, blocks in DEMO_PROVIDERS
+        )
     created = 0
-    if not db.session.execute(select(func.count()).select_from(models.Appointment)).scalar_one():
+    if not store.any_appointments():
         created = _demo_appointments(now)
     return {"appointments_created": created, "staff_created": _demo_staff()}
 
@@ -153,66 +148,12 @@ def _demo_staff() -> int:
     from scheduler.services.staff import create_account
 
     created = 0
+    existing = store.existing_usernames(username for username, _, _ in DEMO_STAFF)
     for username, name, role in DEMO_STAFF:
-        if db.session.execute(select(models.StaffAccount.id).filter_by(username=username)).first() is None:
+        if username not in existing:
             create_account(username, name, role, DEMO_PASSWORD)
             created += 1
     return created
-
-
-def _ensure_specialties() -> dict[str, models.Specialty]:
-    existing = {s.code: s for s in db.session.execute(select(models.Specialty)).scalars()}
-    for position, specialty in enumerate(catalog.DEFAULT_SPECIALTIES):
-        if specialty.code not in existing:
-            existing[specialty.code] = models.Specialty(code=specialty.code, name=specialty.name, position=position)
-            db.session.add(existing[specialty.code])
-    db.session.flush()
-    return existing
-
-
-def _ensure_visit_types(specialties: dict[str, models.Specialty]) -> None:
-    existing = set(db.session.execute(select(models.VisitType.code)).scalars())
-    for position, vt in enumerate(catalog.DEFAULT_VISIT_TYPES):
-        if vt.code in existing:
-            continue
-        db.session.add(
-            models.VisitType(
-                code=vt.code,
-                name=vt.name,
-                specialty=specialties[vt.specialty],
-                minutes=vt.minutes,
-                room_kind=vt.room_kind,
-                booking_mode=vt.mode.value,
-                prep_notes=vt.prep_notes,
-                position=position,
-            )
-        )
-
-
-def _ensure_rules() -> None:
-    if db.session.execute(select(func.count()).select_from(models.RoutingRule)).scalar_one():
-        return  # the clinic's rules are its own once written: never merge defaults into them
-    for position, rule in enumerate(DEFAULT_RULES, start=1):
-        db.session.add(
-            models.RoutingRule(
-                name=rule.name,
-                position=position,
-                route_to=rule.route_to,
-                reason=rule.reason,
-                urgent=rule.urgent,
-                enabled=rule.enabled,
-                conditions=[_plain(asdict(c)) for c in rule.conditions],
-            )
-        )
-
-
-def _plain(value: object) -> object:
-    """Tuples to lists, so the stored JSON reads back as it was written."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def default_holidays(years: range) -> list[tuple[date, str]]:
@@ -226,13 +167,12 @@ def default_holidays(years: range) -> list[tuple[date, str]]:
 
 
 def ensure_holiday_closures(years: range) -> int:
+    """Add the default holiday closures of ``years`` where the day has no whole-day closure yet
+    (an admin's own closure of that day stands); how many were added. Inside a unit of work."""
     added = 0
     for day, name in default_holidays(years):
-        exists = db.session.execute(
-            select(models.Closure.id).where(models.Closure.day == day, models.Closure.starts.is_(None))
-        ).first()
-        if not exists:
-            db.session.add(models.Closure(day=day, name=name, source="holiday"))
+        if not store.whole_day_closure_on(day):
+            store_catalog_admin.add_closure(day, None, None, name, source="holiday")
             added += 1
     return added
 
@@ -245,38 +185,36 @@ def _demo_appointments(now: datetime) -> int:
     days = 35
     window = clinic.day_window(first, days)
     offer = clinic.current_catalog(now)
-    visit_types = {v.code: v for v in db.session.execute(select(models.VisitType)).scalars()}
     by_specialty = {
         "pmr": ["evaluation", "therapy", "therapy", "follow-up"],
         "radiology-pain": ["injection", "xray", "ct", "injection", "neurotomy"],
         "ortho": ["surgical-consult"],
         "endo": ["bone-health"],
     }
-    rooms = [r.to_domain() for r in db.session.execute(select(models.Room)).scalars()]
-    created = 0
+    rooms = list(offer.rooms.values())
+    visits: list[DemoVisit] = []
     with unit_of_work():
-        patients = [
-            models.Patient(
-                given_name=rng.choice(_GIVEN),
-                family_name=rng.choice(_FAMILY),
-                birth_date=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 60 * 365)),
-                phone=f"+1507555{rng.randrange(0, 10000):04d}",
-                email=None,
-                sms_consent=False,
-            )
-            for _ in range(120)
-        ]
-        db.session.add_all(patients)
-        db.session.flush()
+        patient_ids = store.add_patients(
+            [
+                PatientDetails(
+                    given_name=rng.choice(_GIVEN),
+                    family_name=rng.choice(_FAMILY),
+                    birth_date=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 60 * 365)),
+                    phone=f"+1507555{rng.randrange(0, 10000):04d}",
+                    email=None,
+                    sms_consent=False,
+                )
+                for _ in range(120)
+            ]
+        )
         taken: dict[str, list[Interval]] = {}
         for specialty, codes in by_specialty.items():
             for provider in offer.providers_of(specialty):
                 for offset in range(days):
                     day = first + timedelta(days=offset)
-                    vt_row = visit_types[rng.choice(codes)]
-                    vt = vt_row.to_domain()
+                    vt_id = offer.visit_type_ids[rng.choice(codes)]
                     slots = free_slots(
-                        visit_type=vt,
+                        visit_type=offer.visit_types_by_id[vt_id],
                         providers=[provider],
                         rooms=rooms,
                         calendar=offer.calendar,
@@ -290,8 +228,8 @@ def _demo_appointments(now: datetime) -> int:
                             [room_resource(slot.room_id)] if slot.room_id else []
                         )
                         visit = Interval(slot.start, slot.end)
-                        patient = rng.choice(patients)
-                        pkey = patient_resource(patient.id)
+                        patient_id = rng.choice(patient_ids)
+                        pkey = patient_resource(patient_id)
                         if any(visit.overlaps(b) for key in [*keys, pkey] for b in taken.get(key, [])):
                             continue
                         for key in [*keys, pkey]:
@@ -302,22 +240,20 @@ def _demo_appointments(now: datetime) -> int:
                             if past
                             else AppointmentStatus.BOOKED
                         )
-                        appointment = models.Appointment(
-                            reference=new_reference("SIJ"),
-                            patient=patient,
-                            visit_type=vt_row,
-                            provider_id=provider.id,
-                            room_id=slot.room_id,
-                            starts_at=slot.start,
-                            ends_at=slot.end,
-                            status=status.value,
-                            channel=rng.choice(["web", "phone"]),
-                            manage_nonce=new_nonce(),
-                            reservations=[
-                                models.Reservation(resource=key, starts_at=slot.start, ends_at=slot.end, active=True)
-                                for key in [*keys, pkey]
-                            ],
+                        visits.append(
+                            DemoVisit(
+                                reference=new_reference("SIJ"),
+                                patient_id=patient_id,
+                                visit_type_id=vt_id,
+                                provider_id=provider.id,
+                                room_id=slot.room_id,
+                                starts_at=slot.start,
+                                ends_at=slot.end,
+                                status=status,
+                                channel=rng.choice(["web", "phone"]),
+                                manage_nonce=new_nonce(),
+                                resources=(*keys, pkey),
+                            )
                         )
-                        db.session.add(appointment)
-                        created += 1
-    return created
+        store.add_visits(visits)
+    return len(visits)
