@@ -15,8 +15,6 @@ from icalendar import Event
 from icalendar import Timezone
 from icalendar import vDatetime
 from icalendar import vText
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from scheduler.delivery import DeliveryFailed
 from scheduler.delivery import Email
@@ -32,7 +30,7 @@ from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
 from scheduler.services.references import manage_url
 from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import notices as store
 
 HEADLINES = {
     MessageKind.CONFIRMED: "Your visit is confirmed",
@@ -54,32 +52,17 @@ class Subject:
 
 
 def preload(messages: Iterable[models.OutboxMessage]) -> list[object]:
-    """Load the records behind a batch of messages in one query per kind of subject (appointments
-    with their patients, visit types and providers; requests with theirs), so that composing
-    each message finds them in the session instead of asking the database three times a message.
-    Returns them: the session holds loaded objects only weakly, so the caller keeps this list
-    while it composes."""
-    messages = list(messages)
-    appointment_ids = {m.appointment_id for m in messages if m.appointment_id is not None}
-    request_ids = {m.request_id for m in messages if m.request_id is not None}
-    loaded: list[object] = []
-    if appointment_ids:
-        a = models.Appointment
-        query = select(a).where(a.id.in_(appointment_ids)).options(joinedload(a.patient))
-        loaded += db.session.execute(query).scalars().all()
-    if request_ids:
-        r = models.VisitRequest
-        query = select(r).where(r.id.in_(request_ids)).options(joinedload(r.patient))
-        loaded += db.session.execute(query).scalars().all()
-    return loaded
+    """Load the records behind a batch of messages in one query per kind of subject, so that
+    composing each message finds them in the session. Returns them: the session holds loaded
+    objects only weakly, so the caller keeps this list while it composes."""
+    return store.preload(messages)
 
 
 def load_subject(message: models.OutboxMessage) -> Subject | None:
     """The current records behind ``message``, or None when it must not be sent any more: its
     patient is gone, or it is a reminder of a visit that is no longer booked."""
     kind = MessageKind(message.kind)
-    appointment = db.session.get(models.Appointment, message.appointment_id) if message.appointment_id else None
-    request = db.session.get(models.VisitRequest, message.request_id) if message.request_id else None
+    appointment, request = store.records_of(message)
     patient = appointment.patient if appointment else request.patient if request else None
     if patient is None:
         return None
