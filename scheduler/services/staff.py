@@ -16,19 +16,18 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
-from sqlalchemy import select
-from sqlalchemy import update
 
 from scheduler.domain.clock import utc_now
 from scheduler.domain.staff import ROLES
 from scheduler.domain.staff import StaffAccountError
+from scheduler.domain.staff import StaffRole
 from scheduler.domain.staff import check_password
 from scheduler.domain.staff import check_username
 from scheduler.domain.staff import lockout_wait
 from scheduler.domain.staff import normalise_username
 from scheduler.services import audit
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import staff as store_staff
+from scheduler.store.staff import Account as Account  # what callers get back: a value, never the row
 from scheduler.store.unit_of_work import unit_of_work
 
 
@@ -43,7 +42,7 @@ def _decoy_hash() -> str:
     return hasher().hash("decoy password that no account has")
 
 
-def create_account(username: str, display_name: str, role: str, password: str) -> models.StaffAccount:
+def create_account(username: str, display_name: str, role: str, password: str) -> Account:
     """Create an active account. Raises StaffAccountError naming what to change."""
     username = check_username(username)
     display_name = display_name.strip()
@@ -54,19 +53,9 @@ def create_account(username: str, display_name: str, role: str, password: str) -
     check_password(password, username)
     password_hash = hasher().hash(password)  # slow by design: before the write lock is taken
     with unit_of_work():
-        if db.session.execute(select(models.StaffAccount.id).filter_by(username=username)).first():
+        if store_staff.username_taken(username):
             raise StaffAccountError(f"There is already an account called {username}.")
-        account = models.StaffAccount(
-            username=username,
-            display_name=display_name,
-            role=role,
-            password_hash=password_hash,
-            active=True,
-            failed_logins=0,
-            session_version=1,
-        )
-        db.session.add(account)
-        db.session.flush()
+        account = store_staff.add_account(username, display_name, StaffRole(role), password_hash)
         audit.record(
             "staff.create",
             actor_kind="system",
@@ -84,7 +73,7 @@ class SignIn:
     """The outcome of a sign-in: ``account`` when it succeeded; otherwise ``wait`` is how long a
     locked account must still wait (zero for a plain wrong username or password)."""
 
-    account: models.StaffAccount | None
+    account: Account | None
     wait: timedelta = timedelta(0)
 
 
@@ -107,43 +96,31 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> S
     The password is checked (argon2, about a tenth of a second by design) before the unit of work
     opens, so no write lock is held while it is hashed: signing in never makes bookings wait."""
     now = now or utc_now()
-    account = db.session.execute(
-        select(models.StaffAccount).filter_by(username=normalise_username(username))
-    ).scalar_one_or_none()
-    if account is None or not account.active:
+    found = store_staff.credentials(normalise_username(username))
+    if found is None or not found.account.active:
         _verify(_decoy_hash(), password)
         with unit_of_work():
             # Unknown names are not written down: a mistyped password in the username box would be.
             _event(
                 "staff.login_failed",
-                account.id if account else None,
-                "inactive account" if account else "unknown account",
+                found.account.id if found else None,
+                "inactive account" if found else "unknown account",
             )
         return SignIn(None)
-    account_id, failures = account.id, account.failed_logins
-    wait = lockout_wait(failures, account.last_failed_at, now)
+    account_id, failures = found.account.id, found.failed_logins
+    wait = lockout_wait(failures, found.last_failed_at, now)
     if wait:
         with unit_of_work():
             _event("staff.login_refused", account_id, f"locked after {failures} failures")
         return SignIn(None, wait)
-    if not _verify(account.password_hash, password):
+    if not _verify(found.password_hash, password):
         with unit_of_work():
-            # Counted in SQL, so simultaneous wrong tries are all counted.
-            db.session.execute(
-                update(models.StaffAccount)
-                .where(models.StaffAccount.id == account_id)
-                .values(failed_logins=models.StaffAccount.failed_logins + 1, last_failed_at=now)
-            )
+            store_staff.count_wrong_password(account_id, now)
             _event("staff.login_failed", account_id, "wrong password")
         return SignIn(None)
-    rehashed = hasher().hash(password) if hasher().check_needs_rehash(account.password_hash) else None
+    rehashed = hasher().hash(password) if hasher().check_needs_rehash(found.password_hash) else None
     with unit_of_work():
-        signed_in = db.session.get(models.StaffAccount, account_id)
-        assert signed_in is not None  # accounts are deactivated, never deleted
-        signed_in.failed_logins = 0
-        signed_in.last_failed_at = None
-        if rehashed is not None:
-            signed_in.password_hash = rehashed
+        signed_in = store_staff.clear_failures(account_id, new_password_hash=rehashed)
         _event("staff.login", account_id)
     return SignIn(signed_in)
 
@@ -155,19 +132,20 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def load(account_id: int) -> models.StaffAccount | None:
-    return db.session.get(models.StaffAccount, account_id)
+def load(account_id: int) -> Account | None:
+    return store_staff.account(account_id)
+
+
+def all_accounts() -> list[Account]:
+    """Every account, active or not, by username (the accounts page)."""
+    return store_staff.all_accounts()
 
 
 def sign_out(account_id: int, *, reason: str = "") -> None:
     """End every session of the account: the cookie is signed, not stored, so a copy of it would
     stay valid until its version moves on."""
     with unit_of_work():
-        db.session.execute(
-            update(models.StaffAccount)
-            .where(models.StaffAccount.id == account_id)
-            .values(session_version=models.StaffAccount.session_version + 1)
-        )
+        store_staff.end_sessions(account_id)
         _event("staff.logout", account_id, reason)
 
 

@@ -49,7 +49,6 @@ from scheduler.domain.staff import ROLES
 from scheduler.extensions import limiter
 from scheduler.extensions import login
 from scheduler.services import staff as accounts
-from scheduler.store.models import StaffAccount
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -83,7 +82,7 @@ class StaffUser(UserMixin):
     session_version: int
 
     @classmethod
-    def of(cls, account: StaffAccount) -> StaffUser:
+    def of(cls, account: accounts.Account) -> StaffUser:
         return cls(account.id, account.username, account.display_name, account.role, account.session_version)
 
     def get_id(self) -> str:
@@ -234,7 +233,7 @@ def login_page() -> Response | tuple[str, int, dict[str, str]]:
     return render_template("staff/login.html", form=form, problem=problem, next_url=next_url), status, headers
 
 
-def _start_session(account: StaffAccount) -> None:
+def _start_session(account: accounts.Account) -> None:
     # Nothing from before sign-in survives (no fixation): a fresh session with its own id.
     session.clear()
     login_user(StaffUser.of(account))
