@@ -17,13 +17,10 @@ from datetime import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select
-from sqlalchemy import func
-from sqlalchemy import select
-
 from scheduler.domain.clock import clinic_instant
+from scheduler.store import audit as store_audit
 from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store.audit import AuditRow as AuditRow  # the rows a search gives the trail's pages
 from scheduler.store.unit_of_work import unit_of_work
 
 ACTOR_KINDS = ("staff", "patient", "system", "api")
@@ -43,13 +40,13 @@ def record(
     detail: str = "",
     at: datetime | None = None,
 ) -> models.AuditEvent:
-    """Add one audit row to the current session (the caller's commit saves it)."""
+    """Add one audit row to the session: saved by the caller's unit of work with its other writes."""
     if actor_kind not in ACTOR_KINDS:
         raise ValueError(f"unknown actor kind {actor_kind!r}")
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    event = models.AuditEvent(
-        action=action,
+    return store_audit.add_event(
+        action,
         actor_kind=actor_kind,
         actor_id=actor_id,
         record_type=record_type,
@@ -57,11 +54,8 @@ def record(
         patient_id=patient_id,
         channel=channel,
         detail=detail[:DETAIL_MAX],
+        at=at,
     )
-    if at is not None:
-        event.at = at
-    db.session.add(event)
-    return event
 
 
 def save(action: str, **fields: Any) -> None:
@@ -85,25 +79,13 @@ class AuditFilter:
     first_day: date | None = None
     last_day: date | None = None
 
-    def query(self) -> Select:
-        e = models.AuditEvent
-        query = select(e, models.StaffAccount.username).outerjoin(
-            models.StaffAccount, (e.actor_kind == "staff") & (e.actor_id == models.StaffAccount.id)
+    def events_where(self) -> store_audit.EventsWhere:
+        # Midnight Central after the last day, computed on the calendar so DST days keep 23/25 hours.
+        return store_audit.EventsWhere(
+            patient_id=self.patient_id,
+            since=clinic_instant(self.first_day, time(0)) if self.first_day is not None else None,
+            before=clinic_instant(self.last_day + timedelta(days=1), time(0)) if self.last_day is not None else None,
         )
-        if self.patient_id is not None:
-            query = query.where(e.patient_id == self.patient_id)
-        if self.first_day is not None:
-            query = query.where(e.at >= clinic_instant(self.first_day, time(0)))
-        if self.last_day is not None:
-            # Midnight Central after the last day, computed on the calendar so DST days keep 23/25 hours.
-            query = query.where(e.at < clinic_instant(self.last_day + timedelta(days=1), time(0)))
-        return query
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    event: models.AuditEvent
-    actor_username: str | None
 
 
 @dataclass(frozen=True)
@@ -120,18 +102,13 @@ class AuditPage:
 
 def search(where: AuditFilter, *, page: int = 1, per_page: int = 50) -> AuditPage:
     """Newest first. ``page`` past the end gives an empty page, not an error."""
-    base = where.query()
-    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    e = models.AuditEvent
-    found = db.session.execute(
-        base.order_by(e.at.desc(), e.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
-    )
-    return AuditPage([AuditRow(event, username) for event, username in found], total, max(page, 1), per_page)
+    page = max(page, 1)
+    events = where.events_where()
+    total = store_audit.count_events(events)
+    rows = store_audit.newest_events(events, limit=per_page, offset=(page - 1) * per_page)
+    return AuditPage(rows, total, page, per_page)
 
 
 def every(where: AuditFilter, *, batch: int = 1000) -> Iterator[AuditRow]:
     """All matching rows, oldest first, fetched in batches (for the CSV export)."""
-    e = models.AuditEvent
-    query = where.query().order_by(e.at, e.id).execution_options(yield_per=batch)
-    for event, username in db.session.execute(query):
-        yield AuditRow(event, username)
+    return store_audit.every_event(where.events_where(), batch=batch)
