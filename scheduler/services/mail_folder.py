@@ -18,11 +18,8 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from sqlalchemy import select
-
 from scheduler.services import audit
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import bookings as store_bookings
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.eml")
 # FolderMailer names files after the Message-ID, which carries the outbox row's id.
@@ -123,7 +120,7 @@ def _record_view(name: str, staff_id: int) -> None:
     matched = OUTBOX_NAME.match(name)
     if matched:
         outbox_id = int(matched.group(1))
-        patient_id = _patient_of_outbox(outbox_id)
+        patient_id = store_bookings.patient_of_message(outbox_id)
     audit.save(
         "mail.view",
         actor_kind="staff",
@@ -133,17 +130,3 @@ def _record_view(name: str, staff_id: int) -> None:
         patient_id=patient_id,
         channel="web",
     )
-
-
-def _patient_of_outbox(outbox_id: int) -> int | None:
-    m = models.OutboxMessage
-    found = db.session.execute(
-        select(models.Appointment.patient_id, models.VisitRequest.patient_id)
-        .select_from(m)
-        .outerjoin(models.Appointment, models.Appointment.id == m.appointment_id)
-        .outerjoin(models.VisitRequest, models.VisitRequest.id == m.request_id)
-        .where(m.id == outbox_id)
-    ).first()
-    if found is None:
-        return None
-    return found[0] if found[0] is not None else found[1]

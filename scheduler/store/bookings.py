@@ -330,3 +330,18 @@ def withdraw_reminders(appointment_id: int) -> None:
         )
         .values(status=OutboxStatus.WITHDRAWN)
     )
+
+
+def patient_of_message(outbox_id: int) -> int | None:
+    """The patient an outbox message was for (through its visit or its request), if it still exists."""
+    m = models.OutboxMessage
+    found = db.session.execute(
+        select(models.Appointment.patient_id, models.VisitRequest.patient_id)
+        .select_from(m)
+        .outerjoin(models.Appointment, models.Appointment.id == m.appointment_id)
+        .outerjoin(models.VisitRequest, models.VisitRequest.id == m.request_id)
+        .where(m.id == outbox_id)
+    ).first()
+    if found is None:
+        return None
+    return found[0] if found[0] is not None else found[1]
