@@ -7,24 +7,35 @@ so staff get the same database guarantee against double booking and the same mes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
 from datetime import datetime
+from typing import TypeAlias
 
-from sqlalchemy import select
-from sqlalchemy import update
-
-from scheduler.domain.bookings import AppointmentStatus
+from scheduler.domain.bookings import RequestStatus
+from scheduler.domain.catalog import Provider
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
+from scheduler.domain.visits import Visit
 from scheduler.services import audit
 from scheduler.services import booking
+from scheduler.services import clinic
 from scheduler.services import moves
+from scheduler.store import bookings as store_bookings
 from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import request_queue as store_requests
+from scheduler.store import visits as store_visits
+from scheduler.store.request_queue import RequestOnFile as RequestOnFile  # what placing and declining read
 from scheduler.store.unit_of_work import unit_of_work
+
+# The rows the staff pages render, loaded with what they read (the visit's patient, provider, room
+# and visit type; the request's patient, visit type and specialty): only for presenting.
+VisitRow: TypeAlias = models.Appointment
+RequestRow: TypeAlias = models.VisitRequest
 
 
 @dataclass(frozen=True)
@@ -89,67 +100,87 @@ def book_for_patient(
 def move(
     appointment_id: int, start: datetime, *, actor: Actor, notify: bool, provider_id: int | None = None,
     now: datetime | None = None,
-) -> models.Appointment:  # fmt: skip
+) -> Visit:  # fmt: skip
     with unit_of_work():
         moved = moves.move_appointment(appointment_id, start, provider_id=provider_id, notify=notify, now=now)
         _audit(actor, "appointment.move", moved.id, moved.patient_id, _told(notify))
     return moved
 
 
-def cancel(
-    appointment_id: int, reason: str, *, actor: Actor, notify: bool, now: datetime | None = None
-) -> models.Appointment:
+def cancel(appointment_id: int, reason: str, *, actor: Actor, notify: bool, now: datetime | None = None) -> Visit:
     with unit_of_work():
         cancelled = booking.cancel_visit(appointment_id, reason, notify=notify, now=now)
         _audit(actor, "appointment.cancel", cancelled.id, cancelled.patient_id, _told(notify))
     return cancelled
 
 
-def set_status(
-    appointment_id: int, action: VisitAction, *, actor: Actor, now: datetime | None = None
-) -> models.Appointment:
+def set_status(appointment_id: int, action: VisitAction, *, actor: Actor, now: datetime | None = None) -> Visit:
     """Check in, complete, mark a no-show or undo the last of these. Raises NotFound or NotAllowed."""
     now = now or utc_now()
     with unit_of_work():
-        appointment = db.session.get(models.Appointment, appointment_id)
-        if appointment is None:
+        visit = store_bookings.visit(appointment_id)
+        if visit is None:
             raise NotFound("No such appointment.")
-        transition = next_status(
-            action, AppointmentStatus(appointment.status), role=actor.role, starts_at=appointment.starts_at, now=now
-        )
-        appointment.status = transition.after.value
-        appointment.version += 1
-        _audit(actor, f"appointment.{action.value}", appointment.id, appointment.patient_id, transition.label)
-    return appointment
+        transition = next_status(action, visit.status, role=actor.role, starts_at=visit.starts_at, now=now)
+        store_bookings.set_status(visit.id, transition.after)
+        _audit(actor, f"appointment.{action.value}", visit.id, visit.patient_id, transition.label)
+        changed = store_bookings.visit(visit.id)
+        assert changed is not None
+    return changed
 
 
-def record_view(appointment: models.Appointment, actor: Actor) -> None:
-    """Every staff view of a patient's visit is in the trail (committed at once: a view changes nothing else)."""
+def find_visit(appointment_id: int) -> VisitRow:
+    """The visit's row, for a page that shows it. Raises NotFound."""
+    row = store_visits.visit_row(appointment_id)
+    if row is None:
+        raise NotFound("No such appointment.")
+    return row
+
+
+def view_visit(appointment_id: int, actor: Actor) -> VisitRow:
+    """:func:`find_visit`, written in the trail: every staff view of a patient's visit is there."""
+    # Read inside the unit of work, so the row stays loaded for the page (ending a read
+    # transaction to open the write one would expire it) and the audit row names what was shown.
     with unit_of_work():
-        _audit(actor, "appointment.view", appointment.id, appointment.patient_id)
+        row = find_visit(appointment_id)
+        _audit(actor, "appointment.view", row.id, row.patient_id)
+    return row
 
 
-def record_day_list(provider_id: int, visits: list[models.Appointment], actor: Actor, action: str) -> None:
-    """A day list shows (or exports) every listed patient's details: one audit row per patient."""
+@dataclass(frozen=True)
+class DayList:
+    provider: Provider
+    visits: list[VisitRow]
+
+
+def day_list(provider_id: int, day: date, actor: Actor, action: str) -> DayList:
+    """A provider's visits on ``day`` (Central), for the printable list or its export (``action``:
+    "daylist.view" or "daylist.export"). The list shows every listed patient's details: one audit
+    row per visit, in the same unit of work. Raises NotFound for a provider not offered."""
+    provider = clinic.current_catalog(utc_now()).providers.get(provider_id)
+    if provider is None:
+        raise NotFound("No such provider.")
     with unit_of_work():
+        visits = store_visits.day_list(provider_id, clinic.day_window(day, 1))
         for visit in visits:
             _audit(actor, action, visit.id, visit.patient_id, f"provider {provider_id}")
+    return DayList(provider, visits)
 
 
 # ----- the request queue ------------------------------------------------------------------------------
 
 
-def open_requests(specialty_code: str) -> list[models.VisitRequest]:
+def open_requests(specialty_code: str) -> list[RequestRow]:
     """A specialty's open requests: urgent first, then oldest first."""
-    r = models.VisitRequest
-    return list(
-        db.session.execute(
-            select(r)
-            .join(models.Specialty, r.routed_specialty_id == models.Specialty.id)
-            .where(models.Specialty.code == specialty_code, r.status == "open")
-            .order_by(r.urgent.desc(), r.created_at, r.id)
-        ).scalars()
-    )
+    return store_requests.open_requests(specialty_code)
+
+
+def find_request(request_id: int) -> RequestOnFile:
+    """Raises NotFound."""
+    found = store_requests.request_on_file(request_id)
+    if found is None:
+        raise NotFound("No such request.")
+    return found
 
 
 def place_request(
@@ -157,36 +188,26 @@ def place_request(
 ) -> booking.Booked:
     """Book the request's routed visit at ``start`` for its patient and mark it placed, in one
     unit of work. Raises NotFound, NotAllowed (no longer open) or any booking refusal."""
-    visit_request = db.session.get(models.VisitRequest, request_id)
-    if visit_request is None:
-        raise NotFound("No such request.")
-    if visit_request.status != "open":
+    visit_request = find_request(request_id)
+    if visit_request.status != RequestStatus.OPEN:
         raise NotAllowed("This request has already been dealt with.")
     patient = visit_request.patient
     details = PatientDetails(
         patient.given_name, patient.family_name, patient.birth_date, patient.phone, patient.email, patient.sms_consent
     )
-    visit_type_code = visit_request.routed_visit_type.code
-    preferred_provider_id = visit_request.preferred_provider_id
-    reference = visit_request.reference
     with unit_of_work():
-        placed = db.session.execute(
-            update(models.VisitRequest)
-            .where(models.VisitRequest.id == request_id, models.VisitRequest.status == "open")
-            .values(status="placed")
-        ).rowcount
-        if placed != 1:  # another scheduler placed or declined it a moment ago
+        if not store_requests.close_open_request(request_id, RequestStatus.PLACED):
             raise NotAllowed("This request has just been dealt with by someone else.")
         booked = booking.place_visit(
-            visit_type_code=visit_type_code,
+            visit_type_code=visit_request.visit_type_code,
             start=start,
             patient=details,
             channel=actor.channel,
-            provider_id=provider_id or preferred_provider_id,
+            provider_id=provider_id or visit_request.preferred_provider_id,
             request_id=request_id,
             now=now,
         )
-        _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id, reference)
+        _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id, visit_request.reference)
     return booked
 
 
@@ -200,25 +221,24 @@ DECLINE_REASONS = {
 }
 
 
-def decline_request(request_id: int, reason: str, *, actor: Actor) -> models.VisitRequest:
+def decline_request(request_id: int, reason: str, *, actor: Actor) -> RequestOnFile:
     """Close an open request without a visit; ``reason`` is a DECLINE_REASONS key."""
     if reason not in DECLINE_REASONS:
         raise NotAllowed("Choose one of the listed reasons.")
     with unit_of_work():
-        visit_request = db.session.get(models.VisitRequest, request_id)
-        if visit_request is None:
-            raise NotFound("No such request.")
-        if visit_request.status != "open":
+        visit_request = find_request(request_id)
+        if visit_request.status != RequestStatus.OPEN or not store_requests.close_open_request(
+            request_id, RequestStatus.DECLINED
+        ):
             raise NotAllowed("This request has already been dealt with.")
-        visit_request.status = "declined"
         audit.record(
             "request.decline",
             actor_kind="staff",
             actor_id=actor.staff_id,
             record_type="visit_request",
             record_id=visit_request.id,
-            patient_id=visit_request.patient_id,
+            patient_id=visit_request.patient.id,
             channel=actor.channel,
             detail=DECLINE_REASONS[reason],
         )
-    return visit_request
+    return replace(visit_request, status=RequestStatus.DECLINED)

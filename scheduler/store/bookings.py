@@ -345,3 +345,13 @@ def patient_of_message(outbox_id: int) -> int | None:
     if found is None:
         return None
     return found[0] if found[0] is not None else found[1]
+
+
+def set_status(appointment_id: int, status: AppointmentStatus) -> None:
+    """Give the visit a new status (checked in, completed, a no-show, or one of these undone); its
+    version moves on, as with any change its calendar entries should pick up."""
+    db.session.execute(
+        update(models.Appointment)
+        .where(models.Appointment.id == appointment_id)
+        .values(status=status, version=models.Appointment.version + 1)
+    )

@@ -36,8 +36,6 @@ from scheduler.domain.visit_status import VisitAction
 from scheduler.services import calendar
 from scheduler.services import clinic
 from scheduler.services import staff_visits
-from scheduler.store import models
-from scheduler.store.engine import db
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
@@ -109,14 +107,14 @@ def calendar_week(provider_id: int) -> str:
     )
 
 
-def _visit(appointment_id: int) -> models.Appointment:
-    appointment = db.session.get(models.Appointment, appointment_id)
-    if appointment is None:
+def _visit(appointment_id: int) -> staff_visits.VisitRow:
+    try:
+        return staff_visits.find_visit(appointment_id)
+    except NotFound:
         abort(404)
-    return appointment
 
 
-def _actions_for(appointment: models.Appointment) -> list[tuple[str, str]]:
+def _actions_for(appointment: staff_visits.VisitRow) -> list[tuple[str, str]]:
     """(action, label) the signed-in role may take on this visit now."""
     found = []
     for action, transitions in TRANSITIONS.items():
@@ -132,8 +130,10 @@ def _actions_for(appointment: models.Appointment) -> list[tuple[str, str]]:
 @bp.get("/visits/<int(max=2147483647):appointment_id>")
 @staff_required(*EVERYONE)
 def visit(appointment_id: int) -> str:
-    appointment = _visit(appointment_id)
-    staff_visits.record_view(appointment, _actor())
+    try:
+        appointment = staff_visits.view_visit(appointment_id, _actor())
+    except NotFound:
+        abort(404)
     return render_template(
         "staff/visit.html",
         appointment=appointment,
@@ -233,14 +233,19 @@ def queue() -> str:
     )
 
 
+def _request(request_id: int) -> staff_visits.RequestOnFile:
+    try:
+        return staff_visits.find_request(request_id)
+    except NotFound:
+        abort(404)
+
+
 @bp.post("/queue/<int(max=2147483647):request_id>/place")
 @staff_required(*SCHEDULERS)
 def queue_place(request_id: int) -> Response:
     form = forms.PlaceForm()
-    item = db.session.get(models.VisitRequest, request_id)
-    if item is None:
-        abort(404)
-    code = item.routed_specialty.code
+    item = _request(request_id)
+    code = item.specialty_code
     start, provider_id = parse_choice(form.slot.data) if form.validate_on_submit() else (None, None)
     if start is None:
         flash("Choose a time to place the request.", "error")
@@ -248,7 +253,7 @@ def queue_place(request_id: int) -> Response:
     try:
         booked = staff_visits.place_request(request_id, start, actor=_actor(), provider_id=provider_id)
     except DomainError as refusal:
-        flash(describe_refusal(refusal, item.routed_visit_type.code, start, code), "error")
+        flash(describe_refusal(refusal, item.visit_type_code, start, code), "error")
         return redirect(url_for("staff.queue", specialty=code))
     flash(f"Request {item.reference} placed on {when(start)}.", "success")
     return redirect(url_for("staff.visit", appointment_id=booked.appointment.id))
@@ -258,9 +263,7 @@ def queue_place(request_id: int) -> Response:
 @staff_required(*SCHEDULERS)
 def queue_decline(request_id: int) -> Response:
     form = forms.DeclineForm()
-    item = db.session.get(models.VisitRequest, request_id)
-    if item is None:
-        abort(404)
+    item = _request(request_id)
     if form.validate_on_submit():
         try:
             staff_visits.decline_request(request_id, form.reason.data, actor=_actor())
@@ -270,48 +273,34 @@ def queue_decline(request_id: int) -> Response:
             flash(f"Request {item.reference} declined.", "success")
     else:
         flash("Choose a reason to decline.", "error")
-    return redirect(url_for("staff.queue", specialty=item.routed_specialty.code))
+    return redirect(url_for("staff.queue", specialty=item.specialty_code))
 
 
-def _day_list(provider_id: int, day: date) -> tuple[Any, list[models.Appointment]]:
-    offer = clinic.current_catalog(utc_now())
-    provider = offer.providers.get(provider_id)
-    if provider is None:
+def _day_list(provider_id: int, action: str) -> tuple[date, staff_visits.DayList]:
+    day = _day()
+    try:
+        return day, staff_visits.day_list(provider_id, day, _actor(), action)
+    except NotFound:
         abort(404)
-    window = clinic.day_window(day, 1)
-    a = models.Appointment
-    visits = list(
-        db.session.execute(
-            db.select(a)
-            .where(a.provider_id == provider_id, a.starts_at >= window.start, a.starts_at < window.end)
-            .where(a.status.not_in(["cancelled", "entered-in-error"]))
-            .order_by(a.starts_at)
-        ).scalars()
-    )
-    return provider, visits
 
 
 @bp.get("/day-list/<int(max=2147483647):provider_id>")
 @staff_required(*EVERYONE)
 def day_list(provider_id: int) -> str:
-    day = _day()
-    provider, visits = _day_list(provider_id, day)
-    staff_visits.record_day_list(provider_id, visits, _actor(), "daylist.view")
+    day, listed = _day_list(provider_id, "daylist.view")
     return render_template(
-        "staff/day_list.html", provider=provider, day=day, visits=visits, phone_display=phone_display
+        "staff/day_list.html", provider=listed.provider, day=day, visits=listed.visits, phone_display=phone_display
     )
 
 
 @bp.get("/day-list/<int(max=2147483647):provider_id>.csv")
 @staff_required(*EVERYONE)
 def day_list_csv(provider_id: int) -> Response:
-    day = _day()
-    provider, visits = _day_list(provider_id, day)
-    staff_visits.record_day_list(provider_id, visits, _actor(), "daylist.export")
+    day, listed = _day_list(provider_id, "daylist.export")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["time", "end", "patient", "birth_date", "phone", "visit_type", "status", "reference", "notes"])
-    for v in visits:
+    for v in listed.visits:
         writer.writerow(
             [
                 to_clinic(v.starts_at).strftime("%H:%M %Z"),
