@@ -1,60 +1,36 @@
-"""Finding patients as phone staff type, and warning about likely duplicates."""
+"""Finding patients as phone staff type, warning about likely duplicates, and opening a record."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import jellyfish
-from sqlalchemy import and_
-from sqlalchemy import func
-from sqlalchemy import or_
-from sqlalchemy import select
 
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.patients import PatientDetails
+from scheduler.domain.patients import PatientRecord
 from scheduler.domain.search import parse_patient_query
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.services import audit
+from scheduler.services.patients import patient_with_id
+from scheduler.store import patient_search as store_search
+from scheduler.store.unit_of_work import unit_of_work
 
 SEARCH_LIMIT = 10
 # Names this alike (Jaro-Winkler) count as "similar" for the duplicate warning: catches typos
 # and spelling variants (Steven/Stephen, Lee/Leigh come through the phonetic code as well).
 SIMILAR_NAME = 0.88
+# How many records sharing the birth date or a contact are compared by name, at most.
+DUPLICATE_CANDIDATES = 200
 
 
-def _like_prefix(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def search_patients(text: str, *, limit: int = SEARCH_LIMIT, now: datetime | None = None) -> list[models.Patient]:
+def search_patients(text: str, *, limit: int = SEARCH_LIMIT, now: datetime | None = None) -> list[PatientRecord]:
     """Patients matching every part of ``text`` (names by their beginnings, a birth date exactly,
     phone digits anywhere at the end of the number), family name order; at most ``limit``."""
     query = parse_patient_query(text, clinic_today(now or utc_now()))
     if query.empty:
         return []
-    p = models.Patient
-    conditions = []
-    for word in query.words:
-        pattern = _like_prefix(word)
-        conditions.append(
-            or_(
-                func.lower(p.family_name).like(pattern, escape="\\"),
-                func.lower(p.given_name).like(pattern, escape="\\"),
-            )
-        )
-    if query.birth_date is not None:
-        conditions.append(p.birth_date == query.birth_date)
-    if query.phone_digits is not None:
-        conditions.append(p.phone.like("%" + query.phone_digits))
-    return list(
-        db.session.execute(
-            select(p)
-            .where(and_(*conditions))
-            .order_by(func.lower(p.family_name), func.lower(p.given_name), p.id)
-            .limit(limit)
-        ).scalars()
-    )
+    return store_search.patients_matching(query, limit=limit)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -68,16 +44,10 @@ def _similar(a: str, b: str) -> bool:
     )
 
 
-def likely_duplicates(details: PatientDetails, *, limit: int = 5) -> list[models.Patient]:
+def likely_duplicates(details: PatientDetails, *, limit: int = 5) -> list[PatientRecord]:
     """Existing patients who may be the same person: the same birth date and a similar family
     name, or the same phone, or the same email. A warning for staff, never a block."""
-    p = models.Patient
-    matches = [p.birth_date == details.birth_date]
-    if details.phone:
-        matches.append(p.phone == details.phone)
-    if details.email:
-        matches.append(p.email == details.email)
-    candidates = db.session.execute(select(p).where(or_(*matches)).order_by(p.id).limit(200)).scalars()
+    candidates = store_search.sharing_birth_date_or_contact(details, limit=DUPLICATE_CANDIDATES)
     found = []
     for candidate in candidates:
         same_contact = (details.phone and candidate.phone == details.phone) or (
@@ -87,4 +57,14 @@ def likely_duplicates(details: PatientDetails, *, limit: int = 5) -> list[models
             found.append(candidate)
         if len(found) == limit:
             break
+    return found
+
+
+def open_record(patient_id: int, *, staff_id: int, channel: str) -> PatientRecord | None:
+    """The patient's record for a member of staff, written in the trail (None: no such patient)."""
+    with unit_of_work():
+        found = patient_with_id(patient_id)
+        if found is not None:
+            audit.record("patient.view", actor_kind="staff", actor_id=staff_id, record_type="patient",
+                         record_id=found.id, patient_id=found.id, channel=channel)  # fmt: skip
     return found

@@ -30,23 +30,24 @@ from scheduler.domain.catalog import VisitType
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.offer import Catalog
 from scheduler.domain.patients import PatientDetails
+from scheduler.domain.patients import PatientRecord
 from scheduler.domain.routing import RoutingDecision
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
-from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services import routing
 from scheduler.services import staff_visits
 from scheduler.services.patient_search import likely_duplicates
+from scheduler.services.patient_search import open_record
 from scheduler.services.patient_search import search_patients
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.services.patients import patient_with_id
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
@@ -150,8 +151,8 @@ class ReadBack:
 class Step:
     """What the page shows under the questions, as far as the call has got."""
 
-    patient: models.Patient | None = None
-    duplicates: list[models.Patient] = field(default_factory=list)
+    patient: PatientRecord | None = None
+    duplicates: list[PatientRecord] = field(default_factory=list)
     create_anyway: bool = False
     notices: list[str] = field(default_factory=list)
     route: Route | None = None
@@ -185,14 +186,8 @@ def _page(form: forms.BookingForm, offer: Catalog, step: Step, status: int = 200
     ), status
 
 
-def _picked(form: forms.BookingForm) -> models.Patient | None:
-    patient_id = form.picked_patient_id
-    return db.session.get(models.Patient, patient_id) if patient_id is not None else None
-
-
-def _record_patient_view(patient: models.Patient) -> None:
-    audit.save("patient.view", actor_kind="staff", actor_id=current_user.id, record_type="patient",
-               record_id=patient.id, patient_id=patient.id, channel="phone")  # fmt: skip
+def _picked(form: forms.BookingForm) -> PatientRecord | None:
+    return patient_with_id(form.picked_patient_id)
 
 
 @bp.get("/phone/new")
@@ -205,16 +200,15 @@ def phone_new() -> tuple[str, int]:
 @bp.get("/phone/patients/<int(max=2147483647):patient_id>")
 @staff_required(*EVERYONE)
 def phone_patient(patient_id: int) -> tuple[str, int]:
-    patient = db.session.get(models.Patient, patient_id)
+    patient = open_record(patient_id, staff_id=current_user.id, channel="phone")
     if patient is None:
         abort(404)
-    _record_patient_view(patient)
     offer = _offer()
     form = _booking_form(offer, **_as_typed(patient))
     return _page(form, offer, Step(patient=patient))
 
 
-def _as_typed(patient: models.Patient) -> dict[str, Any]:
+def _as_typed(patient: PatientRecord) -> dict[str, Any]:
     """A record's details as they would be typed into the form."""
     return {
         "patient_id": str(patient.id),
@@ -227,7 +221,7 @@ def _as_typed(patient: models.Patient) -> dict[str, Any]:
     }
 
 
-def _use_record(form: forms.BookingForm, patient: models.Patient) -> PatientDetails:
+def _use_record(form: forms.BookingForm, patient: PatientRecord) -> PatientDetails:
     """Fill the "who" boxes from ``patient``'s record (what staff chose in the duplicate warning).
     The record's own phone and email are kept, so the booking finds this record; a contact missing
     from it is taken from what was typed. Text consent given on this call or before stands (the
@@ -293,7 +287,7 @@ def _first_day(form: forms.BookingForm, action: str) -> date:
 
 
 def _route(
-    form: forms.BookingForm, offer: Catalog, patient: models.Patient | None, first: date, *, choose: bool
+    form: forms.BookingForm, offer: Catalog, patient: PatientRecord | None, first: date, *, choose: bool
 ) -> Route:
     """Where the answers lead, and the free times from ``first``; ``choose``: pick the next
     available unless staff already chose one of the times listed."""
@@ -381,10 +375,10 @@ def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, det
 @bp.get("/phone/booked/<int(max=2147483647):appointment_id>")
 @staff_required(*EVERYONE)
 def phone_booked(appointment_id: int) -> str:
-    appointment = db.session.get(models.Appointment, appointment_id)
-    if appointment is None:
+    try:
+        appointment = staff_visits.view_visit(appointment_id, _actor())
+    except NotFound:
         abort(404)
-    staff_visits.record_view(appointment, _actor())
     return render_template(
         "staff/phone_booked.html",
         appointment=appointment,
