@@ -56,14 +56,10 @@ def jobs_drain(until_empty: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="Only when the database has no clinic data yet.")
 def seed_demo_command(if_empty: bool) -> None:
     """Add the demo clinic (catalog, rooms, 13 providers, a few weeks of visits); safe to re-run."""
-    from sqlalchemy import func
-    from sqlalchemy import select
-
+    from scheduler.services.catalog_lists import any_providers
     from scheduler.services.seed import seed_demo
-    from scheduler.store import models
-    from scheduler.store.engine import db
 
-    if if_empty and db.session.execute(select(func.count()).select_from(models.Provider)).scalar_one():
+    if if_empty and any_providers():
         click.echo("Clinic data already present; demo seed skipped.")
         return
     result = seed_demo()

@@ -14,7 +14,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug import Response
 
 from scheduler.domain.catalog import RoomKind
@@ -25,12 +24,12 @@ from scheduler.domain.errors import DomainError
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import ROLE_NAMES
 from scheduler.domain.staff import SCHEDULER
+from scheduler.domain.staff import StaffAccountError
 from scheduler.domain.weekly_pattern import describe_day_blocks
 from scheduler.domain.weekly_pattern import parse_day_blocks
 from scheduler.services import catalog_admin
+from scheduler.services import catalog_lists
 from scheduler.services import staff as staff_accounts
-from scheduler.store import models
-from scheduler.store.engine import db
 from scheduler.web.auth import staff_required
 from scheduler.web.public.forms import options
 from scheduler.web.staff import admin_forms as forms
@@ -40,22 +39,20 @@ MANAGERS = (ADMIN, SCHEDULER)
 
 
 def _specialty_choices() -> list[Any]:
-    rows = db.session.execute(select(models.Specialty).order_by(models.Specialty.position)).scalars()
-    return options([(s.code, s.name) for s in rows])
+    return options(catalog_lists.specialty_choices())
 
 
 @bp.get("/admin")
 @staff_required(*MANAGERS)
 def admin_home() -> str:
-    providers = db.session.execute(select(models.Provider).order_by(models.Provider.name)).scalars().all()
-    return render_template("staff/admin_home.html", providers=providers)
+    return render_template("staff/admin_home.html", providers=catalog_lists.providers())
 
 
 @bp.route("/admin/providers/new", methods=["GET", "POST"], defaults={"provider_id": None})
 @bp.route("/admin/providers/<int(max=2147483647):provider_id>", methods=["GET", "POST"])
 @staff_required(*MANAGERS)
 def admin_provider(provider_id: int | None) -> Any:
-    provider = db.session.get(models.Provider, provider_id) if provider_id else None
+    provider = catalog_lists.provider(provider_id) if provider_id else None
     if provider_id and provider is None:
         abort(404)
     data: dict[str, Any] = {}
@@ -78,19 +75,9 @@ def admin_provider(provider_id: int | None) -> Any:
         else:
             flash(f"Saved {saved.name}.", "success")
             return redirect(url_for("staff.admin_provider", provider_id=saved.id))
-    time_off = []
+    time_off: list[catalog_lists.TimeOffRow] = []
     if provider is not None:
-        time_off = (
-            db.session.execute(
-                select(models.TimeOff)
-                .where(
-                    models.TimeOff.provider_id == provider.id, models.TimeOff.ends_at > utc_now() - timedelta(days=1)
-                )
-                .order_by(models.TimeOff.starts_at)
-            )
-            .scalars()
-            .all()
-        )
+        time_off = catalog_lists.time_off_ending_after(provider.id, utc_now() - timedelta(days=1))
     return render_template(
         "staff/admin_provider.html", form=form, provider=provider, problem=problem, time_off=time_off,
         time_off_form=forms.TimeOffForm(), confirm=forms.ConfirmForm(),
@@ -100,7 +87,7 @@ def admin_provider(provider_id: int | None) -> Any:
 @bp.post("/admin/providers/<int(max=2147483647):provider_id>/time-off")
 @staff_required(*MANAGERS)
 def admin_time_off_add(provider_id: int) -> Response:
-    if db.session.get(models.Provider, provider_id) is None:
+    if catalog_lists.provider(provider_id) is None:
         abort(404)
     form = forms.TimeOffForm()
     if not form.validate_on_submit():
@@ -125,12 +112,12 @@ def admin_time_off_add(provider_id: int) -> Response:
 @bp.post("/admin/time-off/<int(max=2147483647):time_off_id>/remove")
 @staff_required(*MANAGERS)
 def admin_time_off_remove(time_off_id: int) -> Response:
-    entry = db.session.get(models.TimeOff, time_off_id)
-    if entry is None or not forms.ConfirmForm().validate_on_submit():
-        abort(404 if entry is None else 400)
+    provider_id = catalog_lists.provider_of_time_off(time_off_id)
+    if provider_id is None or not forms.ConfirmForm().validate_on_submit():
+        abort(404 if provider_id is None else 400)
     catalog_admin.remove_time_off(time_off_id, actor_id=current_user.id)
     flash("Time off removed.", "success")
-    return redirect(url_for("staff.admin_provider", provider_id=entry.provider_id))
+    return redirect(url_for("staff.admin_provider", provider_id=provider_id))
 
 
 @bp.route("/admin/closures", methods=["GET", "POST"])
@@ -147,16 +134,7 @@ def admin_closures() -> Any:
         else:
             flash("Closure added.", "success")
             return redirect(url_for("staff.admin_closures"))
-    upcoming = (
-        db.session.execute(
-            select(models.Closure)
-            .where(models.Closure.day >= clinic_today(utc_now()))
-            .order_by(models.Closure.day)
-            .limit(60)
-        )
-        .scalars()
-        .all()
-    )
+    upcoming = catalog_lists.closures_from(clinic_today(utc_now()), limit=60)
     return render_template("staff/admin_closures.html", form=form, problem=problem, closures=upcoming,
                            confirm=forms.ConfirmForm()), (422 if form.errors or problem else 200)  # fmt: skip
 
@@ -177,7 +155,7 @@ def admin_closure_remove(closure_id: int) -> Response:
 @bp.route("/admin/visit-types", methods=["GET", "POST"])
 @staff_required(ADMIN)
 def admin_visit_types() -> Any:
-    visit_types = db.session.execute(select(models.VisitType).order_by(models.VisitType.position)).scalars().all()
+    visit_types = catalog_lists.visit_types()
     editing = request.args.get("code", "")[:40]
     current = next((v for v in visit_types if v.code == editing), None)
     form = forms.VisitTypeForm(obj=current)
@@ -214,7 +192,7 @@ def admin_rooms() -> Any:
         else:
             flash("Room added.", "success")
             return redirect(url_for("staff.admin_rooms"))
-    rooms = db.session.execute(select(models.Room).order_by(models.Room.kind, models.Room.name)).scalars().all()
+    rooms = catalog_lists.rooms()
     return render_template("staff/admin_rooms.html", form=form, rooms=rooms, problem=problem,
                            confirm=forms.ConfirmForm()), (422 if form.errors or problem else 200)  # fmt: skip
 
@@ -236,8 +214,7 @@ def admin_room_state(room_id: int, state: str) -> Response:
 @bp.get("/admin/routing")
 @staff_required(ADMIN)
 def admin_routing() -> str:
-    rules = db.session.execute(select(models.RoutingRule).order_by(models.RoutingRule.position)).scalars().all()
-    return render_template("staff/admin_routing.html", rules=rules, confirm=forms.ConfirmForm())
+    return render_template("staff/admin_routing.html", rules=catalog_lists.routing_rules(), confirm=forms.ConfirmForm())
 
 
 @bp.post("/admin/routing/<name>/<change>")
@@ -268,12 +245,12 @@ def admin_staff() -> Any:
             staff_accounts.create_account(
                 form.username.data, form.display_name.data, form.role.data, form.password.data
             )
-        except staff_accounts.StaffAccountError as refusal:
+        except StaffAccountError as refusal:
             problem = str(refusal)
         else:
             flash("Account created. Give the person their first password in person.", "success")
             return redirect(url_for("staff.admin_staff"))
-    accounts = db.session.execute(select(models.StaffAccount).order_by(models.StaffAccount.username)).scalars().all()
+    accounts = staff_accounts.all_accounts()
     change = forms.StaffChangeForm()
     change.role.choices = options(list(ROLE_NAMES.items()))
     return render_template("staff/admin_staff.html", form=form, accounts=accounts, problem=problem, change=change,
