@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint
 from flask import Response
 from flask import current_app
 from flask import jsonify
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.extensions import limiter
-from scheduler.store.engine import db
+from scheduler.services.health import DatabaseState
+from scheduler.services.health import database_state
 
 bp = Blueprint("health", __name__)
 
@@ -31,12 +29,9 @@ def readyz() -> tuple[Response, int]:
     if heads is None:
         script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
         heads = current_app.extensions["scheduler_migration_heads"] = set(script.get_heads())
-    try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            current = set(MigrationContext.configure(connection).get_current_heads())
-    except SQLAlchemyError:
+    state = database_state(heads)
+    if state is DatabaseState.UNREACHABLE:
         return jsonify({"status": "unavailable", "checks": {"database": "unreachable"}}), 503
-    if current != heads:
+    if state is DatabaseState.BEHIND:
         return jsonify({"status": "unavailable", "checks": {"database": "ok", "migrations": "behind"}}), 503
     return jsonify({"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}), 200
