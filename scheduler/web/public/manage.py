@@ -19,7 +19,6 @@ from scheduler.extensions import limiter
 from scheduler.services import booking
 from scheduler.services import holds
 from scheduler.services import moves
-from scheduler.store.models import Appointment
 from scheduler.web.public import bp
 from scheduler.web.public import forms
 from scheduler.web.public.present import describe_refusal
@@ -35,7 +34,9 @@ def _write_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC_WRITE"]
 
 
-def _appointment(reference: str, token: str) -> Appointment | None:
+def _appointment(reference: str, token: str) -> Any:
+    """The appointment's row, as booking.appointment_for_token loads it for these pages; None
+    for a link that matches no appointment."""
     try:
         return booking.appointment_for_token(reference[:40], token[:400])
     except NotFound:
@@ -46,8 +47,8 @@ def _bad_link() -> tuple[str, int]:
     return render_template("public/bad_link.html"), 404
 
 
-def _can_change(appointment: Appointment) -> bool:
-    return appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > utc_now()
+def _can_change(appointment: Any) -> bool:
+    return bool(appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > utc_now())
 
 
 @bp.get("/manage/<reference>/<token>")
