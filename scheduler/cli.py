@@ -40,11 +40,12 @@ def jobs_drain(until_empty: bool) -> None:
     """One pass over the due messages (or passes until none is due), then exit."""
     from collections import Counter
 
-    from scheduler.jobs import drain_once
+    from scheduler.jobs import transports
+    from scheduler.services.outbox_delivery import drain_once
 
-    outcomes: Counter = Counter()
+    outcomes: Counter[str] = Counter()
     while True:
-        found = drain_once()
+        found = drain_once(transports)
         outcomes.update(found)
         if not until_empty or not sum(found.values()):
             break

@@ -14,8 +14,9 @@ from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import reminder_time
-from scheduler.jobs import BACKOFF_BASE
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
+from scheduler.services.outbox_delivery import BACKOFF_BASE
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import Inbox
@@ -58,8 +59,8 @@ def test_a_booking_on_a_dst_week_yields_exactly_one_confirmation_with_a_correct_
     start = central(monday_after_next_dst_change(), 9)
     booked = book(client, start)
     with app.app_context():
-        assert drain_once() == {"sent": 1}
-        assert drain_once() == {}  # nothing twice
+        assert drain_once(transports) == {"sent": 1}
+        assert drain_once(transports) == {}  # nothing twice
     [message] = inbox.messages
     assert message["To"] == "ann.lee@example.com" and "confirmed" in message["Subject"]
     found = parts(message)
@@ -85,9 +86,9 @@ def test_the_reminder_goes_at_its_time_and_a_cancelled_visit_never_gets_one(app,
     auth = {"Authorization": f"Bearer {cancelled['manage_token']}"}
     assert client.post(f"/api/v1/appointments/{cancelled['reference']}/cancel", headers=auth).status_code == 200
     with app.app_context():
-        assert drain_once() == {"sent": 3}  # two confirmations and one cancellation
-        assert drain_once(reminder_time(start) + timedelta(minutes=1)) == {"sent": 1}
-        assert drain_once(start) == {}
+        assert drain_once(transports) == {"sent": 3}  # two confirmations and one cancellation
+        assert drain_once(transports, reminder_time(start) + timedelta(minutes=1)) == {"sent": 1}
+        assert drain_once(transports, start) == {}
     subjects = [(m["To"], m["Subject"].split(" - ")[0]) for m in inbox.messages]
     assert subjects.count(("bo@example.com", "A reminder of your visit")) == 0
     assert ("ann.lee@example.com", "A reminder of your visit") in subjects
@@ -106,12 +107,12 @@ def test_while_the_mail_server_is_down_messages_wait_with_backoff_and_all_go_whe
     now = utc_now()
     with app.app_context():
         for attempt in (1, 2, 3):
-            assert drain_once(now) == {"retry": 1}
+            assert drain_once(transports, now) == {"retry": 1}
             [confirmation] = [r for r in rows(app) if r.kind == "confirmed"]
             assert confirmation.status == "queued" and confirmation.attempts == attempt
             assert confirmation.last_error.startswith("SMTP unavailable")
             assert now <= confirmation.send_after <= now + BACKOFF_BASE * 2**attempt
-            assert drain_once(now) == {}  # not before its next attempt
+            assert drain_once(transports, now) == {}  # not before its next attempt
             now = confirmation.send_after
     handler = Inbox()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
@@ -119,7 +120,7 @@ def test_while_the_mail_server_is_down_messages_wait_with_backoff_and_all_go_whe
     try:
         app.config.update(MAIL_SMTP_PORT=controller.port)
         with app.app_context():
-            assert drain_once(now) == {"sent": 1}
+            assert drain_once(transports, now) == {"sent": 1}
     finally:
         controller.stop()
     assert len(handler.messages) == 1
@@ -130,8 +131,8 @@ def test_a_permanent_refusal_is_dead_lettered_and_says_why(app, client, inbox, m
     book(client, central(monday_after_next_dst_change(), 9))
     inbox.reply = "550 5.1.1 Mailbox unavailable"
     with app.app_context():
-        assert drain_once() == {"dead": 1}
-        assert drain_once(utc_now() + timedelta(days=1)) == {}
+        assert drain_once(transports) == {"dead": 1}
+        assert drain_once(transports, utc_now() + timedelta(days=1)) == {}
     [confirmation] = [r for r in rows(app) if r.kind == "confirmed"]
     assert confirmation.status == "dead" and confirmation.last_error == "SMTP 550"
 
@@ -142,7 +143,7 @@ def test_delivery_logs_never_carry_the_patients_details(app, client, make_provid
     book(client, central(monday_after_next_dst_change(), 9), sms_consent=True)
     app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=free_port())
     with app.app_context():
-        drain_once()
+        drain_once(transports)
     assert "outbox message" in caplog.text  # the failure was logged...
     for detail in ("Ann", "Lee", "1970-02-03", "507-555-0101", "5075550101", "ann.lee@example.com"):
         assert detail not in caplog.text  # ...without who it was for

@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
 from scheduler.services.notices import empty_calendar
 from scheduler.services.notices import event_opening
 from scheduler.services.notices import invite
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import Inbox
@@ -114,7 +115,7 @@ def test_an_international_address_goes_over_smtputf8_with_its_header_in_utf8(app
     try:
         app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port)
         with app.app_context():
-            assert drain_once() == {"sent": 1}
+            assert drain_once(transports) == {"sent": 1}
     finally:
         controller.stop()
     [message] = handler.messages
@@ -131,7 +132,7 @@ def test_an_international_address_is_dead_lettered_by_a_server_without_smtputf8(
     try:
         app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=controller.port)
         with app.app_context():
-            assert drain_once() == {"dead": 1}
+            assert drain_once(transports) == {"dead": 1}
             row = db.session.execute(select(models.OutboxMessage).filter_by(kind="confirmed")).scalar_one()
             assert row.last_error == "SMTP server cannot take an international address (no SMTPUTF8)"
     finally:

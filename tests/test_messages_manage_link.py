@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from scheduler.domain.messages import reminder_time
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.services.references import manage_url
 from scheduler.services.references import token_matches
 from scheduler.store import models
@@ -56,11 +57,11 @@ def test_every_email_about_a_visit_carries_a_working_manage_link(app, client, in
     booked = book(client, start)
     auth = {"Authorization": f"Bearer {booked['manage_token']}"}
     with app.app_context():
-        assert drain_once() == {"sent": 1}
-        assert drain_once(reminder_time(start) + timedelta(minutes=1)) == {"sent": 1}
+        assert drain_once(transports) == {"sent": 1}
+        assert drain_once(transports, reminder_time(start) + timedelta(minutes=1)) == {"sent": 1}
     assert client.post(f"/api/v1/appointments/{booked['reference']}/cancel", headers=auth).status_code == 200
     with app.app_context():
-        assert drain_once(reminder_time(start) + timedelta(minutes=2)) == {"sent": 1}
+        assert drain_once(transports, reminder_time(start) + timedelta(minutes=2)) == {"sent": 1}
         nonce = db.session.execute(select(models.Appointment.manage_nonce)).scalar_one()
     assert [m["Subject"].split(" - ")[0] for m in inbox.messages] == [
         "Your visit is confirmed",
@@ -90,7 +91,7 @@ def test_a_request_acknowledgement_has_no_manage_link(app, client, inbox):
     body = {"patient": patient_json(), "reason": {"requested": "ct", "seen_before": True}}
     assert client.post("/api/v1/requests", json=body).status_code == 201
     with app.app_context():
-        assert drain_once() == {"sent": 1}
+        assert drain_once(transports) == {"sent": 1}
     text, html = bodies(inbox.messages[0])
     assert "/manage/" not in text and "/manage/" not in html
 
@@ -99,7 +100,7 @@ def test_texts_carry_the_reference_and_the_phone_but_no_link(app, client, inbox,
     make_provider("pmr")
     booked = book(client, central(next_clinic_day(after_days=5), 9), sms_consent=True)
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 2}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 2}
     [text] = provider.texts
     assert booked["reference"] in text["Body"] and "507-538-1280" in text["Body"]
     assert "http" not in text["Body"] and "/manage/" not in text["Body"] and len(text["Body"]) <= 160
@@ -137,7 +138,7 @@ def test_an_email_with_accents_and_long_lines_survives_the_wire(app, client, inb
     book(client, central(next_clinic_day(after_days=5), 9), given_name="José")
     app.config.update(CLINIC_NAME="Clínica São José " + "x" * 60)
     with app.app_context():
-        assert drain_once() == {"sent": 1}
+        assert drain_once(transports) == {"sent": 1}
     [message] = inbox.messages  # as the server received it, parsed by the standard library
     assert message["Subject"] == f"Your visit is confirmed - Clínica São José {'x' * 60}"
     text, html = bodies(message)

@@ -18,8 +18,9 @@ from scheduler.domain.messages import SMS_PACE
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_pacing_delay
 from scheduler.domain.messages import text_still_due
-from scheduler.jobs import claim_batch
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
+from scheduler.services.outbox_delivery import claim_batch
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -130,16 +131,16 @@ def test_a_second_text_the_same_day_waits_until_24_hours_after_the_first_and_the
     first = book(client, central(day, 9))
     t = morning()
     with app.app_context():
-        assert drain_once(t) == {"sent": 2}  # the email and the text
+        assert drain_once(transports, t) == {"sent": 2}  # the email and the text
     second = book(client, central(day, 11))  # the same patient, the same number
     with app.app_context():
-        assert drain_once(t + timedelta(hours=1)) == {"sent": 1, "deferred": 1}  # email now, text later
+        assert drain_once(transports, t + timedelta(hours=1)) == {"sent": 1, "deferred": 1}  # email now, text later
     [waiting] = [r for r in texts(app, second["reference"]) if r.kind == "confirmed"]
     assert (waiting.status, waiting.send_after) == ("queued", t + DAY)
     assert waiting.attempts == 0 and waiting.last_error is None and waiting.locked_until is None
     with app.app_context():
-        assert drain_once(t + DAY - timedelta(minutes=1)) == {}
-        assert drain_once(t + DAY) == {"sent": 1}
+        assert drain_once(transports, t + DAY - timedelta(minutes=1)) == {}
+        assert drain_once(transports, t + DAY) == {"sent": 1}
     assert [text["To"] for text in provider.texts] == [ANN, ANN]
     assert first["reference"] in provider.texts[0]["Body"] and second["reference"] in provider.texts[1]["Body"]
     assert len(inbox.messages) == 2
@@ -158,14 +159,14 @@ def test_a_fourth_text_in_a_week_waits_until_the_first_is_a_week_old(
         book(client, central(day, hour))
     t = morning()
     with app.app_context():
-        assert drain_once(t) == {"sent": 5, "deferred": 3}  # 4 emails, 1 text
-        assert drain_once(t + DAY) == {"sent": 1, "deferred": 2}
-        assert drain_once(t + 2 * DAY) == {"sent": 1, "deferred": 1}
+        assert drain_once(transports, t) == {"sent": 5, "deferred": 3}  # 4 emails, 1 text
+        assert drain_once(transports, t + DAY) == {"sent": 1, "deferred": 2}
+        assert drain_once(transports, t + 2 * DAY) == {"sent": 1, "deferred": 1}
     [last] = [r for r in texts(app) if r.status == "queued" and r.kind == "confirmed"]
     assert last.send_after == t + WEEK  # not t + 3 days: three texts already went this week
     with app.app_context():
-        assert drain_once(t + 3 * DAY) == {}
-        assert drain_once(t + WEEK) == {"sent": 1}
+        assert drain_once(transports, t + 3 * DAY) == {}
+        assert drain_once(transports, t + WEEK) == {"sent": 1}
     assert len(provider.texts) == 4 and len(inbox.messages) == 4
     assert {r.status for r in texts(app) if r.kind == "confirmed"} == {"sent"}
 
@@ -182,7 +183,7 @@ def test_a_text_left_sending_by_a_dead_worker_that_must_wait_goes_back_to_the_qu
     book(client, central(day, 9))
     t = morning()
     with app.app_context():
-        assert drain_once(t) == {"sent": 2}
+        assert drain_once(transports, t) == {"sent": 2}
     second = book(client, central(day, 11))
     [text] = [r for r in texts(app, second["reference"]) if r.kind == "confirmed"]
     with app.app_context():  # a worker claimed it, then died: its lease ran out at t
@@ -192,12 +193,12 @@ def test_a_text_left_sending_by_a_dead_worker_that_must_wait_goes_back_to_the_qu
             .values(status="sending", attempts=1, locked_until=t)
         )
         db.session.commit()
-        assert drain_once(t + timedelta(hours=1)) == {"sent": 1, "deferred": 1}  # its email; the text waits
-        assert drain_once(t + timedelta(hours=2)) == {}  # not taken again and again meanwhile
+        assert drain_once(transports, t + timedelta(hours=1)) == {"sent": 1, "deferred": 1}  # its email; the text waits
+        assert drain_once(transports, t + timedelta(hours=2)) == {}  # not taken again and again meanwhile
     [text] = [r for r in texts(app, second["reference"]) if r.kind == "confirmed"]
     assert (text.status, text.locked_until, text.send_after, text.attempts) == ("queued", None, t + DAY, 1)
     with app.app_context():
-        assert drain_once(t + DAY) == {"sent": 1}
+        assert drain_once(transports, t + DAY) == {"sent": 1}
     assert len(provider.texts) == 2
 
 
@@ -214,8 +215,8 @@ def test_family_members_sharing_a_number_share_its_pace(
     book(client, central(day, 10), given_name="Bo", birth_date="2001-05-06", email="bo@example.com")
     t = morning()
     with app.app_context():
-        assert drain_once(t) == {"sent": 3, "deferred": 1}
-        assert drain_once(t + DAY) == {"sent": 1}
+        assert drain_once(transports, t) == {"sent": 3, "deferred": 1}
+        assert drain_once(transports, t + DAY) == {"sent": 1}
     assert [text["To"] for text in provider.texts] == [ANN, ANN]
 
 
@@ -230,12 +231,12 @@ def test_a_cancellation_text_keeps_the_pace_too_while_its_email_goes_at_once(
     booked = book(client, central(next_clinic_day(after_days=10), 9))
     t = morning()
     with app.app_context():
-        assert drain_once(t) == {"sent": 2}
+        assert drain_once(transports, t) == {"sent": 2}
     auth = {"Authorization": f"Bearer {booked['manage_token']}"}
     assert client.post(f"/api/v1/appointments/{booked['reference']}/cancel", headers=auth).status_code == 200
     with app.app_context():
-        assert drain_once(t + timedelta(hours=2)) == {"sent": 1, "deferred": 1}
-        assert drain_once(t + DAY) == {"sent": 1}
+        assert drain_once(transports, t + timedelta(hours=2)) == {"sent": 1, "deferred": 1}
+        assert drain_once(transports, t + DAY) == {"sent": 1}
     assert "is cancelled" in provider.texts[1]["Body"]
     assert inbox.messages[1]["Subject"].startswith("Your visit is cancelled")
 
@@ -253,11 +254,11 @@ def test_a_text_held_back_until_after_its_visit_has_begun_is_withdrawn_not_sent_
     soon = book(client, central(soon_day, 9))
     t = central(soon_day - timedelta(days=1), 10)  # the other text goes then: 23 hours before this visit
     with app.app_context():
-        drain_once(t)
+        drain_once(transports, t)
         # (Depending on the weekday, the soon visit's reminder may be due by now as well.)
         assert {r.status for r in texts(app, soon["reference"])} == {"queued"}
         assert {r.send_after for r in texts(app, soon["reference"])} == {t + DAY}
-        drain_once(t + DAY)  # its time came an hour after the visit began
+        drain_once(transports, t + DAY)  # its time came an hour after the visit began
     assert {r.status for r in texts(app, soon["reference"])} == {"withdrawn"}
     assert len(provider.texts) == 1 and soon["reference"] not in provider.texts[0]["Body"]
 
@@ -274,7 +275,7 @@ def test_a_confirmation_superseded_before_it_went_does_not_hold_back_the_text_th
     auth = {"Authorization": f"Bearer {booked['manage_token']}"}
     assert client.post(f"/api/v1/appointments/{booked['reference']}/cancel", headers=auth).status_code == 200
     with app.app_context():
-        assert drain_once(morning()) == {"sent": 3, "withdrawn": 1}  # 2 emails, the cancellation text
+        assert drain_once(transports, morning()) == {"sent": 3, "withdrawn": 1}  # 2 emails, the cancellation text
     [text] = provider.texts
     assert "is cancelled" in text["Body"]
 

@@ -9,8 +9,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from scheduler.domain.messages import reminder_time
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
 from scheduler.services import moves
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -26,13 +27,13 @@ def test_a_moved_visit_gets_one_rescheduled_message_and_one_reminder_at_the_new_
     response = client.post("/api/v1/appointments", json=booking_json(old_start, patient=patient_json()))
     assert response.status_code == 201
     with app.app_context():
-        assert drain_once() == {"sent": 1}  # the confirmation
+        assert drain_once(transports) == {"sent": 1}  # the confirmation
         moves.move_appointment(_id(response.json["reference"]), new_start)
-        assert drain_once() == {"sent": 1}  # the rescheduled notice
-        assert drain_once() == {}  # and only one
-        assert drain_once(reminder_time(old_start) + timedelta(minutes=1)) == {}  # the old reminder is gone
-        assert drain_once(reminder_time(new_start) + timedelta(minutes=1)) == {"sent": 1}
-        assert drain_once(new_start) == {}
+        assert drain_once(transports) == {"sent": 1}  # the rescheduled notice
+        assert drain_once(transports) == {}  # and only one
+        assert drain_once(transports, reminder_time(old_start) + timedelta(minutes=1)) == {}  # the old reminder is gone
+        assert drain_once(transports, reminder_time(new_start) + timedelta(minutes=1)) == {"sent": 1}
+        assert drain_once(transports, new_start) == {}
     subjects = [m["Subject"].split(" - ")[0] for m in inbox.messages]
     assert subjects == ["Your visit is confirmed", "Your visit has moved", "A reminder of your visit"]
     moved = inbox.messages[1]

@@ -39,8 +39,9 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import PlannedMessage
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
 from scheduler.services import outbox
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -204,7 +205,7 @@ def test_a_batch_goes_over_one_smtp_connection(app, client, make_provider):
     with smtp_server(handler) as port:
         app.config.update(MAIL_SMTP_HOST=HOST, MAIL_SMTP_PORT=port)
         with app.app_context():
-            assert drain_once() == {"sent": 3}
+            assert drain_once(transports) == {"sent": 3}
             db.session.remove()
     assert len(handler.received) == 3 and len(handler.sessions) == 1
 

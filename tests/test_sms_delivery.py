@@ -24,12 +24,12 @@ from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import reminder_time
-from scheduler.jobs import BACKOFF_BASE
-from scheduler.jobs import claim
-from scheduler.jobs import deliver
-from scheduler.jobs import drain_once
 from scheduler.jobs import transports
 from scheduler.services.notices import compose_sms
+from scheduler.services.outbox_delivery import BACKOFF_BASE
+from scheduler.services.outbox_delivery import claim_batch
+from scheduler.services.outbox_delivery import deliver_batch
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -180,8 +180,8 @@ def test_a_consented_booking_yields_one_generic_text_and_one_email(app, client, 
     start = central(next_clinic_day(after_days=5), 9)
     booked = book(client, start)
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 2}
-        assert drain_once(tomorrow_at(12)) == {}  # nothing twice
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 2}
+        assert drain_once(transports, tomorrow_at(12)) == {}  # nothing twice
     assert len(inbox.messages) == 1
     [request] = provider.requests
     assert request["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
@@ -213,9 +213,9 @@ def test_the_reminder_text_goes_at_its_time_and_a_cancelled_visit_gets_the_notic
         # By email: 2 confirmations and the cancellation. By text: Ann's confirmation and Bo's
         # cancellation; Bo's confirmation, superseded before it went, is withdrawn rather than spend
         # his one text of the day on news the next text takes back.
-        assert drain_once(tomorrow_at(12)) == {"sent": 5, "withdrawn": 1}
-        assert drain_once(reminder_time(start) + timedelta(minutes=1)) == {"sent": 2}
-        assert drain_once(start) == {}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 5, "withdrawn": 1}
+        assert drain_once(transports, reminder_time(start) + timedelta(minutes=1)) == {"sent": 2}
+        assert drain_once(transports, start) == {}
     to_bo = [t["Body"] for t in provider.texts if t["To"] == "+15075550177"]
     assert len(to_bo) == 1 and "is cancelled" in to_bo[0] and gone["reference"] in to_bo[0]
     [reminder] = [t["Body"] for t in provider.texts if "reminder" in t["Body"]]
@@ -226,7 +226,7 @@ def test_without_consent_there_is_no_text(app, client, inbox, provider, make_pro
     make_provider("pmr")
     book(client, central(next_clinic_day(after_days=5), 9), sms_consent=False)
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 1}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 1}
     assert provider.requests == [] and len(inbox.messages) == 1
     assert {r.channel for r in rows(app)} == {"email"}
 
@@ -236,7 +236,7 @@ def test_with_sms_switched_off_texts_wait_in_the_queue(app, client, inbox, make_
     book(client, central(next_clinic_day(after_days=5), 9))
     assert app.config["SMS_BASE_URL"] == ""
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 1}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 1}
     [confirmation] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert confirmation.status == "queued" and confirmation.attempts == 0
 
@@ -247,15 +247,15 @@ def test_a_text_due_at_night_is_held_until_eight_and_then_sent(app, client, inbo
     night = tomorrow_at(23)
     morning = night.astimezone(CLINIC_TZ).date() + timedelta(days=1)
     with app.app_context():
-        assert drain_once(night) == {"sent": 1, "held": 1}  # the email goes; the text waits
-        assert drain_once(night + timedelta(hours=1)) == {}
-        assert drain_once(central(morning, 7, 59)) == {}
+        assert drain_once(transports, night) == {"sent": 1, "held": 1}  # the email goes; the text waits
+        assert drain_once(transports, night + timedelta(hours=1)) == {}
+        assert drain_once(transports, central(morning, 7, 59)) == {}
     [held] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert held.status == "queued" and held.send_after == central(morning, 8)
     assert held.attempts == 0 and held.last_error is None and held.locked_until is None
     assert provider.requests == []
     with app.app_context():
-        assert drain_once(central(morning, 8)) == {"sent": 1}
+        assert drain_once(transports, central(morning, 8)) == {"sent": 1}
     assert len(provider.requests) == 1
     [sent] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert sent.status == "sent" and sent.attempts == 1 and sent.sent_at == central(morning, 8)
@@ -266,7 +266,7 @@ def test_night_is_judged_in_the_patients_time_zone(app, client, inbox, provider,
     book(client, central(next_clinic_day(after_days=5), 9), phone="212-555-0101")  # New York
     evening = tomorrow_at(19, 30)  # 8:30 p.m. in New York
     with app.app_context():
-        assert drain_once(evening) == {"sent": 1, "held": 1}
+        assert drain_once(transports, evening) == {"sent": 1, "held": 1}
     [held] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert held.send_after == evening + timedelta(hours=11, minutes=30)  # 8 a.m. Eastern = 7 a.m. Central
     assert held.send_after.astimezone(time_zone_for_number("+12125550101")).hour == 8
@@ -281,13 +281,13 @@ def test_a_provider_error_is_retried_later_without_leaking_the_number(
     provider.status = 500
     now = tomorrow_at(12)
     with app.app_context():
-        assert drain_once(now) == {"sent": 1, "retry": 1}
+        assert drain_once(transports, now) == {"sent": 1, "retry": 1}
         [text] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
         assert text.status == "queued" and text.attempts == 1 and text.last_error == "SMS provider 500"
         assert now <= text.send_after <= now + BACKOFF_BASE * 2
-        assert drain_once(now) == {}  # not before its next attempt
+        assert drain_once(transports, now) == {}  # not before its next attempt
         provider.status = 201
-        assert drain_once(text.send_after) == {"sent": 1}
+        assert drain_once(transports, text.send_after) == {"sent": 1}
     assert len(provider.requests) == 2
     assert "outbox message" in our_logs(caplog)
     for detail in (ANN, "5075550101", "507-555-0101", "Ann", "Lee", "Rochester clinic"):
@@ -299,8 +299,8 @@ def test_a_refused_text_is_dead_lettered(app, client, inbox, provider, make_prov
     book(client, central(next_clinic_day(after_days=5), 9))
     provider.status = 400
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 1, "dead": 1}
-        assert drain_once(tomorrow_at(12) + timedelta(days=1)) == {}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 1, "dead": 1}
+        assert drain_once(transports, tomorrow_at(12) + timedelta(days=1)) == {}
     [text] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert text.status == "dead" and text.last_error == "SMS provider 400"
 
@@ -310,9 +310,9 @@ def test_too_many_requests_and_an_unreachable_provider_are_retried(app, client, 
     book(client, central(next_clinic_day(after_days=5), 9))
     provider.status = 429
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 1, "retry": 1}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 1, "retry": 1}
         app.config.update(SMS_BASE_URL=f"http://127.0.0.1:{free_port()}")  # nothing listens there
-        assert drain_once(tomorrow_at(15)) == {"retry": 1}
+        assert drain_once(transports, tomorrow_at(15)) == {"retry": 1}
     [text] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert text.status == "queued" and text.attempts == 2
     assert text.last_error == "SMS provider unavailable (ConnectionRefusedError)"
@@ -356,7 +356,7 @@ def test_a_sender_label_too_long_for_one_text_is_dead_lettered_not_split(app, cl
     book(client, central(next_clinic_day(after_days=5), 9))
     app.config.update(SMS_SENDER_LABEL="A very long clinic name that nobody should configure for text messages")
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 1, "dead": 1}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 1, "dead": 1}
     [text] = [r for r in rows(app, "sms") if r.kind == "confirmed"]
     assert text.status == "dead" and "160" in text.last_error
     assert provider.requests == []
@@ -373,7 +373,7 @@ def test_stop_withdraws_consent_and_queued_texts_at_once_and_confirms_once(
     start = central(next_clinic_day(after_days=5), 9)
     book(client, start)
     with app.app_context():
-        assert drain_once(tomorrow_at(12)) == {"sent": 2}
+        assert drain_once(transports, tomorrow_at(12)) == {"sent": 2}
     response = inbound(client, "  Stop ")
     assert response.status_code == 200 and response.mimetype == "text/xml"
     assert response.text.startswith("<?xml") and "<Response><Message>" in response.text
@@ -386,7 +386,7 @@ def test_stop_withdraws_consent_and_queued_texts_at_once_and_confirms_once(
     again = inbound(client, "STOP")
     assert again.status_code == 200 and "<Message>" not in again.text  # one confirmation, no more
     with app.app_context():
-        assert drain_once(reminder_time(start) + timedelta(minutes=1)) == {"sent": 1}  # the email only
+        assert drain_once(transports, reminder_time(start) + timedelta(minutes=1)) == {"sent": 1}  # the email only
     assert len(provider.requests) == 1
     assert "opt-out" in our_logs(caplog)
     for detail in (ANN, "5075550101", "Stop", "STOP"):
@@ -398,11 +398,11 @@ def test_stop_also_stops_a_text_the_worker_has_already_claimed(app, client, inbo
     book(client, central(next_clinic_day(after_days=5), 9))
     now = tomorrow_at(12)
     with app.app_context():
-        claimed = claim(now, 10, ["sms"])
+        claimed = claim_batch(now, 10, ["sms"]).ids
     assert len(claimed) == 1
     assert inbound(client, "unsubscribe").status_code == 200  # arrives while the row is "sending"
     with app.app_context():
-        assert deliver(claimed[0], transports(), now) == "withdrawn"  # consent is read again at send time
+        assert deliver_batch(claimed, transports(), now) == {"withdrawn": 1}  # consent is read again at send time
     assert provider.requests == []
 
 

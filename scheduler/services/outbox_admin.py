@@ -6,20 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case
-from sqlalchemy import func
-from sqlalchemy import select
-from sqlalchemy import update
-
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import MessageKind
+from scheduler.domain.messages import OutboxStatus
 from scheduler.services import audit
-from scheduler.store import models
-from scheduler.store.engine import db
+from scheduler.store import outbox as outbox_rows
+from scheduler.store.outbox import MessageRow
 from scheduler.store.unit_of_work import unit_of_work
 
-STATUSES = ("queued", "sending", "sent", "failed", "dead", "withdrawn")
 KINDS = tuple(kind.value for kind in MessageKind)
 CHANNELS = tuple(channel.value for channel in Channel)
 
@@ -33,7 +28,7 @@ class MessageFilter:
 
 @dataclass(frozen=True)
 class MessagePage:
-    rows: list[models.OutboxMessage]
+    rows: list[MessageRow]
     total: int
     page: int
     per_page: int
@@ -45,41 +40,18 @@ class MessagePage:
 
 def counts() -> dict[str, int]:
     """How many messages are in each status (every status listed, zero included)."""
-    m = models.OutboxMessage
-    found = {status: count for status, count in db.session.execute(select(m.status, func.count()).group_by(m.status))}
-    return {status: found.get(status, 0) for status in STATUSES}
+    found = outbox_rows.count_by_status()
+    return {status.value: found.get(status, 0) for status in OutboxStatus}
 
 
 def page(where: MessageFilter, *, number: int = 1, per_page: int = 50) -> MessagePage:
-    """One page of messages, grouped by status in the order of :data:`STATUSES`, the latest
-    ``send_after`` first within a status."""
-    m = models.OutboxMessage
-    query = select(m)
-    if where.status:
-        query = query.where(m.status == where.status)
-    if where.kind:
-        query = query.where(m.kind == where.kind)
-    if where.channel:
-        query = query.where(m.channel == where.channel)
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    status_order = case({status: position for position, status in enumerate(STATUSES)}, value=m.status, else_=99)
+    """One page of messages, grouped by status in the order of
+    :class:`~scheduler.domain.messages.OutboxStatus`, the latest ``send_after`` first within a status."""
     number = max(number, 1)
-    rows = db.session.execute(
-        query.order_by(status_order, m.send_after.desc(), m.id.desc()).limit(per_page).offset((number - 1) * per_page)
-    ).scalars()
-    return MessagePage(list(rows), total, number, per_page)
-
-
-def _patient_of(message: models.OutboxMessage) -> int | None:
-    if message.appointment_id is not None:
-        return db.session.execute(
-            select(models.Appointment.patient_id).where(models.Appointment.id == message.appointment_id)
-        ).scalar_one_or_none()
-    if message.request_id is not None:
-        return db.session.execute(
-            select(models.VisitRequest.patient_id).where(models.VisitRequest.id == message.request_id)
-        ).scalar_one_or_none()
-    return None
+    total, rows = outbox_rows.page_of_messages(
+        status=where.status, kind=where.kind, channel=where.channel, limit=per_page, offset=(number - 1) * per_page
+    )
+    return MessagePage(rows, total, number, per_page)
 
 
 def retry_dead(message_id: int, *, staff_id: int, now: datetime | None = None) -> str | None:
@@ -91,20 +63,13 @@ def retry_dead(message_id: int, *, staff_id: int, now: datetime | None = None) -
     pressing the button together queue it once.
     """
     now = now or utc_now()
-    m = models.OutboxMessage
     with unit_of_work():
-        message = db.session.get(m, message_id)
+        message = outbox_rows.message_row(message_id)
         if message is None:
             return "missing"
-        # Read before the UPDATE, which also refreshes the loaded row.
         detail = f"{message.kind} by {message.channel}, dead after {message.attempts} attempts"
-        patient_id = _patient_of(message)
-        changed = db.session.execute(
-            update(m)
-            .where(m.id == message_id, m.status == "dead")
-            .values(status="queued", attempts=0, send_after=now, locked_until=None)
-        )
-        if changed.rowcount != 1:
+        patient_id = outbox_rows.patient_of(message)
+        if not outbox_rows.queue_dead_again(message_id, now):
             return "not_dead"
         audit.record(
             "outbox.retry",

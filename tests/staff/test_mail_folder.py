@@ -9,7 +9,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from scheduler.jobs import drain_once
+from scheduler.jobs import transports
+from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -30,7 +31,7 @@ def _book_and_deliver(app, client, make_provider) -> int:
     response = client.post("/api/v1/appointments", json=booking_json(central(next_clinic_day(5), 9)))
     assert response.status_code == 201
     with app.app_context():
-        assert drain_once()["sent"] == 1  # the confirmation; the reminder is not due yet
+        assert drain_once(transports)["sent"] == 1  # the confirmation; the reminder is not due yet
         return db.session.execute(
             select(models.Appointment.patient_id).where(models.Appointment.reference == response.json["reference"])
         ).scalar_one()

@@ -19,9 +19,9 @@ from wtforms import ValidationError
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from scheduler.domain.messages import OutboxStatus
 from scheduler.services.outbox_admin import CHANNELS
 from scheduler.services.outbox_admin import KINDS
-from scheduler.services.outbox_admin import STATUSES
 
 MAX_ID = 2_147_483_647  # the largest id a 32-bit integer column holds
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -81,7 +81,7 @@ class FilterSelect(SelectField):
 
 
 class MessageFilterForm(Form):
-    status = FilterSelect("Status", choices=_any(STATUSES), default="")
+    status = FilterSelect("Status", choices=_any(tuple(member.value for member in OutboxStatus)), default="")
     kind = FilterSelect("Kind", choices=_any(KINDS), default="")
     channel = FilterSelect("Channel", choices=_any(CHANNELS), default="")
     page = PageField("Page", default=1)
