@@ -22,6 +22,7 @@ from scheduler.services import audit
 from scheduler.services.memo import app_cache
 from scheduler.store import catalog as store_catalog
 from scheduler.store import integrations as store
+from scheduler.store import staff as store_staff
 from scheduler.store.integrations import ApiClient as ApiClient
 from scheduler.store.integrations import CalendarFeed as CalendarFeed
 from scheduler.store.integrations import FeedTarget as FeedTarget
@@ -148,7 +149,9 @@ def authenticate(token: str, *, revision: int | None = None) -> Authentication:
     hashed = token_hash(token)
     if revision is None:
         return _look_up(hashed)
-    return app_cache("api-tokens", size=TOKENS_REMEMBERED).get_or_compute((hashed, revision), lambda: _look_up(hashed))
+    remembered = app_cache("api-tokens", size=TOKENS_REMEMBERED)
+    found: Authentication = remembered.get_or_compute((hashed, revision), lambda: _look_up(hashed))
+    return found
 
 
 def _look_up(hashed: str) -> Authentication:
@@ -182,7 +185,8 @@ def create_feed(
         raise InvalidInput({"scope": "Give a provider or a specialty, not both."})
     token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
     with unit_of_work():
-        if not store.staff_account_active(staff_id):
+        staff = store_staff.account(staff_id)
+        if staff is None or not staff.active:
             raise NotFound("No such active staff account.")
         specialty_id = None
         if specialty_code is not None:

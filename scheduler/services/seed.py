@@ -27,6 +27,7 @@ from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.store import catalog_admin as store_catalog_admin
 from scheduler.store import seed as store
+from scheduler.store import staff as store_staff
 from scheduler.store.seed import DemoVisit
 from scheduler.store.seed import NewProvider
 from scheduler.store.unit_of_work import unit_of_work
@@ -148,9 +149,8 @@ def _demo_staff() -> int:
     from scheduler.services.staff import create_account
 
     created = 0
-    existing = store.existing_usernames(username for username, _, _ in DEMO_STAFF)
     for username, name, role in DEMO_STAFF:
-        if username not in existing:
+        if not store_staff.username_taken(username):
             create_account(username, name, role, DEMO_PASSWORD)
             created += 1
     return created
@@ -158,7 +158,7 @@ def _demo_staff() -> int:
 
 def default_holidays(years: range) -> list[tuple[date, str]]:
     """The default holiday closures on their observed weekdays."""
-    found = holidays.US(years=list(years), observed=True)
+    found = holidays.country_holidays("US", years=list(years), observed=True)
     return sorted(
         (day, name)
         for day, name in found.items()

@@ -171,7 +171,7 @@ def live_feed_with_token(token_hash: str) -> FeedTarget | None:
     return FeedTarget(*row) if row else None
 
 
-# ----- staff accounts, as the owners of feeds and makers of clients --------------------------------
+# ----- staff accounts, as the makers of clients and owners of feeds --------------------------------
 
 
 def staff_account_id(username: str) -> int | None:
@@ -179,8 +179,3 @@ def staff_account_id(username: str) -> int | None:
     return db.session.execute(
         select(models.StaffAccount.id).where(models.StaffAccount.username == username)
     ).scalar_one_or_none()
-
-
-def staff_account_active(staff_id: int) -> bool:
-    staff = db.session.get(models.StaffAccount, staff_id)
-    return staff is not None and staff.active

@@ -90,7 +90,7 @@ def whole_day_closure_on(day: date) -> bool:
     return found is not None
 
 
-# ----- demo rooms, providers and staff -------------------------------------------------------------
+# ----- demo rooms and providers --------------------------------------------------------------------
 
 
 def add_missing_rooms(rooms: Iterable[tuple[str, str]]) -> None:
@@ -116,13 +116,6 @@ def add_missing_providers(providers: Iterable[NewProvider]) -> None:
         provider = models.Provider(name=new.name, specialty_id=specialty_ids[new.specialty])
         provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in new.pattern]
         db.session.add(provider)
-
-
-def existing_usernames(usernames: Iterable[str]) -> set[str]:
-    """Those of ``usernames`` that staff accounts already have."""
-    wanted = list(usernames)
-    found = db.session.execute(select(models.StaffAccount.username).where(models.StaffAccount.username.in_(wanted)))
-    return set(found.scalars())
 
 
 # ----- demo patients and visits --------------------------------------------------------------------
