@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy import func
@@ -83,9 +82,9 @@ def every_event(where: EventsWhere, *, batch: int) -> Iterator[AuditRow]:
         yield AuditRow(event, username)
 
 
-def _query(where: EventsWhere) -> Select[Any]:
+def _query(where: EventsWhere) -> Select[models.AuditEvent, str]:
     e = models.AuditEvent
-    query: Select[Any] = select(e, models.StaffAccount.username).outerjoin(
+    query = select(e, models.StaffAccount.username).outerjoin(
         models.StaffAccount, (e.actor_kind == "staff") & (e.actor_id == models.StaffAccount.id)
     )
     if where.patient_id is not None:

@@ -31,7 +31,7 @@ MOVE_KEY = "move"
 
 
 def _write_limit() -> str:
-    return current_app.config["RATELIMIT_PUBLIC_WRITE"]
+    return str(current_app.config["RATELIMIT_PUBLIC_WRITE"])
 
 
 def _appointment(reference: str, token: str) -> Any:
