@@ -48,7 +48,7 @@ class _Wire(Compat32):
 
 
 _WIRE = _Wire(linesep="\r\n")
-_WIRE_UTF8 = _WIRE.clone(utf8=True)
+_WIRE_UTF8 = _WIRE.clone(utf8=True)  # type: ignore[call-arg]  # every policy takes utf8; typeshed lists it on EmailPolicy only
 _MAX_LINE = 998  # RFC 5322: longer lines need an encoding
 
 
@@ -63,7 +63,8 @@ def build_message(email: Email, sender: str) -> Message:
         message = _multipart("mixed", [message, invite])
     message["From"] = _address(sender)
     message["To"] = email.to  # an address only, ASCII or (with SMTPUTF8) raw UTF-8
-    message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")
+    # A Header is what the email package takes for an encoded value; typeshed allows str only.
+    message["Subject"] = email.subject if email.subject.isascii() else Header(email.subject, "utf-8")  # type: ignore[assignment]
     message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = email.message_id
     message["MIME-Version"] = "1.0"
@@ -88,7 +89,8 @@ def _multipart(subtype: str, parts: list[Message]) -> Message:
     # quoted-printable text, and 96 random bits will not occur in a 7-bit ASCII part by chance.
     multipart = Message()
     multipart["Content-Type"] = f'multipart/{subtype}; boundary="=_{secrets.token_hex(12)}"'
-    multipart.set_payload(parts)
+    payload: list[Message | str] = list(parts)
+    multipart.set_payload(payload)
     return multipart
 
 

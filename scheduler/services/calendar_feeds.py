@@ -114,7 +114,7 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
         event.add("status", "CONFIRMED")
         event.add("transp", "OPAQUE")
         calendar.add_component(event)
-    body = calendar.to_ical()
+    body: bytes = calendar.to_ical()
     with unit_of_work():
         audit.record(
             "calendar_feed.read",

@@ -22,6 +22,7 @@ from scheduler.domain.clock import clinic_today
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
+from scheduler.services.memo import RevisionCache
 from scheduler.services.memo import app_cache
 from scheduler.store import catalog as store_catalog
 
@@ -39,7 +40,8 @@ def current_catalog(now: datetime, catalog_revision: int | None = None) -> Catal
         catalog_revision = revisions()[1]
     since = clinic_today(now) - timedelta(days=1)
     # A few entries: the current revision, and the one before while requests in flight finish.
-    return app_cache("catalog", size=4).get_or_compute(
+    snapshots: RevisionCache[Catalog] = app_cache("catalog", size=4)
+    return snapshots.get_or_compute(
         (catalog_revision, since), lambda: store_catalog.load_catalog(since, clinic_hours())
     )
 

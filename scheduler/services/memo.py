@@ -44,7 +44,7 @@ class RevisionCache(Generic[Value]):
 def app_cache(name: str, size: int | None = None) -> RevisionCache[Any]:
     """The named cache of the current app: ``size`` entries, or config ``CACHE_SIZE`` when not
     given (0 switches such a cache off)."""
-    caches = current_app.extensions.setdefault("scheduler_caches", {})
+    caches: dict[str, RevisionCache[Any]] = current_app.extensions.setdefault("scheduler_caches", {})
     if name not in caches:
         caches[name] = RevisionCache(int(current_app.config["CACHE_SIZE"]) if size is None else size)
     return caches[name]

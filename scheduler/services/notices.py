@@ -78,7 +78,8 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
     MANAGE_TOKEN_MAX_AGE_DAYS from this email) for the appointment's current nonce. ``now`` is
     the worker's clock, taken for a transport's sake: unlike a text, an email is never too late."""
     subject = load_subject(message)
-    if subject is None or not subject.patient.email:
+    address = subject.patient.email if subject is not None else None
+    if subject is None or not address:
         return None
     kind, patient, appointment, request = subject.kind, subject.patient, subject.appointment, subject.request
     context = {
@@ -99,7 +100,7 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
         method = "CANCEL" if kind is MessageKind.CANCELLED else "REQUEST"
         ics = invite(appointment, method=method, sequence=message.version - 1 + (kind is MessageKind.CANCELLED))
     return Email(
-        to=patient.email,
+        to=address,
         subject=f"{HEADLINES[kind]} - {current_app.config['CLINIC_NAME']}",
         text=render_message("messages/email.txt", context),
         html=render_message("messages/email.html", context),
@@ -181,7 +182,9 @@ def compose_sms(message: models.OutboxMessage, now: datetime | None = None) -> S
     if too_long:
         # Only a long sender label or clinic phone can do this: every text fits with a 35-character label.
         raise DeliveryFailed(f"SMS body over {SMS_MAX_CHARS} characters (check SMS_SENDER_LABEL)", permanent=True)
-    return Sms(to=subject.patient.phone, body=body, message_id=f"outbox-{message.id}")
+    phone = subject.patient.phone
+    assert phone is not None  # text_subject gives none without a phone
+    return Sms(to=phone, body=body, message_id=f"outbox-{message.id}")
 
 
 def sms_when(moment: datetime) -> str:
@@ -248,7 +251,7 @@ def event_opening(uid: str, sequence: int, stamp: datetime, start: datetime, end
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("uid", uid)
     event.add("sequence", sequence)
-    written = event.to_ical()
+    written: bytes = event.to_ical()
     assert written.endswith(EVENT_END)
     return written[: -len(EVENT_END)]
 
@@ -262,7 +265,7 @@ def event_details(method: str, summary: str, location: str, description: str) ->
     event.add("location", location)
     event.add("description", description)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    written = event.to_ical()
+    written: bytes = event.to_ical()
     assert written.startswith(EVENT_BEGIN)
     return written[len(EVENT_BEGIN) :] + CALENDAR_END
 
@@ -280,7 +283,7 @@ def calendar_head(method: str, year: int) -> bytes:
     calendar.add_component(
         Timezone.from_tzinfo(CLINIC_TZ, first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31))
     )
-    whole = calendar.to_ical()
+    whole: bytes = calendar.to_ical()
     assert whole.endswith(CALENDAR_END)
     return whole[: -len(CALENDAR_END)]
 

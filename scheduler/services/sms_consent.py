@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Iterable
+
+from scheduler.delivery.sms import twilio_signature
 from scheduler.store import sms_consent as store_sms_consent
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -16,3 +20,10 @@ def opt_out(phone: str) -> int:
     """
     with unit_of_work():
         return store_sms_consent.withdraw_consent(phone)
+
+
+def reply_is_from_provider(auth_token: str, url: str, params: Iterable[tuple[str, str]], signature: str) -> bool:
+    """Whether an inbound reply carries the SMS provider's signature for ``url`` and ``params``
+    (compared in constant time): only then may it change anyone's consent."""
+    expected = twilio_signature(auth_token, url, params)
+    return hmac.compare_digest(expected.encode(), signature.encode())

@@ -46,6 +46,7 @@ from wtforms.validators import Length
 from scheduler.domain.staff import MAX_PASSWORD_LENGTH
 from scheduler.domain.staff import ROLE_NAMES
 from scheduler.domain.staff import ROLES
+from scheduler.domain.staff import StaffRole
 from scheduler.extensions import limiter
 from scheduler.extensions import login
 from scheduler.services import staff as accounts
@@ -91,7 +92,7 @@ class StaffUser(UserMixin):
 
     @property
     def role_name(self) -> str:
-        return ROLE_NAMES.get(self.role, self.role)
+        return ROLE_NAMES.get(StaffRole(self.role), str(self.role))
 
 
 def _load_user(user_id: str) -> StaffUser | None:

@@ -85,7 +85,7 @@ def _validation_error(error: ValidationError) -> tuple[Response | str, int]:
     fields: dict[str, str] = {}
     for problem in error.errors(include_url=False, include_input=False):
         where = ".".join(str(p) for p in problem["loc"] if p not in ("json", "body")) or "body"
-        pattern = (problem.get("ctx") or {}).get("pattern")
+        pattern = str((problem.get("ctx") or {}).get("pattern", ""))
         message = PATTERN_MESSAGES.get(pattern) or problem["msg"].removeprefix("Value error, ")
         fields.setdefault(where.replace("from_", "from"), message)
     return _error(422, InvalidInput.code, "Some answers need fixing: see fields.", fields=fields)

@@ -7,7 +7,6 @@ the number nor the text is ever logged.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from xml.sax.saxutils import escape
 
@@ -17,11 +16,11 @@ from flask import abort
 from flask import current_app
 from flask import request
 
-from scheduler.delivery.sms import twilio_signature
 from scheduler.domain.messages import InboundKeyword
 from scheduler.domain.messages import classify_inbound
 from scheduler.extensions import limiter
 from scheduler.services.sms_consent import opt_out
+from scheduler.services.sms_consent import reply_is_from_provider
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +52,8 @@ def _require_signature() -> None:
     if not current_app.config["SMS_BASE_URL"] or not token:
         abort(403)
     url = current_app.config["SMS_WEBHOOK_URL"] or request.url
-    expected = twilio_signature(token, url, request.form.items(multi=True))
     given = request.headers.get("X-Twilio-Signature", "")
-    if not hmac.compare_digest(expected.encode(), given.encode()):
+    if not reply_is_from_provider(token, url, request.form.items(multi=True), given):
         abort(403)
 
 

@@ -40,7 +40,7 @@ def _body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
 
 
-BEARER = [{"manageToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"manageToken": []}]
 # References look like SIJ-7K3M-Q9TX; anything else is simply not found (the view refuses it before the database).
 REFERENCE = {
     "name": "reference",
@@ -52,7 +52,7 @@ REFERENCE = {
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    models = [
+    models: list[type[BaseModel]] = [
         schemas.AppointmentIn,
         schemas.RequestIn,
         schemas.CancelIn,

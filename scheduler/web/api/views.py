@@ -39,11 +39,11 @@ AVAILABILITY_HORIZON_DAYS = 730
 
 
 def _read_limit() -> str:
-    return current_app.config["RATELIMIT_PUBLIC_READ"]
+    return str(current_app.config["RATELIMIT_PUBLIC_READ"])
 
 
 def _write_limit() -> str:
-    return current_app.config["RATELIMIT_PUBLIC_WRITE"]
+    return str(current_app.config["RATELIMIT_PUBLIC_WRITE"])
 
 
 def _body(model: type[Model]) -> Model:

@@ -79,7 +79,8 @@ def audited() -> None:
 
 
 def caller() -> Caller:
-    return g.fhir_caller
+    found: Caller = g.fhir_caller
+    return found
 
 
 def _bearer() -> str | None:

@@ -14,7 +14,7 @@ from scheduler.web.fhir.schemas import ParametersIn
 
 REF = "#/components/schemas/{model}"
 FHIR_JSON = "application/fhir+json"
-BEARER = [{"apiToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"apiToken": []}]
 
 
 def _answer(description: str, schema: str = "Resource") -> dict[str, Any]:

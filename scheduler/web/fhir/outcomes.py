@@ -36,7 +36,9 @@ ISSUE_TYPES = {
 STATUS_OVERRIDES = {"invalid_input": 400}
 
 
-def outcome(code: str, message: str, *, fields: dict[str, str] | None = None, next_open: str | None = None) -> dict:
+def outcome(
+    code: str, message: str, *, fields: dict[str, str] | None = None, next_open: str | None = None
+) -> dict[str, Any]:
     """An OperationOutcome: one issue per field that needs fixing (with its FHIRPath-ish
     ``expression``), or one issue for the whole request."""
     issue_type = ISSUE_TYPES.get(code, "business-rule" if code != "http_error" else "processing")

@@ -91,7 +91,7 @@ limiter.limit(_limit)(bp)
 
 
 def base_url() -> str:
-    return request.url_root.rstrip("/") + bp.url_prefix
+    return request.url_root.rstrip("/") + (bp.url_prefix or "")
 
 
 def fhir(body: Resource | str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -341,9 +341,13 @@ def _slots(
     if busy_statuses:
         keys = [provider_resource(i) for i in provider_ids] + [room_resource(i) for i in room_ids]
         if not schedules:
-            teams = set(specialties) | {k.specialty for k in visit_types}
-            keys = [provider_resource(p.id) for p in offer.providers.values() if not teams or p.specialty in teams]
-            if not teams:
+            asked_teams = set(specialties) | {k.specialty for k in visit_types}
+            keys = [
+                provider_resource(p.id)
+                for p in offer.providers.values()
+                if not asked_teams or p.specialty in asked_teams
+            ]
+            if not asked_teams:
                 keys += [room_resource(r) for r in offer.active_room_ids]
         wanted_kinds = {offer.visit_type_ids[k.code] for k in visit_types}
         for busy in fhir_search.busy_times(keys, window):

@@ -140,7 +140,7 @@ class DetailsForm(FlaskForm):
     phone_e164: str | None = None
     email_normalized: str | None = None
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         ok = super().validate(extra_validators)
         self.birth_date = self._birth_date()
         if self.birth_date is None:

@@ -46,7 +46,7 @@ TAKEN_KINDLY = (
 
 
 def _write_limit() -> str:
-    return current_app.config["RATELIMIT_PUBLIC_WRITE"]
+    return str(current_app.config["RATELIMIT_PUBLIC_WRITE"])
 
 
 def _offer() -> Catalog:

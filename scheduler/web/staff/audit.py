@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Response
 from flask import redirect
@@ -13,6 +14,7 @@ from flask import render_template
 from flask import request
 from flask import stream_with_context
 from flask import url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from scheduler.domain.clock import iso_central
@@ -59,11 +61,11 @@ def audit() -> tuple[str, int]:
 
 @bp.get("/audit.csv")
 @staff_required(ADMIN)
-def audit_csv() -> Response:
+def audit_csv() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     if not form.validate():
         # The search page shows what is wrong with the filter, with what was typed kept.
-        typed = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+        typed: dict[str, Any] = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
         return redirect(url_for("staff.audit", **typed))
     where = _filter(form)
     described = ", ".join(f"{name} {value}" for name, value in form.query_args().items()) or "everything"

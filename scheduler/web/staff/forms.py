@@ -76,7 +76,7 @@ class DayField(StringField):
 
 class FilterSelect(SelectField):
     def pre_validate(self, form: Form) -> None:
-        if self.data not in {choice.value for choice in self.choices}:  # type: ignore[union-attr]
+        if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(f"Choose a {self.label.text.lower()} from the list")
 
 

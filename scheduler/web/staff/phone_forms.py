@@ -127,7 +127,7 @@ class BookingForm(FlaskForm):
     def set_visit_types(self, pairs: list[tuple[str, str]]) -> None:
         self.requested.choices = options([("", "Choose…"), *pairs, (UNSURE, UNSURE_LABEL)])
 
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         ok = super().validate(extra_validators)
         if self.requested.data == "":
             self.requested.errors = ["Select what the caller is asking for"]
