@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask import got_request_exception
 
+from scheduler import settings
 from scheduler.config import DEFAULTS
 
 DEV_SECRET = DEFAULTS["SECRET_KEY"]
@@ -41,6 +42,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     # hide_parameters: SQL errors would otherwise carry patients' details into logs. Connections
     # that sat idle are tested before use by database.configure_engine (not at every checkout).
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"hide_parameters": True})
+    settings.check(app)  # a setting of the wrong type stops the app here, by name
     if app.config["SECRET_KEY"] == DEV_SECRET and not (app.debug or app.testing or app.config.get("ALLOW_DEV_SECRET")):
         raise RuntimeError("Set SCHEDULER_SECRET_KEY: the development secret is not allowed here.")
 

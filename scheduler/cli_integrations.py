@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from scheduler.services.integrations import SCOPES
+from scheduler.settings import settings
 
 
 def register(app: Flask) -> None:
@@ -87,7 +88,6 @@ def list_api_clients_command() -> None:
 @click.option("--specialty", "specialty_code", default=None, help="Every visit of one specialty, e.g. pmr.")
 def create_calendar_feed_command(username: str, provider_id: int | None, specialty_code: str | None) -> None:
     """Make a secret calendar (iCalendar) URL for a staff member and print it (shown this once)."""
-    from flask import current_app
 
     from scheduler.domain.errors import DomainError
     from scheduler.services.integrations import create_feed
@@ -100,7 +100,7 @@ def create_calendar_feed_command(username: str, provider_id: int | None, special
         made = create_feed(staff_id, provider_id=provider_id, specialty_code=specialty_code)
     except DomainError as refused:
         raise _fail_on_refusal(refused) from None
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    base = settings().public_base_url
     click.echo(f"Created calendar feed {made.feed.id} for {username.lower()} ({made.feed.scope}).")
     click.echo("Subscribe to this URL (shown once; anyone with it sees the visits, so keep it private):")
     click.echo(f"{base}/feeds/{made.token}.ics")

@@ -30,6 +30,8 @@ from scheduler.services.notices import compose_sms
 from scheduler.services.outbox_delivery import Transport
 from scheduler.services.outbox_delivery import drain_once
 from scheduler.services.outbox_delivery import sms_daytime
+from scheduler.settings import Settings
+from scheduler.settings import settings
 from scheduler.store.engine import db
 
 Send = Callable[[Email], str]
@@ -39,30 +41,30 @@ SendSms = Callable[[Sms], str]
 def mailer(batch: ExitStack | None = None) -> Send:
     """The email sender. Given ``batch``, SMTP keeps one connection for all its sends, closed when
     ``batch`` closes (one connection per batch, not per message)."""
-    config = current_app.config
-    if config["MAIL_SMTP_HOST"]:
+    config = settings()
+    if config.mail_smtp_host:
         smtp = SmtpMailer(
-            config["MAIL_SMTP_HOST"],
-            int(config["MAIL_SMTP_PORT"]),
-            config["MAIL_FROM"],
-            starttls=bool(config["MAIL_SMTP_STARTTLS"]),
-            username=config["MAIL_SMTP_USERNAME"] or None,
-            password=config["MAIL_SMTP_PASSWORD"] or None,
+            config.mail_smtp_host,
+            config.mail_smtp_port,
+            config.mail_from,
+            starttls=config.mail_smtp_starttls,
+            username=config.mail_smtp_username or None,
+            password=config.mail_smtp_password or None,
             keep_open=batch is not None,
         )
         if batch is not None:
             batch.callback(smtp.close)
         return smtp.send
-    return FolderMailer(Path(current_app.instance_path) / config["MAIL_FOLDER"], config["MAIL_FROM"]).send
+    return FolderMailer(Path(current_app.instance_path) / config.mail_folder, config.mail_from).send
 
 
 def sms_sender() -> SendSms | None:
     """The SMS client, or None while SMS_BASE_URL is empty (texts then wait in the queue)."""
-    config = current_app.config
-    if not config["SMS_BASE_URL"]:
+    config = settings()
+    if not config.sms_base_url:
         return None
     return SmsClient(
-        config["SMS_BASE_URL"], config["SMS_ACCOUNT_SID"], config["SMS_AUTH_TOKEN"], config["SMS_FROM"]
+        config.sms_base_url, config.sms_account_sid, config.sms_auth_token, config.sms_from
     ).send
 
 
@@ -99,7 +101,7 @@ def run_scheduler(app: Flask) -> None:
     scheduler.add_job(
         tick,
         "interval",
-        seconds=int(app.config["JOBS_INTERVAL_SECONDS"]),
+        seconds=Settings(app.config).jobs_interval_seconds,
         coalesce=True,
         max_instances=1,
         next_run_time=utc_now(),

@@ -13,7 +13,6 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
-from flask import current_app
 from icalendar import Calendar
 from icalendar import Event
 from icalendar import Timezone
@@ -23,6 +22,7 @@ from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.services import audit
 from scheduler.services.integrations import FeedTarget
+from scheduler.settings import settings
 from scheduler.store import calendar as store_calendar
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -86,13 +86,13 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
     """The feed as iCalendar bytes; records one audit event (staff saw these visits' initials)."""
     now = now or utc_now()
     title, visits = feed_visits(target, now)
-    config = current_app.config
+    config = settings()
     calendar = Calendar()
     calendar.add("prodid", "-//SI Joint Clinic//Scheduler//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"{config['CLINIC_NAME']}: {title}")
+    calendar.add("x-wr-calname", f"{config.clinic_name}: {title}")
     calendar.add("x-wr-timezone", "America/Chicago")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH)
@@ -103,13 +103,13 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
     stamp = now.astimezone(UTC)
     for visit in visits:
         event = Event()
-        event.add("uid", f"{visit.reference}@{config['MAIL_DOMAIN']}")
+        event.add("uid", f"{visit.reference}@{config.mail_domain}")
         event.add("sequence", max(visit.version - 1, 0))
         event.add("dtstamp", stamp)
         event.add("dtstart", to_clinic(visit.starts_at))
         event.add("dtend", to_clinic(visit.ends_at))
         event.add("summary", f"{visit.visit_type} ({visit.initials})")
-        event.add("location", visit.room or config["CLINIC_LOCATION"])
+        event.add("location", visit.room or config.clinic_location)
         event.add("description", f"With {visit.provider}. Status: {visit.status}.")
         event.add("status", "CONFIRMED")
         event.add("transp", "OPAQUE")

@@ -14,8 +14,6 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
-from flask import current_app
-
 from scheduler.domain.clock import ceil_to_grid
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
@@ -24,6 +22,7 @@ from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
 from scheduler.services.memo import RevisionCache
 from scheduler.services.memo import app_cache
+from scheduler.settings import settings
 from scheduler.store import catalog as store_catalog
 
 
@@ -54,7 +53,7 @@ def day_window(first_day: date, days: int) -> Interval:
 def earliest_bookable(now: datetime) -> datetime:
     """The earliest start patients may book at ``now``, rounded up to the grid (same answers, and
     it stays the same for a quarter of an hour, so caches keyed by it stay useful)."""
-    notice = timedelta(minutes=int(current_app.config["MIN_NOTICE_MINUTES"]))
+    notice = timedelta(minutes=settings().min_notice_minutes)
     return ceil_to_grid(now + notice, clinic_hours().grid_minutes)
 
 

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
-from flask import current_app
-
 from scheduler.domain.bookings import check_visit_time
 from scheduler.domain.clock import utc_now
 from scheduler.services import clinic
 from scheduler.services.placement import catalog_for_placing
 from scheduler.services.placement import choose_place
+from scheduler.settings import settings
 from scheduler.store import bookings as store_bookings
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -37,7 +36,7 @@ class HeldTime:
 
 
 def hold_minutes() -> int:
-    return int(current_app.config["HOLD_MINUTES"])
+    return settings().hold_minutes
 
 
 def hold_time(

@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from flask import current_app
 
+from scheduler.settings import settings
+
 Value = TypeVar("Value")
 
 
@@ -46,5 +48,5 @@ def app_cache(name: str, size: int | None = None) -> RevisionCache[Any]:
     given (0 switches such a cache off)."""
     caches: dict[str, RevisionCache[Any]] = current_app.extensions.setdefault("scheduler_caches", {})
     if name not in caches:
-        caches[name] = RevisionCache(int(current_app.config["CACHE_SIZE"]) if size is None else size)
+        caches[name] = RevisionCache(settings().cache_size if size is None else size)
     return caches[name]

@@ -29,6 +29,7 @@ from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
 from scheduler.services.references import manage_url
+from scheduler.settings import settings
 from scheduler.store import models
 from scheduler.store import notices as store
 
@@ -82,13 +83,14 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
     if subject is None or not address:
         return None
     kind, patient, appointment, request = subject.kind, subject.patient, subject.appointment, subject.request
-    context = {
+    clinic = settings()
+    context: dict[str, object] = {
         "kind": kind.value,
         "headline": HEADLINES[kind],
         "given_name": patient.given_name,
-        "clinic_name": current_app.config["CLINIC_NAME"],
-        "clinic_phone": current_app.config["CLINIC_PHONE"],
-        "location": current_app.config["CLINIC_LOCATION"],
+        "clinic_name": clinic.clinic_name,
+        "clinic_phone": clinic.clinic_phone,
+        "location": clinic.clinic_location,
         "appointment": appointment,
         "request": request,
         "day": describe_day(appointment.starts_at) if appointment else None,
@@ -101,10 +103,10 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
         ics = invite(appointment, method=method, sequence=message.version - 1 + (kind is MessageKind.CANCELLED))
     return Email(
         to=address,
-        subject=f"{HEADLINES[kind]} - {current_app.config['CLINIC_NAME']}",
+        subject=f"{HEADLINES[kind]} - {clinic.clinic_name}",
         text=render_message("messages/email.txt", context),
         html=render_message("messages/email.html", context),
-        message_id=f"<outbox-{message.id}@{current_app.config['MAIL_DOMAIN']}>",
+        message_id=f"<outbox-{message.id}@{clinic.mail_domain}>",
         ics=ics,
         ics_method=method,
     )
@@ -170,10 +172,10 @@ def compose_sms(message: models.OutboxMessage, now: datetime | None = None) -> S
     else:  # load_subject guarantees a request when there is no appointment
         assert subject.request is not None
         fields = {"when": "", "reference": subject.request.reference}
-    config = current_app.config
+    config = settings()
     body = (
-        f"{config['SMS_SENDER_LABEL']}: {SMS_TEXTS[subject.kind].format(**fields)} "
-        f"Questions: {config['CLINIC_PHONE']}. Reply STOP to opt out."
+        f"{config.sms_sender_label}: {SMS_TEXTS[subject.kind].format(**fields)} "
+        f"Questions: {config.clinic_phone}. Reply STOP to opt out."
     )
     try:
         too_long = sms_length(body) > SMS_MAX_CHARS
@@ -209,9 +211,9 @@ def invite(appointment: models.Appointment, *, method: str, sequence: int) -> by
     character) was the largest part of an email's cost. A VCALENDAR is its properties, then its
     components, then END, and the order of a component's properties carries no meaning (RFC 5545,
     3.6), so the pieces joined are the same calendar (a test holds this)."""
-    config = current_app.config
+    config = settings()
     opening = event_opening(
-        f"{appointment.reference}@{config['MAIL_DOMAIN']}",
+        f"{appointment.reference}@{config.mail_domain}",
         sequence,
         utc_now(),
         to_clinic(appointment.starts_at),
@@ -219,8 +221,8 @@ def invite(appointment: models.Appointment, *, method: str, sequence: int) -> by
     )
     details = event_details(
         method,
-        f"{appointment.visit_type.name} ({config['CLINIC_NAME']})",
-        config["CLINIC_LOCATION"],
+        f"{appointment.visit_type.name} ({config.clinic_name})",
+        config.clinic_location,
         appointment.visit_type.prep_notes,
     )
     return calendar_head(method, to_clinic(appointment.starts_at).year) + opening + details

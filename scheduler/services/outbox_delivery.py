@@ -36,8 +36,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import current_app
-
 from scheduler.delivery import DeliveryFailed
 from scheduler.delivery import Sms
 from scheduler.delivery.sms import time_zone_for_number
@@ -49,6 +47,7 @@ from scheduler.domain.messages import earliest_sms_time
 from scheduler.domain.messages import sms_pacing_delay
 from scheduler.services.notices import preload
 from scheduler.services.notices import text_subject
+from scheduler.settings import settings
 from scheduler.store import outbox as outbox_rows
 from scheduler.store.outbox import Outcome
 from scheduler.store.unit_of_work import end_reads
@@ -95,7 +94,7 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 def lease() -> timedelta:
     """How long a claim holds its rows (OUTBOX_LEASE_SECONDS)."""
-    return timedelta(seconds=float(current_app.config["OUTBOX_LEASE_SECONDS"]))
+    return timedelta(seconds=settings().outbox_lease_seconds)
 
 
 @dataclass
@@ -235,7 +234,7 @@ def drain_once(transports: Transports, now: datetime | None = None, *, limit: in
     outcomes: Counter[str] = Counter()
     with ExitStack() as batch:  # closes what the transports keep open for the batch
         available = transports(batch)
-        claimed = claim_batch(now, limit or int(current_app.config["OUTBOX_BATCH"]), list(available))
+        claimed = claim_batch(now, limit or settings().outbox_batch, list(available))
         if claimed.deferred:
             outcomes["deferred"] += len(claimed.deferred)
         if claimed.ids:

@@ -11,6 +11,8 @@ from flask import current_app
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 
+from scheduler.settings import settings
+
 # No 0/O, 1/I/L: codes are read over the phone.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _MANAGE_SALT = "appointment-manage"
@@ -41,7 +43,7 @@ def manage_token(reference: str, nonce: str) -> str:
 
 def token_matches(token: str, reference: str, nonce: str) -> bool:
     """True when ``token`` was issued for this appointment, is unexpired and not revoked."""
-    max_age = int(current_app.config["MANAGE_TOKEN_MAX_AGE_DAYS"]) * 86400
+    max_age = settings().manage_token_max_age_days * 86400
     try:
         data = _serializer().loads(token, max_age=max_age)
     except BadData:
@@ -55,5 +57,5 @@ def manage_url(reference: str, nonce: str) -> str:
     """The patient's manage page for one appointment, as an absolute URL built from
     PUBLIC_BASE_URL (no ``url_for``: the message worker has no request). It carries the reference
     and a signed token, never a patient's details."""
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    base = settings().public_base_url
     return f"{base}/manage/{quote(reference, safe='')}/{manage_token(reference, nonce)}"

@@ -50,6 +50,7 @@ from scheduler.domain.staff import StaffRole
 from scheduler.extensions import limiter
 from scheduler.extensions import login
 from scheduler.services import staff as accounts
+from scheduler.settings import settings
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -157,14 +158,14 @@ def _guard_staff_pages() -> Response | None:
     if not current_user.is_authenticated:
         return None  # the view's own check sends the person to sign in
     now = int(time.time())
-    config = current_app.config
-    idle_limit = int(config["STAFF_IDLE_MINUTES"]) * 60
-    age_limit = int(config["STAFF_SESSION_MAX_HOURS"]) * 3600
+    config = settings()
+    idle_limit = config.staff_idle_minutes * 60
+    age_limit = config.staff_session_max_hours * 3600
     seen, since = session.get(SESSION_SEEN), session.get(SESSION_SINCE)
     if not isinstance(seen, int) or not isinstance(since, int) or now - since > age_limit:
-        return _end_session("too old", TOO_OLD.format(hours=config["STAFF_SESSION_MAX_HOURS"]))
+        return _end_session("too old", TOO_OLD.format(hours=config.staff_session_max_hours))
     if now - seen > idle_limit:
-        return _end_session("idle", IDLE.format(minutes=config["STAFF_IDLE_MINUTES"]))
+        return _end_session("idle", IDLE.format(minutes=config.staff_idle_minutes))
     session[SESSION_SEEN] = now
     return None
 
@@ -207,7 +208,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _login_limit() -> str:
-    return str(current_app.config["RATELIMIT_STAFF_LOGIN"])
+    return settings().ratelimit_staff_login
 
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")

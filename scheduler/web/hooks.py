@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import request
 
 from scheduler.domain.messages import InboundKeyword
@@ -21,6 +20,7 @@ from scheduler.domain.messages import classify_inbound
 from scheduler.extensions import limiter
 from scheduler.services.sms_consent import opt_out
 from scheduler.services.sms_consent import reply_is_from_provider
+from scheduler.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +33,25 @@ def sms_inbound() -> Response:
     _require_signature()
     phone = request.form.get("From", "").strip()
     keyword = classify_inbound(request.form.get("Body", ""))
-    config = current_app.config
+    config = settings()
     if keyword is InboundKeyword.STOP and phone:
         changed = opt_out(phone)
         log.info("inbound SMS: opt-out recorded for %s patient(s)", changed)
         if changed:
             return _twiml(
-                f"{config['SMS_SENDER_LABEL']}: you are unsubscribed and will get no more texts from us. "
-                f"Questions: {config['CLINIC_PHONE']}."
+                f"{config.sms_sender_label}: you are unsubscribed and will get no more texts from us. "
+                f"Questions: {config.clinic_phone}."
             )
     elif keyword is InboundKeyword.HELP:
-        return _twiml(f"{config['SMS_SENDER_LABEL']}: for help call {config['CLINIC_PHONE']}. Reply STOP to opt out.")
+        return _twiml(f"{config.sms_sender_label}: for help call {config.clinic_phone}. Reply STOP to opt out.")
     return _twiml(None)
 
 
 def _require_signature() -> None:
-    token = current_app.config["SMS_AUTH_TOKEN"]
-    if not current_app.config["SMS_BASE_URL"] or not token:
+    token = settings().sms_auth_token
+    if not settings().sms_base_url or not token:
         abort(403)
-    url = current_app.config["SMS_WEBHOOK_URL"] or request.url
+    url = settings().sms_webhook_url or request.url
     given = request.headers.get("X-Twilio-Signature", "")
     if not reply_is_from_provider(token, url, request.form.items(multi=True), given):
         abort(403)

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any
 from typing import Protocol
 
-from flask import current_app
-
 from scheduler.domain import catalog
 from scheduler.domain.clock import iso_central
 from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import RoutingDecision
 from scheduler.services.availability import Availability
+from scheduler.settings import settings
 
 TIMEZONE = "America/Chicago"
 
@@ -98,7 +97,7 @@ def appointment(row: AppointmentColumns, offer: Catalog) -> dict[str, Any]:
         "visit_type": visit_type(kind, offer.specialties[kind.specialty]),
         "provider": {"id": row.provider_id, "name": offer.provider_names[row.provider_id]},
         "room": {"id": room.id, "name": room.name} if room else None,
-        "location": current_app.config["CLINIC_LOCATION"],
+        "location": settings().clinic_location,
     }
 
 
@@ -116,5 +115,5 @@ def routed_to(decision: RoutingDecision, offer: Catalog) -> dict[str, Any]:
 def call_now(decision: RoutingDecision) -> str | None:
     if not decision.urgent:
         return None
-    phone = current_app.config["CLINIC_PHONE"]
+    phone = settings().clinic_phone
     return f"Call the clinic now at {phone}. If your symptoms are severe, go to an emergency department or call 911."

@@ -26,6 +26,7 @@ from scheduler.services import requests as visit_requests
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
+from scheduler.settings import settings
 from scheduler.web.api import presenters
 from scheduler.web.api import schemas
 from scheduler.web.api.openapi import openapi_document
@@ -39,11 +40,11 @@ AVAILABILITY_HORIZON_DAYS = 730
 
 
 def _read_limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_READ"])
+    return settings().ratelimit_public_read
 
 
 def _write_limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_WRITE"])
+    return settings().ratelimit_public_write
 
 
 def _body(model: type[Model]) -> Model:

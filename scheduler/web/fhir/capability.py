@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
+from scheduler.settings import settings
 from scheduler.web.fhir.codes import ERROR_SYSTEM
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
@@ -38,16 +37,16 @@ def _resource(kind: str, search: list[dict[str, str]], *, read: bool = True, doc
 
 
 def capability_statement(base: str) -> dict[str, Any]:
-    config = current_app.config
+    config = settings()
     ident = _param("_id", "token", "The resource's id.")
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": RELEASE_DATE,
-        "publisher": config["CLINIC_NAME"],
+        "publisher": config.clinic_name,
         "kind": "instance",
         "software": {"name": "SI Joint Clinic scheduler", "version": "1.0.0"},
-        "implementation": {"description": f"{config['CLINIC_NAME']} scheduling (FHIR R4)", "url": base},
+        "implementation": {"description": f"{config.clinic_name} scheduling (FHIR R4)", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [

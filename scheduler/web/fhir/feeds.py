@@ -11,11 +11,11 @@ import re
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 
 from scheduler.extensions import limiter
 from scheduler.services import integrations
 from scheduler.services.calendar_feeds import render_feed
+from scheduler.settings import settings
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -23,7 +23,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
 
 def _limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_READ"])
+    return settings().ratelimit_public_read
 
 
 @bp.get("/<token>.ics")

@@ -15,8 +15,6 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from scheduler.domain import catalog
 from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
@@ -29,6 +27,7 @@ from scheduler.services.fhir_search import AppointmentRow
 from scheduler.services.fhir_search import BusyTime
 from scheduler.services.fhir_search import PatientRow
 from scheduler.services.holds import HeldTime
+from scheduler.settings import settings
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
@@ -109,15 +108,15 @@ def room_schedule(room: catalog.Room, offer: Catalog) -> Resource:
 
 
 def clinic_location() -> Resource:
-    config = current_app.config
+    config = settings()
     return {
         "resourceType": "Location",
         "id": CLINIC_LOCATION_ID,
         "status": "active",
-        "name": config["CLINIC_NAME"],
+        "name": config.clinic_name,
         "mode": "instance",
-        "telecom": [{"system": "phone", "value": config["CLINIC_PHONE"], "use": "work"}],
-        "address": {"text": config["CLINIC_LOCATION"]},
+        "telecom": [{"system": "phone", "value": config.clinic_phone, "use": "work"}],
+        "address": {"text": config.clinic_location},
         "physicalType": {"coding": [{"system": LOCATION_TYPE_SYSTEM, "code": "bu", "display": "Building"}]},
         "hoursOfOperation": [
             {
@@ -156,7 +155,7 @@ def healthcare_service(specialty: catalog.Specialty, offer: Catalog, since: date
         "name": specialty.name,
         "specialty": [specialty_concept(specialty)],
         "location": [{"reference": f"Location/{CLINIC_LOCATION_ID}"}],
-        "telecom": [{"system": "phone", "value": current_app.config["CLINIC_PHONE"], "use": "work"}],
+        "telecom": [{"system": "phone", "value": settings().clinic_phone, "use": "work"}],
         "appointmentRequired": True,
         "availableTime": [
             {

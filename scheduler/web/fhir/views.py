@@ -42,6 +42,7 @@ from scheduler.services import fhir_search
 from scheduler.services import holds
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
+from scheduler.settings import settings
 from scheduler.web.api.schemas import MAX_BODY_BYTES
 from scheduler.web.fhir import access
 from scheduler.web.fhir import params
@@ -81,7 +82,7 @@ APPOINTMENT_STATUSES = (
 
 
 def _limit() -> str:
-    return str(current_app.config["RATELIMIT_FHIR"])
+    return settings().ratelimit_fhir
 
 
 limiter.limit(_limit)(bp)
@@ -287,7 +288,7 @@ def search_slot() -> Response:
     def render() -> str:
         # All the matches once per question, then each page of them (a client pages through).
         # Fewer entries than the page cache: each holds every match (thousands of resources).
-        size = min(SLOT_MATCHES_CACHED, int(current_app.config["CACHE_SIZE"]))
+        size = min(SLOT_MATCHES_CACHED, settings().cache_size)
         found = app_cache("fhir-slot-matches", size=size).get_or_compute(question, every_slot)
         return current_app.json.dumps(searchset(found, page))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import session
@@ -19,6 +18,7 @@ from scheduler.extensions import limiter
 from scheduler.services import booking
 from scheduler.services import holds
 from scheduler.services import moves
+from scheduler.settings import settings
 from scheduler.web.public import bp
 from scheduler.web.public import forms
 from scheduler.web.public.present import describe_refusal
@@ -31,7 +31,7 @@ MOVE_KEY = "move"
 
 
 def _write_limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_WRITE"])
+    return settings().ratelimit_public_write
 
 
 def _appointment(reference: str, token: str) -> Any:

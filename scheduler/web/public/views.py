@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import session
@@ -29,6 +28,7 @@ from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import holds
 from scheduler.services import requests as visit_requests
+from scheduler.settings import settings
 from scheduler.web import contact
 from scheduler.web.public import bp
 from scheduler.web.public import forms
@@ -46,7 +46,7 @@ TAKEN_KINDLY = (
 
 
 def _write_limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_WRITE"])
+    return settings().ratelimit_public_write
 
 
 def _offer() -> Catalog:

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from scheduler.domain.staff import ADMIN
 from scheduler.services import mail_folder
+from scheduler.settings import settings
 from scheduler.web.auth import staff_required
 from scheduler.web.staff import bp
 
@@ -20,7 +21,7 @@ LISTED = 200
 
 def _folder() -> Path:
     # The same place the worker's FolderMailer writes to (relative to the instance folder).
-    return Path(current_app.instance_path) / str(current_app.config["MAIL_FOLDER"])
+    return Path(current_app.instance_path) / settings().mail_folder
 
 
 @bp.get("/mail")
@@ -28,7 +29,7 @@ def _folder() -> Path:
 def mail() -> str:
     files, total = mail_folder.newest(_folder(), LISTED)
     return render_template(
-        "staff/mail.html", files=files, total=total, smtp_host=current_app.config["MAIL_SMTP_HOST"], listed=LISTED
+        "staff/mail.html", files=files, total=total, smtp_host=settings().mail_smtp_host, listed=LISTED
     )
 
 

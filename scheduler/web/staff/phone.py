@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import abort
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -48,6 +47,7 @@ from scheduler.services.patient_search import search_patients
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.patients import patient_with_id
+from scheduler.settings import settings
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
@@ -309,7 +309,7 @@ def _read_back(
     return ReadBack(
         when=when(start),
         provider=provider.name if provider else f"The first free {route.specialty.name} provider",
-        location=str(current_app.config["CLINIC_LOCATION"]),
+        location=settings().clinic_location,
         visit_type=route.visit_type,
         patient_name=f"{details.given_name} {details.family_name}",
         birth_date=us_date(details.birth_date),
@@ -382,7 +382,7 @@ def phone_booked(appointment_id: int) -> str:
     return render_template(
         "staff/phone_booked.html",
         appointment=appointment,
-        location=current_app.config["CLINIC_LOCATION"],
+        location=settings().clinic_location,
         when=when,
         us_date=us_date,
         phone=phone_display(appointment.patient.phone),
