@@ -17,7 +17,9 @@ from scheduler.domain import catalog
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import RoutingRule
+from scheduler.domain.visits import ReservedTime
 from scheduler.store import models
+from scheduler.store.bookings import reserve
 from scheduler.store.engine import db
 
 # ----- the catalog's defaults ----------------------------------------------------------------------
@@ -162,21 +164,21 @@ class DemoVisit:
 
 def add_visits(visits: Iterable[DemoVisit]) -> None:
     for visit in visits:
-        db.session.add(
-            models.Appointment(
-                reference=visit.reference,
-                patient_id=visit.patient_id,
-                visit_type_id=visit.visit_type_id,
-                provider_id=visit.provider_id,
-                room_id=visit.room_id,
-                starts_at=visit.starts_at,
-                ends_at=visit.ends_at,
-                status=visit.status,
-                channel=visit.channel,
-                manage_nonce=visit.manage_nonce,
-                reservations=[
-                    models.Reservation(resource=key, starts_at=visit.starts_at, ends_at=visit.ends_at, active=True)
-                    for key in visit.resources
-                ],
-            )
+        row = models.Appointment(
+            reference=visit.reference,
+            patient_id=visit.patient_id,
+            visit_type_id=visit.visit_type_id,
+            provider_id=visit.provider_id,
+            room_id=visit.room_id,
+            starts_at=visit.starts_at,
+            ends_at=visit.ends_at,
+            status=visit.status,
+            channel=visit.channel,
+            manage_nonce=visit.manage_nonce,
+        )
+        db.session.add(row)
+        db.session.flush()
+        # The one way reservations are written, as every booking writes them.
+        reserve(
+            [ReservedTime(key, visit.starts_at, visit.ends_at) for key in visit.resources], appointment_id=row.id
         )
