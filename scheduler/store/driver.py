@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scheduler.store.engine import UNIT_OF_WORK_DEPTH
 from scheduler.store.engine import db
 
 
@@ -53,7 +54,9 @@ class Driver:
         return self._cursor.fetchall()
 
     def run(self, sql: str, params: dict[str, Any]) -> int:
-        """Run a statement that returns no rows; the number of rows it changed."""
+        """Run a statement that returns no rows; the number of rows it changed. Writes, so only
+        inside a unit of work."""
+        _require_unit_of_work()
         self._execute(sql, params)
         return max(self._cursor.rowcount, 0)
 
@@ -71,6 +74,7 @@ class Driver:
         SQLite has no INSERT inside WITH, and in-process statements cost little: one per table.
         Rows that refer to each other need their ids up front (see :meth:`next_id`).
         """
+        _require_unit_of_work()
         tables = [(table, rows) for table, rows in tables if rows]
         if not tables:
             return
@@ -124,6 +128,13 @@ class Driver:
             raise DBAPIError.instance(
                 sql, None, error, self._dialect.loaded_dbapi.Error, hide_parameters=True, dialect=self._dialect
             ) from error
+
+
+def _require_unit_of_work() -> None:
+    # A write outside a unit of work would sit in a read transaction that nothing commits, and
+    # the next unit of work would roll it back unseen (the flush check cannot see plain SQL).
+    if not db.session().info.get(UNIT_OF_WORK_DEPTH):
+        raise RuntimeError("The driver writes only inside a unit of work: open one first.")
 
 
 def _sqlite_value(value: Any) -> Any:

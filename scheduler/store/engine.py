@@ -48,6 +48,8 @@ IDLE_PING_SECONDS = 10.0
 _IDLE_SINCE = "scheduler_idle_since"
 # Set on a connection's execution options by the unit of work: its BEGIN takes SQLite's write lock.
 IMMEDIATE = "scheduler_immediate"
+# How many units of work are open in a session (its info): 0 outside any.
+UNIT_OF_WORK_DEPTH = "scheduler_unit_of_work_depth"
 
 # PostgreSQL's planner default (4) prices a random page read as if from a spinning disk. The
 # clinic's tables are small enough to stay in memory, so a random read costs about what a

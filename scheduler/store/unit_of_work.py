@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from scheduler.store.driver import remember_driver
 from scheduler.store.engine import IMMEDIATE
+from scheduler.store.engine import UNIT_OF_WORK_DEPTH
 from scheduler.store.engine import db
 
-_DEPTH = "scheduler_unit_of_work_depth"
+_DEPTH = UNIT_OF_WORK_DEPTH
 _WROTE_OUTSIDE = "scheduler_wrote_outside_unit_of_work"
 
 
@@ -116,8 +117,8 @@ def _aborted(session: Session) -> bool:
 
 
 def _refuse_pending_writes(session: Session) -> None:
+    # The note of a flush outside is kept until its transaction ends: asking again must not pass.
     if session.new or session.dirty or session.deleted or session.info.get(_WROTE_OUTSIDE):
-        session.info.pop(_WROTE_OUTSIDE, None)
         raise PendingWrites("Changes were made outside a unit of work; open one before changing anything.")
 
 
