@@ -113,8 +113,26 @@ def set_room_active(room_id: int, active: bool, *, actor_id: int) -> None:
         _audit(actor_id, "room.activate" if active else "room.deactivate", "room", room_id)
 
 
-def move_rule(name: str, step: int, *, actor_id: int) -> None:
-    """Swap a routing rule with its neighbour (``step`` -1 earlier, +1 later): first match wins."""
+class ConfirmationNeeded(DomainError):
+    """A change that would stop urgent patients being routed as urgent: it is made only when the
+    admin confirms it, and the message names what it would do."""
+
+    code = "confirmation_needed"
+
+
+URGENT_OFF = (
+    "Switching off “{name}” stops routing patients with an urgent answer (an infection, a fever, "
+    "suddenly unable to bear weight) as urgent: they would be offered routine visits like anyone else."
+)
+URGENT_DOWN = (
+    "Moving “{name}” below “{other}” means a patient who matches both is routed by "
+    "“{other}” first, and is no longer treated as urgent."
+)
+
+
+def move_rule(name: str, step: int, *, actor_id: int, confirmed: bool = False) -> None:
+    """Swap a routing rule with its neighbour (``step`` -1 earlier, +1 later): first match wins.
+    Raises ConfirmationNeeded, unless ``confirmed``, when an urgent rule would come later."""
     with unit_of_work():
         rules = store.rule_places()
         index = next((i for i, r in enumerate(rules) if r.name == name), None)
@@ -123,16 +141,26 @@ def move_rule(name: str, step: int, *, actor_id: int) -> None:
         other = index + step
         if not 0 <= other < len(rules):
             return
+        later, earlier = (rules[index], rules[other]) if step > 0 else (rules[other], rules[index])
+        if later.urgent and later.enabled and not earlier.urgent and not confirmed:
+            raise ConfirmationNeeded(URGENT_DOWN.format(name=later.name, other=earlier.name))
         store.set_rule_positions({rules[index].id: rules[other].position, rules[other].id: rules[index].position})
-        _audit(actor_id, "routing.reorder", "routing_rule", rules[index].id, f"{name} {'up' if step < 0 else 'down'}")
+        detail = f"{name} {'up' if step < 0 else 'down'}" + (", urgent rule demoted (confirmed)" if confirmed else "")
+        _audit(actor_id, "routing.reorder", "routing_rule", rules[index].id, detail)
 
 
-def set_rule_enabled(name: str, enabled: bool, *, actor_id: int) -> None:
+def set_rule_enabled(name: str, enabled: bool, *, actor_id: int, confirmed: bool = False) -> None:
+    """Switch a routing rule on or off. Raises NotFound, or ConfirmationNeeded (unless
+    ``confirmed``) for switching off an urgent rule."""
     with unit_of_work():
-        rule_id = store.set_rule_enabled(name, enabled)
-        if rule_id is None:
+        place = next((r for r in store.rule_places() if r.name == name), None)
+        if place is None:
             raise NotFound("No such rule.")
-        _audit(actor_id, "routing.enable" if enabled else "routing.disable", "routing_rule", rule_id, name)
+        if place.urgent and place.enabled and not enabled and not confirmed:
+            raise ConfirmationNeeded(URGENT_OFF.format(name=name))
+        store.set_rule_enabled(name, enabled)
+        detail = name + (", urgent rule switched off (confirmed)" if place.urgent and not enabled else "")
+        _audit(actor_id, "routing.enable" if enabled else "routing.disable", "routing_rule", place.id, detail)
 
 
 def set_staff(account_id: int, *, role: str, active: bool, actor_id: int) -> None:

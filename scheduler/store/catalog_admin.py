@@ -130,12 +130,15 @@ class RulePlace:
     id: int
     name: str
     position: int
+    urgent: bool = False
+    enabled: bool = True
 
 
 def rule_places() -> list[RulePlace]:
     """Every routing rule's place, in the order they are tried."""
     r = models.RoutingRule
-    return [RulePlace(*row) for row in db.session.execute(select(r.id, r.name, r.position).order_by(r.position))]
+    rows = db.session.execute(select(r.id, r.name, r.position, r.urgent, r.enabled).order_by(r.position))
+    return [RulePlace(*row) for row in rows]
 
 
 def set_rule_positions(positions: dict[int, int]) -> None:

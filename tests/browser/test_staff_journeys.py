@@ -358,6 +358,20 @@ def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_
     axe(page)
 
 
+def test_an_admin_switching_off_the_urgent_rule_is_asked_first_and_can_keep_it(page, staff_user, axe):
+    sign_in(page, staff_user("admin"))
+    page.goto("/staff/admin/routing")
+    page.get_by_role("button", name="Switch off urgent-infection-or-red-flag").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Are you sure?")
+    expect(page.get_by_role("alert")).to_contain_text("offered routine visits")
+    axe(page)
+    page.get_by_role("link", name="Keep it as it is").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Routing rules")
+    expect(page.get_by_role("listitem").filter(has_text="urgent-infection-or-red-flag")).not_to_contain_text(
+        "switched off"
+    )
+
+
 # ----- without JavaScript ---------------------------------------------------------------------
 
 

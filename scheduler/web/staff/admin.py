@@ -219,16 +219,24 @@ def admin_routing() -> str:
 
 @bp.post("/admin/routing/<name>/<change>")
 @staff_required(ADMIN)
-def admin_routing_change(name: str, change: str) -> Response:
+def admin_routing_change(name: str, change: str) -> Any:
     if change not in ("up", "down", "on", "off"):
         abort(404)
-    if not forms.ConfirmForm().validate_on_submit():
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
         abort(400)
+    # Asked only when the change would stop urgent patients being routed as urgent.
+    confirmed = request.form.get("confirmed") == "yes"
     try:
         if change in ("up", "down"):
-            catalog_admin.move_rule(name[:80], -1 if change == "up" else 1, actor_id=current_user.id)
+            catalog_admin.move_rule(name[:80], -1 if change == "up" else 1, actor_id=current_user.id,
+                                    confirmed=confirmed)  # fmt: skip
         else:
-            catalog_admin.set_rule_enabled(name[:80], change == "on", actor_id=current_user.id)
+            catalog_admin.set_rule_enabled(name[:80], change == "on", actor_id=current_user.id, confirmed=confirmed)
+    except catalog_admin.ConfirmationNeeded as question:
+        return render_template(
+            "staff/admin_routing_confirm.html", name=name[:80], change=change, consequence=str(question), confirm=form
+        )
     except DomainError:
         abort(404)
     return redirect(url_for("staff.admin_routing"))
