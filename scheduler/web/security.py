@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask import Response
+from flask import request
 
 # Only our own files: scripts, styles, images and form targets from this origin; no framing.
 CONTENT_SECURITY_POLICY = (
@@ -31,7 +32,10 @@ def register(app: Flask) -> None:
     def _secure_headers(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
-        # Pages with a patient's answers or visit must not be kept by shared caches or the back-forward cache.
-        if response.mimetype == "text/html":
+        # Answers carry patients' details or tokens (pages, the API's 201 with its manage token,
+        # FHIR resources, CSV exports): no cache, shared or the browser's back-forward cache, may
+        # keep any of them. Only our own static files may be cached; an answer that is safe to
+        # cache says so itself (setdefault keeps its own Cache-Control).
+        if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
