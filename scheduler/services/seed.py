@@ -205,7 +205,8 @@ def _demo_appointments(now: datetime) -> int:
                     sms_consent=False,
                 )
                 for _ in range(120)
-            ]
+            ],
+            now,
         )
         taken: dict[str, list[Interval]] = {}
         for specialty, codes in by_specialty.items():

@@ -137,11 +137,7 @@ def insert_booking(visit: Visit, *, new_patient_at: datetime | None, messages: S
     patient = visit.patient
     new_patients = []
     if new_patient_at is not None:
-        details = PatientDetails(
-            patient.given_name, patient.family_name, patient.birth_date, patient.phone, patient.email,
-            patient.sms_consent,
-        )  # fmt: skip
-        new_patients = [{"id": patient.id, **new_patient_row(details, new_patient_at)}]
+        new_patients = [{"id": patient.id, **new_patient_row(patient, new_patient_at)}]
     appointment = {
         "id": visit.id,
         "reference": visit.reference,

@@ -49,8 +49,9 @@ def patient(patient_id: int) -> PatientRecord | None:
     return _record(found[0]) if found else None
 
 
-def new_patient_row(details: PatientDetails, now: datetime) -> dict[str, Any]:
-    """The row of a new patient, but for its id."""
+def new_patient_row(details: PatientDetails | PatientRecord, now: datetime) -> dict[str, Any]:
+    """The row of a new patient, but for its id (from the details given, or the record a booking
+    is about to write)."""
     return {
         "given_name": details.given_name,
         "family_name": details.family_name,

@@ -21,6 +21,7 @@ from scheduler.domain.visits import ReservedTime
 from scheduler.store import models
 from scheduler.store.bookings import reserve
 from scheduler.store.engine import db
+from scheduler.store.patients import insert_patient
 
 # ----- the catalog's defaults ----------------------------------------------------------------------
 
@@ -127,22 +128,9 @@ def any_appointments() -> bool:
     return bool(db.session.execute(select(func.count()).select_from(models.Appointment)).scalar_one())
 
 
-def add_patients(patients: Sequence[PatientDetails]) -> list[int]:
-    """Add the patients; their ids, in order."""
-    rows = [
-        models.Patient(
-            given_name=p.given_name,
-            family_name=p.family_name,
-            birth_date=p.birth_date,
-            phone=p.phone,
-            email=p.email,
-            sms_consent=p.sms_consent,
-        )
-        for p in patients
-    ]
-    db.session.add_all(rows)
-    db.session.flush()
-    return [row.id for row in rows]
+def add_patients(patients: Sequence[PatientDetails], now: datetime) -> list[int]:
+    """Add the patients as every booking adds a new one; their ids, in order."""
+    return [insert_patient(p, now).id for p in patients]
 
 
 @dataclass(frozen=True)
