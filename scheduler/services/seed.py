@@ -13,6 +13,7 @@ import holidays
 
 from scheduler.domain import catalog
 from scheduler.domain.bookings import AppointmentStatus
+from scheduler.domain.clinic_details import PLACEHOLDER as PLACEHOLDER_DETAILS
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.intervals import Interval
@@ -26,6 +27,7 @@ from scheduler.services import clinic
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.store import catalog_admin as store_catalog_admin
+from scheduler.store import clinic_details as store_clinic_details
 from scheduler.store import seed as store
 from scheduler.store import staff as store_staff
 from scheduler.store.seed import DemoVisit
@@ -112,9 +114,11 @@ _FAMILY = (
 
 
 def seed_catalog(now: datetime | None = None) -> None:
-    """Specialties, visit types, routing rules and this year's and the next two years' holidays."""
+    """Specialties, visit types, routing rules, this year's and the next two years' holidays, and
+    the clinic's details (placeholders, marked as such) when it has none."""
     now = now or utc_now()
     with unit_of_work():
+        store_clinic_details.add_unless_present(PLACEHOLDER_DETAILS)
         specialty_ids = store.add_missing_specialties(catalog.DEFAULT_SPECIALTIES)
         store.add_missing_visit_types(catalog.DEFAULT_VISIT_TYPES, specialty_ids)
         store.add_rules_unless_any(DEFAULT_RULES)

@@ -517,3 +517,25 @@ class CalendarFeed(Model):
     specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialty.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ClinicDetails(Model):
+    """The clinic's own details as patients are told them (domain.clinic_details): one row, id 1.
+    ``phone`` empty means the configured CLINIC_PHONE. A catalog table: triggers bump the catalog
+    revision when it changes (migration 0009)."""
+
+    __tablename__ = "clinic_details"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_line1: Mapped[str] = mapped_column(String(120))
+    address_line2: Mapped[str] = mapped_column(String(120), default="")
+    city: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(40), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    building: Mapped[str] = mapped_column(String(500), default="")
+    parking: Mapped[str] = mapped_column(String(500), default="")
+    map_url: Mapped[str] = mapped_column(String(500), default="")
+    after_hours: Mapped[str] = mapped_column(String(1000), default="")
+    nurse_line: Mapped[str] = mapped_column(String(30), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
