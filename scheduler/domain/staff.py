@@ -1,8 +1,11 @@
 """Staff rules that need no database: the roles, the password policy and the sign-in lockout.
 
-The lockout slows guessing without handing anyone a way to shut a colleague out: after
-``FREE_FAILURES`` wrong passwords in a row an account waits ``2 ** (failures - 5)`` minutes after
-its last failure, never more than ``MAX_WAIT``; a correct password afterwards resets the count.
+The lockout slows guessing without handing anyone a way to shut a colleague out. Wrong passwords
+are counted per account *and* client (``domain.client_address.client_key``): after
+``FREE_FAILURES`` in a row from one address, that address waits ``2 ** (failures - 5)`` minutes
+after its last failure before it may try that account again, never more than ``MAX_WAIT``; a
+correct password from that address resets its count. A stranger guessing from elsewhere slows
+only themselves: the account's owner, at their own address, signs in as usual.
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ def check_password(password: str, username: str) -> None:
 
 
 def lockout_wait(failures: int, last_failed_at: datetime | None, now: datetime) -> timedelta:
-    """How long the account must still wait before a sign-in is tried (zero: it may try now)."""
+    """How long a client must still wait before its next try at the account is checked (zero: it
+    may try now). ``failures`` and ``last_failed_at`` are that client's run for that account."""
     if failures < FREE_FAILURES or last_failed_at is None:
         return timedelta(0)
     # min() before the power, so a huge failure count cannot overflow the timedelta.

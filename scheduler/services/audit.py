@@ -4,6 +4,10 @@ UPDATE and DELETE on ``audit_event``).
 :func:`record` joins the caller's transaction and never commits: an action and its audit row are
 saved together or not at all. ``detail`` is a short note for people reading the trail, never PHI
 (no names, birth dates, phone numbers, email addresses, passwords or unknown usernames).
+
+Refusals of callers nobody has identified (a FHIR call without a valid token, a failed staff
+sign-in) go through :func:`refused` instead: counted per client and minute, with one audit row for
+the first of each minute, so a flood of them cannot fill the trail.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from datetime import time
 from datetime import timedelta
 from typing import Any
 
+from scheduler.domain.client_address import client_key
+from scheduler.domain.client_address import minute_of
 from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import utc_now
 from scheduler.store import audit as store_audit
 from scheduler.store import models
+from scheduler.store import refusals as store_refusals
 from scheduler.store.audit import AuditRow as AuditRow  # the rows a search gives the trail's pages
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -69,6 +77,50 @@ def save_for_patients(action: str, patient_ids: Sequence[int | None], **fields: 
     with unit_of_work():
         for patient_id in patient_ids:
             record(action, patient_id=patient_id, **fields)
+
+
+def refused(
+    action: str,
+    *,
+    client: str | None,
+    subject: str = "",
+    actor_kind: str,
+    actor_id: int | None,
+    record_type: str,
+    record_id: int | str | None,
+    channel: str,
+    detail: str = "",
+    now: datetime | None = None,
+) -> int:
+    """A refusal of a caller nobody has identified, from the client address ``client``.
+
+    Counted in the refusal tally's row for (this UTC minute, client, ``action``, ``subject``); the
+    first refusal of that row also writes an audit row (naming the client), the others only count.
+    So one address makes at most one audit row per minute and subject, however fast it calls, and
+    the tally says how many refusals each stands for. In a unit of work of its own, or the
+    caller's. Returns the row's count so far (1: this refusal wrote the audit row)."""
+    now = now or utc_now()
+    client = client_key(client)
+    with unit_of_work():
+        count = store_refusals.count(minute=minute_of(now), client=client, action=action, subject=subject, now=now)
+        if count == 1:
+            note = f"from {client}, first this minute"
+            record(
+                action,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                record_type=record_type,
+                record_id=record_id,
+                channel=channel,
+                detail=f"{detail[: DETAIL_MAX - len(note) - 2]}; {note}" if detail else note,
+                at=now,
+            )
+    return count
+
+
+def refusals_counted(action: str, *, subject: str | None = None) -> int:
+    """How many refusals of ``action`` (about ``subject``, when given) the tally stands for."""
+    return store_refusals.total(action, subject=subject)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,16 @@
-"""Staff accounts: creating them, signing in (with the per-account lockout) and signing out.
+"""Staff accounts: creating them, signing in (with the lockout) and signing out.
+
+Sign-in answers alike whatever went wrong (an unknown username, a wrong password, a client made
+to wait): the same :class:`SignIn` without an account, after the same work, one argon2 check
+(against a decoy hash when there is no password to check). Wrong passwords are counted per
+account and client address (``domain.staff``), and each try is counted *before* its password is
+checked, under a lock, so that parallel tries at the limit get one password check between them.
+Failed sign-ins are refusals of an unidentified caller: counted per address and minute
+(``audit.refused``), never one audit row each.
+
+New passwords must be hard to guess, not only long: zxcvbn (Dropbox's estimator, which knows the
+commonest passwords of public breaches, words, names, keyboard walks, repeats and dates) must
+score them at least ``MIN_PASSWORD_SCORE``.
 
 Passwords are hashed with argon2id through argon2-cffi's ``PasswordHasher()`` defaults: RFC 9106's
 low-memory profile (64 MiB, 3 passes, 4 lanes), above OWASP's minimum for argon2id (19 MiB, 2
@@ -10,13 +22,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from zxcvbn import zxcvbn
 
+from scheduler.domain.client_address import client_key
 from scheduler.domain.clock import utc_now
 from scheduler.domain.staff import ROLES
 from scheduler.domain.staff import StaffAccountError
@@ -30,6 +44,10 @@ from scheduler.store import staff as store_staff
 from scheduler.store.staff import Account as Account  # what callers get back: a value, never the row
 from scheduler.store.unit_of_work import unit_of_work
 
+# zxcvbn's scale: 0 too guessable ... 4 very unguessable; 3 is "safely unguessable" against an
+# attacker who guesses online or against a slow hash such as ours.
+MIN_PASSWORD_SCORE = 3
+
 
 @cache
 def hasher() -> PasswordHasher:
@@ -42,8 +60,12 @@ def _decoy_hash() -> str:
     return hasher().hash("decoy password that no account has")
 
 
-def create_account(username: str, display_name: str, role: str, password: str) -> Account:
-    """Create an active account. Raises StaffAccountError naming what to change."""
+def create_account(
+    username: str, display_name: str, role: str, password: str, *, created_by: int | None = None
+) -> Account:
+    """Create an active account. ``created_by``: the signed-in admin who made it (its audit row
+    names them); None only where nobody is signed in (the command line, the demo seed). Raises
+    StaffAccountError naming what to change."""
     username = check_username(username)
     display_name = display_name.strip()
     if not 1 <= len(display_name) <= 120:
@@ -51,6 +73,7 @@ def create_account(username: str, display_name: str, role: str, password: str) -
     if role not in ROLES:
         raise StaffAccountError(f"Choose a role: {', '.join(ROLES)}.")
     check_password(password, username)
+    check_guessable(password, username, display_name)
     password_hash = hasher().hash(password)  # slow by design: before the write lock is taken
     with unit_of_work():
         if store_staff.username_taken(username):
@@ -58,23 +81,35 @@ def create_account(username: str, display_name: str, role: str, password: str) -
         account = store_staff.add_account(username, display_name, StaffRole(role), password_hash)
         audit.record(
             "staff.create",
-            actor_kind="system",
-            actor_id=None,
+            actor_kind="system" if created_by is None else "staff",
+            actor_id=created_by,
             record_type="staff_account",
             record_id=account.id,
-            channel="system",
+            channel="system" if created_by is None else "web",
             detail=f"role {role}",
         )
     return account
 
 
+def check_guessable(password: str, *related: str) -> None:
+    """Refuse a password found in, or close to, the lists of common and breached passwords (or
+    built from ``related`` words: the username, the person's name), with what to do instead."""
+    found: dict[str, Any] = zxcvbn(password, user_inputs=[word for word in related if word])
+    if int(found["score"]) >= MIN_PASSWORD_SCORE:
+        return
+    warning = str(found["feedback"].get("warning") or "This password is too easy to guess.")
+    raise StaffAccountError(
+        f"{warning.rstrip('.')}: choose a password that is harder to guess, for example three or four"
+        " unrelated words (a passphrase), not a common password with a few letters or digits changed."
+    )
+
+
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of a sign-in: ``account`` when it succeeded; otherwise ``wait`` is how long a
-    locked account must still wait (zero for a plain wrong username or password)."""
+    """The outcome of a sign-in: ``account`` when it succeeded, None however it failed (the
+    answer must not say which: an unknown username, a wrong password, a client made to wait)."""
 
     account: Account | None
-    wait: timedelta = timedelta(0)
 
 
 def _event(action: str, account_id: int | None, detail: str = "") -> None:
@@ -89,38 +124,61 @@ def _event(action: str, account_id: int | None, detail: str = "") -> None:
     )
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check a username and password, counting failures per account; commits the outcome and its
-    audit row. A locked account is refused without looking at the password.
+def _refused(action: str, account_id: int | None, client: str, detail: str, now: datetime) -> None:
+    audit.refused(
+        action,
+        client=client,
+        subject="" if account_id is None else f"staff_account:{account_id}",
+        actor_kind="staff",
+        actor_id=account_id,
+        record_type="staff_account",
+        record_id=account_id,
+        channel="web",
+        detail=detail,
+        now=now,
+    )
 
-    The password is checked (argon2, about a tenth of a second by design) before the unit of work
-    opens, so no write lock is held while it is hashed: signing in never makes bookings wait."""
+
+def authenticate(username: str, password: str, client: str | None, now: datetime | None = None) -> SignIn:
+    """Check a username and password typed at the client address ``client``; commits the outcome.
+
+    Every way of failing costs one argon2 check and answers SignIn(None). A try
+    at a known account is counted against (account, client) before the password is checked, in
+    a unit of work that holds the count's lock (see ``store.staff.hold_failures``): of parallel
+    tries at the limit one is checked, the rest find the client made to wait. A client that must
+    wait is refused without its password being checked (the decoy is checked instead, for the
+    time it takes). The checks run outside any unit of work: no write lock is held while hashing,
+    so signing in never makes bookings wait."""
     now = now or utc_now()
+    client = client_key(client)
     found = store_staff.credentials(normalise_username(username))
     if found is None or not found.account.active:
         _verify(_decoy_hash(), password)
-        with unit_of_work():
-            # Unknown names are not written down: a mistyped password in the username box would be.
-            _event(
-                "staff.login_failed",
-                found.account.id if found else None,
-                "inactive account" if found else "unknown account",
-            )
+        # Unknown names are not written down: a mistyped password in the username box would be.
+        _refused(
+            "staff.login_failed",
+            found.account.id if found else None,
+            client,
+            "inactive account" if found else "unknown account",
+            now,
+        )
         return SignIn(None)
-    account_id, failures = found.account.id, found.failed_logins
-    wait = lockout_wait(failures, found.last_failed_at, now)
+    account_id = found.account.id
+    with unit_of_work():
+        failures = store_staff.hold_failures(account_id, client)
+        wait = lockout_wait(failures.count, failures.last_failed_at, now)
+        if not wait:
+            store_staff.count_failure(account_id, client, now)  # until the password proves right
     if wait:
-        with unit_of_work():
-            _event("staff.login_refused", account_id, f"locked after {failures} failures")
-        return SignIn(None, wait)
+        _verify(_decoy_hash(), password)
+        _refused("staff.login_refused", account_id, client, f"waiting after {failures.count} failures", now)
+        return SignIn(None)
     if not _verify(found.password_hash, password):
-        with unit_of_work():
-            store_staff.count_wrong_password(account_id, now)
-            _event("staff.login_failed", account_id, "wrong password")
+        _refused("staff.login_failed", account_id, client, "wrong password", now)
         return SignIn(None)
     rehashed = hasher().hash(password) if hasher().check_needs_rehash(found.password_hash) else None
     with unit_of_work():
-        signed_in = store_staff.clear_failures(account_id, new_password_hash=rehashed)
+        signed_in = store_staff.signed_in(account_id, client, new_password_hash=rehashed)
         _event("staff.login", account_id)
     return SignIn(signed_in)
 

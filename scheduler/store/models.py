@@ -430,9 +430,6 @@ class StaffAccount(Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    # Wrong passwords in a row, and when the last one was typed: the lockout's inputs.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -539,3 +536,36 @@ class ClinicDetails(Model):
     after_hours: Mapped[str] = mapped_column(String(1000), default="")
     nurse_line: Mapped[str] = mapped_column(String(30), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
+
+
+class SignInGuard(Model):
+    """One client's run of wrong passwords for one account: the lockout's inputs (domain.staff).
+
+    Counted per account *and* client (``domain.client_address.client_key``), so that a stranger guessing
+    from elsewhere cannot make the account wait for its owner. A try is counted before its
+    password is checked, under this row's lock, so parallel tries cannot all be checked."""
+
+    __tablename__ = "sign_in_guard"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RefusalTally(Model):
+    """Refusals of callers nobody has identified (a FHIR call without a valid token, a failed
+    staff sign-in), counted per action, client, subject and UTC minute instead of one audit row
+    each: the first of a minute also writes an audit row, the rest only count here. ``subject``
+    is what was refused ("staff_account:12"), empty when nothing known was."""
+
+    __tablename__ = "refusal_tally"
+    __table_args__ = (UniqueConstraint("minute", "client", "action", "subject"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime())
+    client: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(64), default="")
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())

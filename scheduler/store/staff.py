@@ -1,7 +1,9 @@
 """Staff accounts: read as plain values, written inside a unit of work.
 
-The password hash and the failure count leave the store only in :class:`Credentials`, which the
-sign-in reads; everything else (the signed-in user, the accounts page) gets an :class:`Account`.
+The password hash leaves the store only in :class:`Credentials`, which the sign-in reads;
+everything else (the signed-in user, the accounts page) gets an :class:`Account`. Runs of wrong
+passwords are kept per account and client (``sign_in_guard``): :func:`hold_failures` reads one
+under a lock that lasts until the unit of work ends.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
 
 from scheduler.domain.staff import StaffRole
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.store.engine import dialect_name
+from scheduler.store.unit_of_work import in_unit_of_work
 
 
 @dataclass(frozen=True)
@@ -31,11 +38,17 @@ class Account:
 
 @dataclass(frozen=True)
 class Credentials:
-    """What a sign-in checks: the account, its password hash and its run of wrong passwords."""
+    """What a sign-in checks: the account and its password hash."""
 
     account: Account
     password_hash: str
-    failed_logins: int
+
+
+@dataclass(frozen=True)
+class Failures:
+    """One client's run of wrong passwords for one account (none yet: 0 and None)."""
+
+    count: int
     last_failed_at: datetime | None
 
 
@@ -51,7 +64,6 @@ def add_account(username: str, display_name: str, role: StaffRole, password_hash
         role=role,
         password_hash=password_hash,
         active=True,
-        failed_logins=0,
         session_version=1,
     )
     db.session.add(row)
@@ -71,25 +83,43 @@ def credentials(username: str) -> Credentials | None:
     row = db.session.execute(select(models.StaffAccount).filter_by(username=username)).scalar_one_or_none()
     if row is None:
         return None
-    return Credentials(_account(row), row.password_hash, row.failed_logins, row.last_failed_at)
+    return Credentials(_account(row), row.password_hash)
 
 
-def count_wrong_password(account_id: int, now: datetime) -> None:
-    # Counted in SQL, so simultaneous wrong tries are all counted.
+def hold_failures(account_id: int, client: str) -> Failures:
+    """The client's run of wrong passwords for the account, locked until the unit of work ends: a
+    parallel sign-in by the same client waits here for this one's count (PostgreSQL: the row's
+    lock, taken after making sure the row exists; SQLite: the unit of work's write lock)."""
+    if not in_unit_of_work():
+        raise RuntimeError("hold_failures() locks a row: call it inside a unit of work.")
+    guard = models.SignInGuard
+    insert = postgresql.insert if dialect_name() == "postgresql" else sqlite.insert
+    db.session.execute(insert(guard).values(account_id=account_id, client=client, failures=0).on_conflict_do_nothing())
+    found = db.session.execute(
+        select(guard.failures, guard.last_failed_at)
+        .where(guard.account_id == account_id, guard.client == client)
+        .with_for_update()
+    ).one()
+    return Failures(found.failures, found.last_failed_at)
+
+
+def count_failure(account_id: int, client: str, now: datetime) -> None:
+    """One more try from the client counted against the account (before its password is checked)."""
+    guard = models.SignInGuard
     db.session.execute(
-        update(models.StaffAccount)
-        .where(models.StaffAccount.id == account_id)
-        .values(failed_logins=models.StaffAccount.failed_logins + 1, last_failed_at=now)
+        update(guard)
+        .where(guard.account_id == account_id, guard.client == client)
+        .values(failures=guard.failures + 1, last_failed_at=now)
     )
 
 
-def clear_failures(account_id: int, *, new_password_hash: str | None = None) -> Account:
-    """A successful sign-in: the run of wrong passwords is over; ``new_password_hash`` replaces
-    the stored hash when it was made with older parameters."""
+def signed_in(account_id: int, client: str, *, new_password_hash: str | None = None) -> Account:
+    """A successful sign-in: the client's run of wrong passwords is over (other clients' runs go
+    on); ``new_password_hash`` replaces the stored hash when it was made with older parameters."""
+    guard = models.SignInGuard
+    db.session.execute(delete(guard).where(guard.account_id == account_id, guard.client == client))
     row = db.session.get(models.StaffAccount, account_id)
     assert row is not None  # accounts are deactivated, never deleted
-    row.failed_logins = 0
-    row.last_failed_at = None
     if new_password_hash is not None:
         row.password_hash = new_password_hash
     return _account(row)

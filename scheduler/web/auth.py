@@ -6,13 +6,15 @@
 - Sign-in starts a brand-new session (no fixation); the session ends after STAFF_IDLE_MINUTES
   without a request, STAFF_SESSION_MAX_HOURS after signing in, or when the account's
   ``session_version`` moves on (every sign-out moves it, so a copied cookie dies with it).
-- Brute force: a per-address rate limit on the form, plus a per-account wait after five wrong
-  passwords in a row that never exceeds 15 minutes (see scheduler.domain.staff).
+- Brute force: a per-address rate limit on the form, plus a wait after five wrong passwords in a
+  row for one account from one address, never more than 15 minutes (see scheduler.domain.staff).
+  A stranger's guesses therefore never keep the account's owner out. Every failed sign-in gets the
+  same answer (text, status and about the same time), so the form does not tell which usernames
+  exist or which accounts are being waited on.
 """
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 from collections.abc import Callable
@@ -59,8 +61,12 @@ STAFF_URL_PREFIXES = ("/staff",)
 # The only staff pages a person who is not signed in may open.
 OPEN_ENDPOINTS = frozenset({"auth.login"})
 
-WRONG = "Username or password is wrong"
-LOCKED = "Too many wrong passwords for this account. Wait {minutes} and try again, or ask an administrator."
+# The one answer to every failed sign-in. It covers the wait as well, without saying whether
+# there is one: telling would say that the username exists.
+WRONG = (
+    "Username or password is wrong. After several wrong tries, sign-in from this computer pauses"
+    " for up to 15 minutes: check both, wait a little if you have tried several times, or ask an administrator."
+)
 IDLE = "You were signed out because nothing happened for {minutes} minutes. Sign in again to carry on."
 TOO_OLD = "You were signed out because you signed in more than {hours} hours ago. Sign in again to carry on."
 
@@ -213,26 +219,23 @@ def _login_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
 @limiter.limit(_login_limit, methods=["POST"])
-def login_page() -> Response | tuple[str, int, dict[str, str]]:
+def login_page() -> Response | tuple[str, int]:
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url or url_for("staff.home"))
     form = LoginForm()
-    problem, status, headers = None, 200, {}
+    problem, status = None, 200
     if form.validate_on_submit():
-        outcome = accounts.authenticate(form.username.data or "", form.password.data or "")
+        # request.remote_addr: the peer, or the client a trusted proxy named where the app is
+        # configured to believe one (the same address the form's rate limit counts).
+        outcome = accounts.authenticate(form.username.data or "", form.password.data or "", request.remote_addr)
         if outcome.account is not None:
             _start_session(outcome.account)
             return redirect(next_url or url_for("staff.home"))
-        if outcome.wait:
-            minutes = max(1, math.ceil(outcome.wait.total_seconds() / 60))
-            problem = LOCKED.format(minutes=f"{minutes} minute{'s' if minutes > 1 else ''}")
-            status, headers = 429, {"Retry-After": str(math.ceil(outcome.wait.total_seconds()))}
-        else:
-            problem, status = WRONG, 422
+        problem, status = WRONG, 422
     elif form.is_submitted():
         status = 422
-    return render_template("staff/login.html", form=form, problem=problem, next_url=next_url), status, headers
+    return render_template("staff/login.html", form=form, problem=problem, next_url=next_url), status
 
 
 def _start_session(account: accounts.Account) -> None:

@@ -42,8 +42,13 @@ def staff_user(app: Flask) -> Callable[..., Staff]:
     return create
 
 
-def sign_in(client: FlaskClient, username: str, password: str, **extra: str):  # type: ignore[no-untyped-def]
-    return client.post("/staff/login", data={"username": username, "password": password, **extra})
+def sign_in(client: FlaskClient, username: str, password: str, *, address: str = "127.0.0.1", **extra: str):  # type: ignore[no-untyped-def]
+    """POST the sign-in form from the client address ``address`` (the test client's default)."""
+    return client.post(
+        "/staff/login",
+        data={"username": username, "password": password, **extra},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 @pytest.fixture

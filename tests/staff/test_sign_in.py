@@ -54,7 +54,7 @@ def test_an_unknown_username_gets_exactly_the_same_answer_and_is_not_written_dow
     assert unknown.status_code == known.status_code == 422
     assert unknown.text.replace("nobody-here", "known") == known.text
     failures = audit_events(app, "staff.login_failed")
-    assert [e.detail for e in failures] == ["unknown account", "wrong password"]
+    assert [e.detail.split(";")[0] for e in failures] == ["unknown account", "wrong password"]
     assert all("nobody" not in e.detail and "whatever" not in e.detail for e in failures)
 
 

@@ -11,6 +11,10 @@
   write its own row in its own transaction (a booking does, so the visit and its audit row are
   saved together) and say so with :func:`audited`. When the audit row cannot be written the
   answer is withheld (503): nothing is read out of the clinic unrecorded.
+- A call refused before a valid token said who is calling (no token, a token that is not valid or
+  was revoked, a route that declares no scope) is counted instead (``audit.refused``): one audit
+  row per client address a minute, and a tally of how many refusals it stands for, so anonymous
+  calls cannot flood the trail.
 """
 
 from __future__ import annotations
@@ -61,14 +65,18 @@ class AuditNote:
     record_id: str | None = None
     patient_ids: list[int] = field(default_factory=list)
     detail: str = ""
+    # Refused before a valid token said who calls: counted per address and minute, not a row each.
+    unidentified: bool = False
 
 
-def note(action: str, record_type: str, record_id: str | None = None, *, detail: str = "") -> AuditNote:
+def note(
+    action: str, record_type: str, record_id: str | None = None, *, detail: str = "", unidentified: bool = False
+) -> AuditNote:
     """Say what this call does, for its audit row. ``record_id`` is kept only when it could be an
     id: it comes from the URL, and text such as a NUL byte would make PostgreSQL refuse the row."""
     if record_id is not None and not RECORD_ID.fullmatch(record_id):
         record_id = "(not an id)"
-    entry = AuditNote(action, record_type, record_id, detail=detail)
+    entry = AuditNote(action, record_type, record_id, detail=detail, unidentified=unidentified)
     g.fhir_audit = entry
     return entry
 
@@ -96,11 +104,11 @@ def authenticate() -> Response | tuple[Response, int] | None:
         g.fhir_audited = True  # the CapabilityStatement and the OpenAPI document hold nothing to record
         return None
     if scope is None:
-        note("fhir.refused", "fhir", detail="route declares no scope")
+        note("fhir.refused", "fhir", detail="route declares no scope", unidentified=True)
         return outcome_response(403, "forbidden", "This operation is not available.")
     token = _bearer()
     if token is None:
-        note("fhir.refused", "fhir", detail="no token")
+        note("fhir.refused", "fhir", detail="no token", unidentified=True)
         return outcome_response(401, "unauthorized", "Send an API token as 'Authorization: Bearer <token>'.")
     # The revision counters in the same read: the token's check is remembered against
     # "api_clients", and the Slot search keys its answers by "bookings" and "catalog".
@@ -108,7 +116,7 @@ def authenticate() -> Response | tuple[Response, int] | None:
     found = integrations.authenticate(token, revision=g.fhir_revisions["api_clients"])
     g.fhir_client_id = found.client_id
     if found.caller is None:
-        note("fhir.refused", "fhir", detail=f"{found.refusal} token")
+        note("fhir.refused", "fhir", detail=f"{found.refusal} token", unidentified=True)
         message = "This API token was revoked." if found.refusal == "revoked" else "This API token is not valid."
         return outcome_response(401, "unauthorized", message)
     g.fhir_caller = found.caller
@@ -127,6 +135,18 @@ def record_call(response: Response) -> Response:
     detail = f"{request.method} {rule} {response.status_code}" + (f"; {entry.detail}" if entry.detail else "")
 
     try:
+        if entry.unidentified:
+            audit.refused(
+                entry.action,
+                client=request.remote_addr,
+                actor_kind="api",
+                actor_id=g.get("fhir_client_id"),
+                record_type=entry.record_type,
+                record_id=entry.record_id,
+                channel="api",
+                detail=detail,
+            )
+            return response
         audit.save_for_patients(
             entry.action,
             entry.patient_ids or [None],

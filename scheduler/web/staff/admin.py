@@ -251,7 +251,11 @@ def admin_staff() -> Any:
     if form.validate_on_submit():
         try:
             staff_accounts.create_account(
-                form.username.data, form.display_name.data, form.role.data, form.password.data
+                form.username.data,
+                form.display_name.data,
+                form.role.data,
+                form.password.data,
+                created_by=current_user.id,
             )
         except StaffAccountError as refusal:
             problem = str(refusal)
