@@ -71,6 +71,7 @@ def _register_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from scheduler.extensions import csrf
     from scheduler.web import api
+    from scheduler.web import clinic_details
     from scheduler.web import errors
     from scheduler.web import fhir
     from scheduler.web import health
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     fhir.register(app)  # the FHIR R4 API under /fhir, and staff calendar feeds under /feeds
     errors.register(app)
     security.register(app)
+    clinic_details.register(app)  # clinic(): the clinic's address, phone and after-hours advice in pages
 
 
 def _register_commands(app: Flask) -> None:

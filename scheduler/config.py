@@ -9,8 +9,9 @@ DEFAULTS: dict[str, object] = {
     # A development-only secret. create_app refuses to start with it outside debug/testing.
     "SECRET_KEY": "dev-only-not-secret",
     "CLINIC_NAME": "SI Joint Clinic",
+    # The clinic's phone, unless an admin gives another with the clinic's details (/staff/admin/clinic),
+    # where its address, entrance, parking, map link, after-hours advice and nurse line are kept.
     "CLINIC_PHONE": "507-538-1280",
-    "CLINIC_LOCATION": "SI Joint Clinic, Rochester, Minnesota",
     # Email: with no SMTP host, mail is written to MAIL_FOLDER (relative to the instance folder).
     "MAIL_SMTP_HOST": "",
     "MAIL_SMTP_PORT": 25,

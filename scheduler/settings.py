@@ -36,10 +36,6 @@ class Settings:
         return self._text("CLINIC_PHONE")
 
     @property
-    def clinic_location(self) -> str:
-        return self._text("CLINIC_LOCATION")
-
-    @property
     def public_base_url(self) -> str:
         return self._text("PUBLIC_BASE_URL").rstrip("/")
 

@@ -14,6 +14,7 @@ from icalendar import Event
 from icalendar import Timezone
 from sqlalchemy import select
 
+from scheduler.domain.clinic_details import ClinicDetails
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.jobs import transports
@@ -21,6 +22,7 @@ from scheduler.services.notices import empty_calendar
 from scheduler.services.notices import event_opening
 from scheduler.services.notices import invite
 from scheduler.services.outbox_delivery import drain_once
+from scheduler.store import clinic_details as store_clinic_details
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import Inbox
@@ -37,7 +39,9 @@ def book(client, start, **patient):
     return response.json
 
 
-def whole_calendar(appointment: models.Appointment, method: str, sequence: int, stamp: datetime, config) -> Calendar:
+def whole_calendar(
+    appointment: models.Appointment, method: str, sequence: int, stamp: datetime, config, location: str
+) -> Calendar:
     """The invite as icalendar writes it in one piece: the reference for the cached pieces."""
     year = to_clinic(appointment.starts_at).year
     calendar = empty_calendar(method)
@@ -55,7 +59,7 @@ def whole_calendar(appointment: models.Appointment, method: str, sequence: int, 
     event.add("dtstart", to_clinic(appointment.starts_at))
     event.add("dtend", to_clinic(appointment.ends_at))
     event.add("summary", f"{appointment.visit_type.name} ({config['CLINIC_NAME']})")
-    event.add("location", config["CLINIC_LOCATION"])
+    event.add("location", location)
     event.add("description", appointment.visit_type.prep_notes)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     calendar.add_component(event)
@@ -65,8 +69,12 @@ def whole_calendar(appointment: models.Appointment, method: str, sequence: int, 
 def test_the_invite_is_the_calendar_icalendar_writes_whole(app, client, make_provider):
     make_provider("pmr")
     book(client, central(next_clinic_day(after_days=5), 9))
-    app.config.update(CLINIC_LOCATION="Clínica, 200 First Street SW; Rochester\\MN " + "long " * 20)
+    # Text icalendar must escape (commas, semicolons, a backslash), fold and encode (not ASCII).
+    street = "Clínica, 200 First Street SW; Rochester\\MN" + " long" * 14
+    location = f"SI Joint Clinic, {street}, Rochester, MN"
     with app.app_context():
+        # Changed in this transaction only (rolled back below), as the visit type's notes are.
+        store_clinic_details.save(ClinicDetails(address_lines=(street,), city="Rochester", state="MN"))
         appointment = db.session.execute(select(models.Appointment)).scalar_one()
         appointment.visit_type.prep_notes = "Bring your medicines; wear loose clothes, please.\nÀ bientôt. " * 4
         for method, sequence in (("REQUEST", 0), ("REQUEST", 3), ("CANCEL", 3)):
@@ -74,9 +82,9 @@ def test_the_invite_is_the_calendar_icalendar_writes_whole(app, client, make_pro
             [event] = ours.walk("VEVENT")
             stamp = event["DTSTAMP"].dt
             assert stamp.tzinfo is not None and abs(stamp - datetime.now(UTC)) < timedelta(minutes=1)
-            whole = whole_calendar(appointment, method, sequence, stamp, app.config)
+            whole = whole_calendar(appointment, method, sequence, stamp, app.config, location)
             assert ours == Calendar.from_ical(whole.to_ical())
-            assert event["LOCATION"] == app.config["CLINIC_LOCATION"]
+            assert event["LOCATION"] == location
             assert event["DESCRIPTION"] == appointment.visit_type.prep_notes
         db.session.rollback()
 

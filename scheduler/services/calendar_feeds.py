@@ -21,6 +21,7 @@ from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.services import audit
+from scheduler.services import clinic_details
 from scheduler.services.integrations import FeedTarget
 from scheduler.settings import settings
 from scheduler.store import calendar as store_calendar
@@ -101,6 +102,7 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
         Timezone.from_tzinfo(CLINIC_TZ, first_date=first, last_date=first + timedelta(days=FEED_AHEAD_DAYS + 400))
     )
     stamp = now.astimezone(UTC)
+    address = clinic_details.current().one_line()
     for visit in visits:
         event = Event()
         event.add("uid", f"{visit.reference}@{config.mail_domain}")
@@ -109,7 +111,7 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
         event.add("dtstart", to_clinic(visit.starts_at))
         event.add("dtend", to_clinic(visit.ends_at))
         event.add("summary", f"{visit.visit_type} ({visit.initials})")
-        event.add("location", visit.room or config.clinic_location)
+        event.add("location", visit.room or address)
         event.add("description", f"With {visit.provider}. Status: {visit.status}.")
         event.add("status", "CONFIRMED")
         event.add("transp", "OPAQUE")

@@ -21,6 +21,7 @@ from scheduler.delivery import Email
 from scheduler.delivery import Sms
 from scheduler.domain.bookings import describe_day
 from scheduler.domain.bookings import describe_time
+from scheduler.domain.clinic_details import ClinicDetails
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
@@ -28,6 +29,7 @@ from scheduler.domain.messages import SMS_MAX_CHARS
 from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
+from scheduler.services import clinic_details
 from scheduler.services.references import manage_url
 from scheduler.settings import settings
 from scheduler.store import models
@@ -84,13 +86,14 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
         return None
     kind, patient, appointment, request = subject.kind, subject.patient, subject.appointment, subject.request
     clinic = settings()
+    details = clinic_details.current()
     context: dict[str, object] = {
         "kind": kind.value,
         "headline": HEADLINES[kind],
         "given_name": patient.given_name,
         "clinic_name": clinic.clinic_name,
-        "clinic_phone": clinic.clinic_phone,
-        "location": clinic.clinic_location,
+        "clinic_phone": details.phone,
+        "clinic": details,
         "appointment": appointment,
         "request": request,
         "day": describe_day(appointment.starts_at) if appointment else None,
@@ -100,7 +103,8 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
     ics, method = None, None
     if appointment is not None and kind is not MessageKind.REMINDER:
         method = "CANCEL" if kind is MessageKind.CANCELLED else "REQUEST"
-        ics = invite(appointment, method=method, sequence=message.version - 1 + (kind is MessageKind.CANCELLED))
+        sequence = message.version - 1 + (kind is MessageKind.CANCELLED)
+        ics = invite(appointment, method=method, sequence=sequence, clinic=details)
     return Email(
         to=address,
         subject=f"{HEADLINES[kind]} - {clinic.clinic_name}",
@@ -172,10 +176,11 @@ def compose_sms(message: models.OutboxMessage, now: datetime | None = None) -> S
     else:  # load_subject guarantees a request when there is no appointment
         assert subject.request is not None
         fields = {"when": "", "reference": subject.request.reference}
+    # The clinic's phone only: no address, nor anything else that names the clinic.
     config = settings()
     body = (
         f"{config.sms_sender_label}: {SMS_TEXTS[subject.kind].format(**fields)} "
-        f"Questions: {config.clinic_phone}. Reply STOP to opt out."
+        f"Questions: {clinic_details.current().phone}. Reply STOP to opt out."
     )
     try:
         too_long = sms_length(body) > SMS_MAX_CHARS
@@ -199,9 +204,12 @@ def sms_when(moment: datetime) -> str:
     return f"{weekday} {month} {local.day} at {local.hour % 12 or 12}:{local.minute:02d} {noon} {local.tzname()}"
 
 
-def invite(appointment: models.Appointment, *, method: str, sequence: int) -> bytes:
+def invite(
+    appointment: models.Appointment, *, method: str, sequence: int, clinic: ClinicDetails | None = None
+) -> bytes:
     """An iCalendar invite: the same UID for the life of the appointment, SEQUENCE bumped on each
-    change, times in America/Chicago with its VTIMEZONE so calendars get DST right.
+    change, times in America/Chicago with its VTIMEZONE so calendars get DST right. LOCATION is
+    the clinic's name and full address on one line (``clinic``: the current details when not given).
 
     Written in three pieces, two of them by icalendar once per process: the calendar around the
     event with its VTIMEZONE (:func:`calendar_head`, per method and year) and the event's
@@ -222,7 +230,7 @@ def invite(appointment: models.Appointment, *, method: str, sequence: int) -> by
     details = event_details(
         method,
         f"{appointment.visit_type.name} ({config.clinic_name})",
-        config.clinic_location,
+        (clinic or clinic_details.current()).one_line(),
         appointment.visit_type.prep_notes,
     )
     return calendar_head(method, to_clinic(appointment.starts_at).year) + opening + details

@@ -18,6 +18,7 @@ from flask import request
 from scheduler.domain.messages import InboundKeyword
 from scheduler.domain.messages import classify_inbound
 from scheduler.extensions import limiter
+from scheduler.services import clinic_details
 from scheduler.services.sms_consent import opt_out
 from scheduler.services.sms_consent import reply_is_from_provider
 from scheduler.settings import settings
@@ -34,16 +35,17 @@ def sms_inbound() -> Response:
     phone = request.form.get("From", "").strip()
     keyword = classify_inbound(request.form.get("Body", ""))
     config = settings()
+    phone_number = clinic_details.current().phone
     if keyword is InboundKeyword.STOP and phone:
         changed = opt_out(phone)
         log.info("inbound SMS: opt-out recorded for %s patient(s)", changed)
         if changed:
             return _twiml(
                 f"{config.sms_sender_label}: you are unsubscribed and will get no more texts from us. "
-                f"Questions: {config.clinic_phone}."
+                f"Questions: {phone_number}."
             )
     elif keyword is InboundKeyword.HELP:
-        return _twiml(f"{config.sms_sender_label}: for help call {config.clinic_phone}. Reply STOP to opt out.")
+        return _twiml(f"{config.sms_sender_label}: for help call {phone_number}. Reply STOP to opt out.")
     return _twiml(None)
 
 

@@ -225,7 +225,8 @@ def test_phone_staff_book_from_search_to_read_back_with_the_keyboard_only(
     panel = page.get_by_role("region", name="Read back to the caller")
     expect(panel).to_be_focused()
     expect(panel).to_contain_text(WHEN)
-    for said in ("Dr. Lin", "SI Joint Clinic, Rochester, Minnesota", "Comprehensive SI joint evaluation (60 minutes)",
+    for said in ("Dr. Lin", "SI Joint Clinic, 200 First Street SW (placeholder), Rochester, MN 55905",
+                 "Comprehensive SI joint evaluation (60 minutes)",
                  "Bring a list of your medicines", "Ann Lee, born 03/03/1970", "(507) 555-0101",
                  "Yes, agreed on this call"):  # fmt: skip
         expect(panel).to_contain_text(said)

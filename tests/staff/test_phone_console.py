@@ -206,7 +206,8 @@ def test_the_read_back_then_booking_records_the_phone_channel_and_the_staff_memb
     assert re.search(
         r"(Monday|Tuesday|Wednesday|Thursday|Friday), \w+ \d+, \d{4} at \d{1,2}(:\d{2})? [ap]\.m\. C[SD]T", panel
     )
-    for expected in ("Dr. Lin", "SI Joint Clinic, Rochester, Minnesota", "Comprehensive SI joint evaluation",
+    for expected in ("Dr. Lin", "SI Joint Clinic, 200 First Street SW (placeholder), Rochester, MN 55905",
+                     "Comprehensive SI joint evaluation",
                      "Bring a list of your medicines", "Cara Diaz, born 03/27/1970", "(507) 555-0177",
                      "Book <span class=\"key-hint\">(Ctrl+Enter)</span>"):  # fmt: skip
         assert expected in panel, expected

@@ -10,8 +10,8 @@ from scheduler.domain import catalog
 from scheduler.domain.clock import iso_central
 from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import RoutingDecision
+from scheduler.services import clinic_details
 from scheduler.services.availability import Availability
-from scheduler.settings import settings
 
 TIMEZONE = "America/Chicago"
 
@@ -97,7 +97,7 @@ def appointment(row: AppointmentColumns, offer: Catalog) -> dict[str, Any]:
         "visit_type": visit_type(kind, offer.specialties[kind.specialty]),
         "provider": {"id": row.provider_id, "name": offer.provider_names[row.provider_id]},
         "room": {"id": room.id, "name": room.name} if room else None,
-        "location": settings().clinic_location,
+        "location": clinic_details.current().one_line(),
     }
 
 
@@ -115,5 +115,5 @@ def routed_to(decision: RoutingDecision, offer: Catalog) -> dict[str, Any]:
 def call_now(decision: RoutingDecision) -> str | None:
     if not decision.urgent:
         return None
-    phone = settings().clinic_phone
+    phone = clinic_details.current().phone
     return f"Call the clinic now at {phone}. If your symptoms are severe, go to an emergency department or call 911."

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from scheduler.domain import catalog
+from scheduler.domain.clinic_details import ClinicDetails
 from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
 from scheduler.domain.hours import WEEKDAY_NAMES
@@ -23,11 +24,11 @@ from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.offer import Catalog
 from scheduler.domain.slots import Slot
 from scheduler.domain.visits import Visit
+from scheduler.services import clinic_details
 from scheduler.services.fhir_search import AppointmentRow
 from scheduler.services.fhir_search import BusyTime
 from scheduler.services.fhir_search import PatientRow
 from scheduler.services.holds import HeldTime
-from scheduler.settings import settings
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
@@ -107,16 +108,29 @@ def room_schedule(room: catalog.Room, offer: Catalog) -> Resource:
     return resource
 
 
+def clinic_address(details: ClinicDetails) -> Resource:
+    """The clinic's postal address as an R4 Address (empty parts left out: FHIR allows no empty
+    strings)."""
+    address: Resource = {"use": "work", "type": "both", "text": ", ".join(details.address_parts)}
+    if details.address_lines:
+        address["line"] = list(details.address_lines)
+    for key, value in (("city", details.city), ("state", details.state), ("postalCode", details.postal_code)):
+        if value:
+            address[key] = value
+    address["country"] = "US"
+    return address
+
+
 def clinic_location() -> Resource:
-    config = settings()
-    return {
+    details = clinic_details.current()
+    resource: Resource = {
         "resourceType": "Location",
         "id": CLINIC_LOCATION_ID,
         "status": "active",
-        "name": config.clinic_name,
+        "name": details.name,
         "mode": "instance",
-        "telecom": [{"system": "phone", "value": config.clinic_phone, "use": "work"}],
-        "address": {"text": config.clinic_location},
+        "telecom": [{"system": "phone", "value": details.phone, "use": "work"}],
+        "address": clinic_address(details),
         "physicalType": {"coding": [{"system": LOCATION_TYPE_SYSTEM, "code": "bu", "display": "Building"}]},
         "hoursOfOperation": [
             {
@@ -127,6 +141,13 @@ def clinic_location() -> Resource:
             }
         ],
     }
+    if not details.address_parts:
+        del resource["address"]  # no address on file: nothing to say (and "text" may not be empty)
+    how_to_arrive = [f"{label}: {text}" for label, text in (("Building and entrance", details.building),
+                                                            ("Parking", details.parking)) if text]  # fmt: skip
+    if how_to_arrive:
+        resource["description"] = " ".join(how_to_arrive)
+    return resource
 
 
 def room_location(room: catalog.Room, active: bool) -> Resource:
@@ -155,7 +176,7 @@ def healthcare_service(specialty: catalog.Specialty, offer: Catalog, since: date
         "name": specialty.name,
         "specialty": [specialty_concept(specialty)],
         "location": [{"reference": f"Location/{CLINIC_LOCATION_ID}"}],
-        "telecom": [{"system": "phone", "value": settings().clinic_phone, "use": "work"}],
+        "telecom": [{"system": "phone", "value": clinic_details.current().phone, "use": "work"}],
         "appointmentRequired": True,
         "availableTime": [
             {

@@ -24,7 +24,11 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 PAGES = (
     ("staff.home", "Home", "What you can do here."),
     ("staff.calendar_day", "Calendars", "Each specialty's day with providers side by side; a provider's week."),
-    ("staff.admin_home", "Admin", "Providers' hours and time off, closures, visit types, rooms, routing, accounts."),
+    (
+        "staff.admin_home",
+        "Admin",
+        "Providers' hours and time off, closures, visit types, rooms, routing, accounts, clinic details.",
+    ),
     ("staff.phone", "Phone console", "Find a caller, ask their questions, book the next free time and read it back."),
     ("staff.queue", "Requests", "Requests waiting to be placed, urgent first; place or decline them."),
     ("staff.messages", "Messages", "Email and text messages waiting, sent, or failed; send a dead one again."),
@@ -67,6 +71,7 @@ def register(app: Flask) -> None:
 
 
 from scheduler.web.staff import admin as admin  # noqa: E402
+from scheduler.web.staff import admin_clinic as admin_clinic  # noqa: E402
 from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)
 from scheduler.web.staff import mail as mail  # noqa: E402
 from scheduler.web.staff import phone as phone  # noqa: E402

@@ -39,6 +39,7 @@ from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
 from scheduler.services import clinic
+from scheduler.services import clinic_details
 from scheduler.services import routing
 from scheduler.services import staff_visits
 from scheduler.services.patient_search import likely_duplicates
@@ -47,7 +48,6 @@ from scheduler.services.patient_search import search_patients
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.patients import patient_with_id
-from scheduler.settings import settings
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
@@ -309,7 +309,7 @@ def _read_back(
     return ReadBack(
         when=when(start),
         provider=provider.name if provider else f"The first free {route.specialty.name} provider",
-        location=settings().clinic_location,
+        location=clinic_details.current().one_line(),
         visit_type=route.visit_type,
         patient_name=f"{details.given_name} {details.family_name}",
         birth_date=us_date(details.birth_date),
@@ -382,7 +382,7 @@ def phone_booked(appointment_id: int) -> str:
     return render_template(
         "staff/phone_booked.html",
         appointment=appointment,
-        location=settings().clinic_location,
+        location=clinic_details.current().one_line(),
         when=when,
         us_date=us_date,
         phone=phone_display(appointment.patient.phone),
