@@ -63,7 +63,12 @@ def test_an_account_an_admin_creates_is_recorded_with_that_admin_as_the_actor(ap
     admin = signed_in(client, "admin")
     created = client.post(
         "/staff/admin/staff",
-        data={"username": "new-admin", "display_name": "New Admin", "role": "admin", "password": "lantern cobalt meadow"},
+        data={
+            "username": "new-admin",
+            "display_name": "New Admin",
+            "role": "admin",
+            "password": "lantern cobalt meadow",
+        },
     )
     assert created.status_code == 302
     made = [e for e in audit_events(app, "staff.create") if e.actor_kind != "system"]
