@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _trust_proxies(app)
     return app
 
 
@@ -45,6 +46,18 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     settings.check(app)  # a setting of the wrong type stops the app here, by name
     if app.config["SECRET_KEY"] == DEV_SECRET and not (app.debug or app.testing or app.config.get("ALLOW_DEV_SECRET")):
         raise RuntimeError("Set SCHEDULER_SECRET_KEY: the development secret is not allowed here.")
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_HOPS reverse proxies (nginx: 1), take the client's address, the scheme and the
+    host from their X-Forwarded-* headers, believing exactly that many hops and no more."""
+    hops = settings.Settings(app.config).proxy_hops
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def _register_extensions(app: Flask) -> None:

@@ -59,10 +59,20 @@ DEFAULTS: dict[str, object] = {
     # Where patients reach this service, for the manage link in emails: the message worker has no
     # request to take a host from, and behind a proxy the request's host would be the wrong one.
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    # How many reverse proxies in front of the app to believe (werkzeug's ProxyFix): their
+    # X-Forwarded-For/-Proto/-Host/-Port decide the client address (which rate limits count by) and
+    # the scheme and host of the request. 0 (development, gunicorn reached directly) believes none,
+    # so a client cannot choose its own address; the nginx of deploy/ is one hop: 1. Never more
+    # than the proxies that really are in front: each extra hop lets a client forge its address.
+    "PROXY_HOPS": 0,
     # Flask-Limiter. Use a shared store (redis://...) when running several processes, otherwise
     # each gunicorn worker counts on its own. RATELIMIT_ENABLED=false switches limits off (load tests).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # If the shared store stops answering while running, count in each process's memory until it
+    # is back (limits hold per worker meanwhile; requests are never refused for want of the store).
+    # At start a web worker that cannot reach the store refuses to start (deploy/gunicorn.conf.py).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_PUBLIC_READ": "600 per minute",
     "RATELIMIT_PUBLIC_WRITE": "30 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,

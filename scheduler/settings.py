@@ -39,6 +39,13 @@ class Settings:
     def public_base_url(self) -> str:
         return self._text("PUBLIC_BASE_URL").rstrip("/")
 
+    @property
+    def proxy_hops(self) -> int:
+        hops = self._int("PROXY_HOPS")
+        if hops < 0:
+            raise ValueError(f"{hops} is not a number of proxies")
+        return hops
+
     # ----- booking
     @property
     def min_notice_minutes(self) -> int:
