@@ -373,6 +373,27 @@ def test_an_admin_switching_off_the_urgent_rule_is_asked_first_and_can_keep_it(p
     )
 
 
+def test_an_admin_edits_the_clinic_address_and_patients_see_it(page, staff_user, axe):
+    sign_in(page, staff_user("admin"))
+    page.goto("/staff/admin")
+    page.get_by_role("link", name="Clinic details").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Clinic details")
+    axe(page)
+    page.get_by_label("Street address", exact=True).fill("1216 Second Street SW")
+    page.get_by_label("ZIP code").fill("55902")
+    page.get_by_label("Map link (https)").fill("http://maps.example.org/clinic")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_title(re.compile("^Error: "))
+    expect(page.locator("#map_url-error")).to_contain_text("starts with https://")
+    expect(page.get_by_label("Street address", exact=True)).to_have_value("1216 Second Street SW")  # kept
+    axe(page)
+    page.get_by_label("Map link (https)").fill("https://maps.example.org/clinic")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Clinic details saved.")).to_be_visible()
+    page.goto("/")
+    expect(page.locator("footer")).to_contain_text("SI Joint Clinic, 1216 Second Street SW, Rochester, MN 55902")
+
+
 # ----- without JavaScript ---------------------------------------------------------------------
 
 
