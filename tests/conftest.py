@@ -28,6 +28,8 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from scheduler import create_app
+from scheduler.domain.catalog import DEFAULT_KIND_OF_SPECIALTY
+from scheduler.domain.catalog import ProviderKind
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
@@ -167,12 +169,27 @@ def make_provider(app: Flask) -> Callable[..., int]:
         name: str | None = None,
         weekdays: tuple[int, ...] = ALL_WEEK,
         blocks: tuple[tuple[time, time], ...] = ((time(8), time(17)),),
+        kind: str | None = None,
+        visit_types: tuple[str, ...] | None = None,
     ) -> int:
+        """A provider of ``specialty``; by default its physician kind, performing every visit
+        type of the specialty and follow-ups (so a test need not care who does what)."""
         with app.app_context():
             spec = db.session.execute(db.select(models.Specialty).filter_by(code=specialty)).scalar_one()
             count = db.session.execute(db.select(db.func.count()).select_from(models.Provider)).scalar_one()
-            provider = models.Provider(name=name or f"Dr. Test {count + 1}", specialty=spec)
+            provider = models.Provider(
+                name=name or f"Dr. Test {count + 1}",
+                specialty=spec,
+                kind=kind or DEFAULT_KIND_OF_SPECIALTY.get(specialty, ProviderKind.PHYSICIAN),
+            )
             provider.hours = [models.ProviderHours(weekday=d, starts=s, ends=e) for d in weekdays for s, e in blocks]
+            vt = models.VisitType
+            chosen = (
+                vt.code.in_(visit_types)
+                if visit_types is not None
+                else (vt.specialty_id == spec.id) | (vt.code == "follow-up")
+            )
+            provider.visit_types = list(db.session.execute(db.select(vt).where(chosen)).scalars())
             db.session.add(provider)
             db.session.commit()
             return provider.id

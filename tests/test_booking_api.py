@@ -21,7 +21,12 @@ def test_a_new_patient_books_an_evaluation_and_can_view_and_cancel_it(client, ma
     booked = response.json
     assert booked["status"] == "booked"
     assert booked["start"] == central(day, 9).astimezone(booked_tz(booked)).isoformat()
-    assert booked["provider"] == {"id": provider, "name": "Dr. Maya Lindqvist"}
+    assert booked["provider"] == {
+        "id": provider,
+        "name": "Dr. Maya Lindqvist",
+        "kind": "physiatrist",
+        "kind_label": "Physiatrist",
+    }
     assert response.headers["Location"].endswith(booked["reference"])
 
     auth = {"Authorization": f"Bearer {booked['manage_token']}"}

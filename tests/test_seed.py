@@ -31,7 +31,7 @@ def test_seed_demo_builds_the_clinic_once_and_is_safe_to_run_again(app, runner):
     with app.app_context():
         first = counts()
         kinds = sorted(db.session.execute(select(models.Room.kind)).scalars())
-    assert first["Provider"] == 13 and first["VisitType"] == 9 and first["RoutingRule"] == 7
+    assert first["Provider"] == 15 and first["VisitType"] == 9 and first["RoutingRule"] == 7
     assert kinds == ["ct", "fluoroscopy", "fluoroscopy", "xray"]
     assert first["Appointment"] > 100
     runner.invoke(args=["seed-demo"])

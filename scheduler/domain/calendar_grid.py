@@ -48,6 +48,7 @@ class Column:
     heading: str
     day: date
     cells: list[Cell] = field(default_factory=list)
+    subheading: str = ""  # the provider's kind, in the day view
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def column(
             cells.append(Cell("unavailable", reason="time off"))
         else:
             cells.append(Cell("unavailable", reason="not working"))
-    return Column(key, heading, day, cells)
+    return Column(key, heading, day, cells, provider.kind_label)
 
 
 def grid(columns: list[Column], calendar: ClinicCalendar, days: list[date]) -> Grid:

@@ -17,6 +17,95 @@ class BookingMode(StrEnum):
     REQUEST = "request"  # the patient states preferences; a scheduler places the visit
 
 
+class ProviderKind(StrEnum):
+    """A provider's profession: what patients and staff are told they will see, and (through the
+    kind's defaults) which visit types a new provider of that kind performs."""
+
+    PHYSIATRIST = "physiatrist"
+    PAIN_PHYSICIAN = "pain-physician"
+    SPINE_SURGEON = "spine-surgeon"
+    ENDOCRINOLOGIST = "endocrinologist"
+    PHYSICAL_THERAPIST = "physical-therapist"
+    OCCUPATIONAL_THERAPIST = "occupational-therapist"
+    IMAGING_TECHNOLOGIST = "imaging-technologist"
+    PHYSICIAN = "physician"  # of a specialty the clinic added itself
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+    @property
+    def is_physician(self) -> bool:
+        return self in PHYSICIAN_KINDS
+
+
+_KIND_LABELS = {
+    ProviderKind.PHYSIATRIST: "Physiatrist",
+    ProviderKind.PAIN_PHYSICIAN: "Interventional pain physician",
+    ProviderKind.SPINE_SURGEON: "Orthopedic spine surgeon",
+    ProviderKind.ENDOCRINOLOGIST: "Endocrinologist",
+    ProviderKind.PHYSICAL_THERAPIST: "Physical therapist",
+    ProviderKind.OCCUPATIONAL_THERAPIST: "Occupational therapist",
+    ProviderKind.IMAGING_TECHNOLOGIST: "Imaging technologist",
+    ProviderKind.PHYSICIAN: "Physician",
+}
+
+PHYSICIAN_KINDS = frozenset(
+    {
+        ProviderKind.PHYSIATRIST,
+        ProviderKind.PAIN_PHYSICIAN,
+        ProviderKind.SPINE_SURGEON,
+        ProviderKind.ENDOCRINOLOGIST,
+        ProviderKind.PHYSICIAN,
+    }
+)
+
+# The visit types a provider of each kind performs unless an admin says otherwise (DOMAIN.md,
+# "Who does what"). A provider's own set is data, seeded from this when the provider is added.
+DEFAULT_PERFORMS: dict[ProviderKind, frozenset[str]] = {
+    ProviderKind.PHYSIATRIST: frozenset({"evaluation", "follow-up"}),
+    ProviderKind.PAIN_PHYSICIAN: frozenset({"injection", "neurotomy", "follow-up"}),
+    ProviderKind.SPINE_SURGEON: frozenset({"surgical-consult", "follow-up"}),
+    ProviderKind.ENDOCRINOLOGIST: frozenset({"bone-health", "follow-up"}),
+    ProviderKind.PHYSICAL_THERAPIST: frozenset({"therapy"}),
+    ProviderKind.OCCUPATIONAL_THERAPIST: frozenset({"therapy"}),
+    ProviderKind.IMAGING_TECHNOLOGIST: frozenset({"xray", "ct"}),
+    ProviderKind.PHYSICIAN: frozenset({"follow-up"}),
+}
+
+# The physician kind of each default specialty: what a provider added without a kind is taken to be
+# (ProviderKind.PHYSICIAN in any other specialty).
+DEFAULT_KIND_OF_SPECIALTY: dict[str, ProviderKind] = {
+    "pmr": ProviderKind.PHYSIATRIST,
+    "radiology-pain": ProviderKind.PAIN_PHYSICIAN,
+    "ortho": ProviderKind.SPINE_SURGEON,
+    "endo": ProviderKind.ENDOCRINOLOGIST,
+}
+
+
+FOLLOW_UP = "follow-up"  # the one visit type every specialty's physicians perform (routing rule 6)
+
+
+def performable_in(visit_type: VisitType, specialty: str) -> bool:
+    """Whether a provider of ``specialty`` can be offered for ``visit_type`` at all: its own
+    specialty's visit types, and follow-ups (which go to the team of the last visit)."""
+    return visit_type.specialty == specialty or visit_type.code == FOLLOW_UP
+
+
+def with_kind(name: str, kind: str) -> str:
+    """ "Grace Thorsen, PT (physical therapist)": who a patient will see, in running text."""
+    label = kind_label(kind)
+    return f"{name} ({label[:1].lower()}{label[1:]})" if label else name
+
+
+def kind_label(kind: str) -> str:
+    """The kind's words for people; an unknown kind (written by hand into the database) as itself."""
+    try:
+        return ProviderKind(kind).label
+    except ValueError:
+        return kind
+
+
 class RoomKind(StrEnum):
     FLUOROSCOPY = "fluoroscopy"
     XRAY = "xray"
@@ -51,6 +140,23 @@ class Provider:
     specialty: str
     pattern: tuple[WorkBlock, ...]
     time_off: tuple[TimeOff, ...] = ()
+    kind: str = ProviderKind.PHYSIATRIST
+    performs: frozenset[str] = frozenset()  # visit type codes
+
+    def does(self, visit_type_code: str) -> bool:
+        return visit_type_code in self.performs
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def described(self) -> str:
+        return with_kind(self.name, self.kind)
+
+    @property
+    def is_physician(self) -> bool:
+        return self.kind in PHYSICIAN_KINDS
 
     def blocks_on(self, weekday: int) -> list[WorkBlock]:
         return [b for b in self.pattern if b.weekday == weekday]

@@ -24,6 +24,7 @@ class Catalog:
     rules: tuple[routing.RoutingRule, ...]
     providers: dict[int, catalog.Provider]  # active ones
     provider_names: dict[int, str]  # all
+    provider_kinds: dict[int, str]  # all
     rooms: dict[int, catalog.Room]  # all
     active_room_ids: frozenset[int]
     calendar: ClinicCalendar = field(default_factory=ClinicCalendar)
@@ -37,12 +38,33 @@ class Catalog:
                 {field: f"There is no visit type '{code[:40]}'. See /api/v1/visit-types for the list."}
             ) from None
 
-    def providers_of(self, specialty: str, provider_id: int | None = None) -> list[catalog.Provider]:
-        return [
-            p
-            for p in self.providers.values()
-            if p.specialty == specialty and (provider_id is None or p.id == provider_id)
-        ]
+    def providers_of(self, specialty: str) -> list[catalog.Provider]:
+        """Every active provider of ``specialty``, whatever they do (the specialty's calendar)."""
+        return [p for p in self.providers.values() if p.specialty == specialty]
+
+    def capable_providers(
+        self, visit_type_code: str, specialty: str, provider_id: int | None = None
+    ) -> list[catalog.Provider]:
+        """The active providers of ``specialty`` who perform ``visit_type_code``: the only ones any
+        entry point may offer or accept for it. With ``provider_id``, that provider if capable;
+        raises InvalidInput (field ``provider_id``) if not, saying why."""
+        capable = [p for p in self.providers_of(specialty) if p.does(visit_type_code)]
+        if provider_id is None:
+            return capable
+        chosen = [p for p in capable if p.id == provider_id]
+        if not chosen:
+            raise InvalidInput({"provider_id": self.not_capable_message(provider_id, visit_type_code)})
+        return chosen
+
+    def not_capable_message(self, provider_id: int, visit_type_code: str) -> str:
+        name = self.visit_types[visit_type_code].name if visit_type_code in self.visit_types else "this visit"
+        provider = self.providers.get(provider_id)
+        if provider is None:
+            return "That provider does not see patients here now. Choose another provider, or leave it out."
+        return (
+            f"{provider.name} ({provider.kind_label}) does not do {name.lower()} visits. "
+            "Choose another provider, or leave it out to get anyone who does."
+        )
 
     def rooms_of(self, kind: str | None) -> list[catalog.Room]:
         if not kind:

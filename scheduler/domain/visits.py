@@ -7,6 +7,7 @@ from datetime import datetime
 
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.catalog import Room
+from scheduler.domain.catalog import kind_label
 from scheduler.domain.intervals import Interval
 from scheduler.domain.patients import PatientRecord
 from scheduler.domain.slots import patient_resource
@@ -19,6 +20,11 @@ class ProviderRef:
     id: int
     name: str
     specialty: str
+    kind: str = ""  # a catalog.ProviderKind value
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind) if self.kind else ""
 
 
 @dataclass(frozen=True)

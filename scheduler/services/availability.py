@@ -40,15 +40,16 @@ def find_availability(
     """Every free start for ``visit_type_code`` over ``days`` days from ``first_day`` (Central dates).
 
     ``specialty_code`` overrides the visit type's own specialty (a follow-up goes to the team of
-    the patient's last visit). Times sooner than the clinic's minimum notice are never offered.
-    Raises InvalidInput for an unknown visit type.
+    the patient's last visit). Only providers who perform the visit type are offered. Times sooner
+    than the clinic's minimum notice are never offered. Raises InvalidInput for an unknown visit
+    type, or a ``provider_id`` who does not perform it.
     """
     now = now or utc_now()
     offer = clinic.current_catalog(now, catalog_revision)
     visit_type = offer.visit_type(visit_type_code)
     specialty = offer.specialties[specialty_code or visit_type.specialty]
     window = clinic.day_window(first_day, days)
-    providers = offer.providers_of(specialty.code, provider_id)
+    providers = offer.capable_providers(visit_type.code, specialty.code, provider_id)
     rooms = offer.rooms_of(visit_type.room_kind)
     resources = [provider_resource(p.id) for p in providers] + [room_resource(r.id) for r in rooms]
     if patient_id is not None:

@@ -111,11 +111,15 @@ def place_visit(
     channel: str,
     provider_id: int | None = None,
     request_id: int | None = None,
+    specialty_code: str | None = None,
+    preferred_provider_id: int | None = None,
     now: datetime | None = None,
 ) -> Booked:
     """Staff placing a visit of any booking mode (a request-type injection, say) at ``start``
-    (aware) with the visit type's own specialty, in a unit of work. ``request_id``: the visit
-    request this visit answers (its caller marks the request placed in the same unit of work).
+    (aware), in a unit of work. ``request_id``: the visit request this visit answers (its caller
+    marks the request placed in the same unit of work); ``specialty_code`` and
+    ``preferred_provider_id``: where routing sent it (a follow-up goes to the team, and when
+    capable and free the provider, of the last visit); the visit type's own specialty otherwise.
 
     No intake and no routing: the scheduler has already decided what the patient needs. The time
     rules and the no-double-booking guarantee are book_appointment's own. Raises InvalidInput,
@@ -126,13 +130,12 @@ def place_visit(
         return RoutingDecision(
             rule=PLACED_BY_STAFF,
             visit_type=visit_type.code,
-            specialty=visit_type.specialty,
+            specialty=specialty_code or visit_type.specialty,
             reason=f"{visit_type.name} placed by the clinic's schedulers.",
+            preferred_provider_id=preferred_provider_id,
         )
 
-    return _book(
-        visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, request_id=request_id
-    )
+    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, request_id=request_id)
 
 
 def _book(
@@ -216,7 +219,13 @@ def _reserve(
     (if any), the appointment, its reservations and its messages in one statement (the hot path
     of every booking: see store.driver.Driver)."""
     place = choose_place(
-        offer, visit_type, visit, decision.specialty, provider_id=provider_id, patient_id=found.id if found else None
+        offer,
+        visit_type,
+        visit,
+        decision.specialty,
+        provider_id=provider_id,
+        patient_id=found.id if found else None,
+        preferred_provider_id=decision.preferred_provider_id,
     )
     if found is None:
         patient = store_patients.as_record(ids.patient, details)
@@ -232,7 +241,7 @@ def _reserve(
         starts_at=visit.start,
         ends_at=visit.end,
         patient=patient,
-        provider=ProviderRef(place.provider.id, place.provider.name, place.provider.specialty),
+        provider=ProviderRef(place.provider.id, place.provider.name, place.provider.specialty, place.provider.kind),
         room=place.room,
         reservations=place.times(visit, patient_id=patient.id),
         version=1,

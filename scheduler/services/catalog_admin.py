@@ -4,17 +4,23 @@ own transaction; database triggers bump the catalog revision, so every cache see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import time
 
+from scheduler.domain import catalog
 from scheduler.domain.catalog import WorkBlock
+from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
+from scheduler.domain.offer import Catalog
 from scheduler.domain.staff import ROLES
 from scheduler.domain.staff import StaffRole
 from scheduler.domain.visits import ProviderRef
 from scheduler.services import audit
+from scheduler.services import clinic
 from scheduler.store import catalog as store_catalog
 from scheduler.store import catalog_admin as store
 from scheduler.store.unit_of_work import unit_of_work
@@ -37,19 +43,77 @@ def save_provider(
     active: bool,
     pattern: dict[int, list[tuple[time, time]]],
     actor_id: int,
-) -> ProviderRef:
+    kind: str = "",
+    performs: Iterable[str] = (),
+) -> SavedProvider:
     """Create (``provider_id`` None) or update a provider and replace their weekly hours
-    (``pattern``: the blocks of each weekday, Monday=0, in Central wall-clock time)."""
+    (``pattern``: the blocks of each weekday, Monday=0, in Central wall-clock time), their kind
+    and the visit types they perform. No ``kind``: the physician kind of the specialty. No
+    ``performs``: what a provider of that kind usually does (DEFAULT_PERFORMS), in the specialty."""
     with unit_of_work():
-        specialty_id = store_catalog.specialty_id(specialty_code)
-        if specialty_id is None:
+        offer = clinic.current_catalog(utc_now())
+        if specialty_code not in offer.specialties:
             raise AdminError("Choose one of the specialties.")
+        provider_kind = _kind(kind, specialty_code)
+        codes = sorted(set(performs)) or _usual_visit_types(offer, provider_kind, specialty_code)
+        for code in codes:
+            visit_type = offer.visit_type(code, field="visit_types")
+            if not catalog.performable_in(visit_type, specialty_code):
+                raise AdminError(
+                    f"{visit_type.name} is a {offer.specialties[visit_type.specialty].name} visit: a provider of "
+                    f"{offer.specialties[specialty_code].name} is never offered for it. Untick it, or change the "
+                    "specialty."
+                )
+        if not codes:
+            raise AdminError("Tick at least one visit type this provider does.")
         blocks = [WorkBlock(day, s, e) for day, day_blocks in sorted(pattern.items()) for s, e in day_blocks]
-        saved_id = store.save_provider(provider_id, name=name, specialty_id=specialty_id, active=active, pattern=blocks)
+        saved_id = store.save_provider(
+            provider_id,
+            name=name,
+            specialty_id=offer.specialty_ids[specialty_code],
+            active=active,
+            pattern=blocks,
+            kind=provider_kind.value,
+            visit_type_ids=[offer.visit_type_ids[code] for code in codes],
+        )
         if saved_id is None:
             raise NotFound("No such provider.")
-        _audit(actor_id, "provider.create" if provider_id is None else "provider.update", "provider", saved_id)
-    return ProviderRef(saved_id, name, specialty_code)
+        detail = f"{provider_kind.value}; performs {', '.join(codes)}"
+        _audit(actor_id, "provider.create" if provider_id is None else "provider.update", "provider", saved_id, detail)
+    return SavedProvider(ProviderRef(saved_id, name, specialty_code, provider_kind.value), provider_kind, tuple(codes))
+
+
+@dataclass(frozen=True)
+class SavedProvider:
+    ref: ProviderRef
+    kind: catalog.ProviderKind
+    performs: tuple[str, ...]  # visit type codes
+
+    @property
+    def id(self) -> int:
+        return self.ref.id
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+
+def _kind(kind: str, specialty_code: str) -> catalog.ProviderKind:
+    if not kind:
+        return catalog.DEFAULT_KIND_OF_SPECIALTY.get(specialty_code, catalog.ProviderKind.PHYSICIAN)
+    try:
+        return catalog.ProviderKind(kind)
+    except ValueError:
+        raise AdminError("Choose one of the listed kinds of provider.") from None
+
+
+def _usual_visit_types(offer: Catalog, kind: catalog.ProviderKind, specialty_code: str) -> list[str]:
+    """What a provider of ``kind`` usually does, among the visit types offered in the specialty."""
+    return sorted(
+        code
+        for code in catalog.DEFAULT_PERFORMS[kind]
+        if code in offer.visit_types and catalog.performable_in(offer.visit_types[code], specialty_code)
+    )
 
 
 def add_time_off(provider_id: int, starts_at: datetime, ends_at: datetime, reason: str, *, actor_id: int) -> None:

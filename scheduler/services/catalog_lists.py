@@ -7,10 +7,14 @@ compute with them (the booking rules read the catalog as values, from ``services
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from datetime import datetime
 from typing import TypeAlias
 
+from scheduler.domain import catalog
+from scheduler.domain.clock import utc_now
+from scheduler.services import clinic
 from scheduler.store import catalog_lists as store_lists
 from scheduler.store import models
 
@@ -30,6 +34,27 @@ def any_providers() -> bool:
 def specialty_choices() -> list[tuple[str, str]]:
     """(code, name) of every specialty, in the clinic's order."""
     return store_lists.specialty_choices()
+
+
+def provider_kind_choices() -> list[tuple[str, str]]:
+    """(value, words) of every kind of provider."""
+    return [(kind.value, kind.label) for kind in catalog.ProviderKind]
+
+
+def visit_type_choices() -> list[tuple[str, str]]:
+    """(code, name) of every visit type the clinic offers, in its order, with its specialty's name."""
+    offer = clinic.current_catalog(utc_now())
+    return [
+        (code, f"{vt.name} ({offer.specialties[vt.specialty].name})" if vt.code != catalog.FOLLOW_UP else vt.name)
+        for code, vt in offer.visit_types.items()
+    ]
+
+
+def visit_type_names(codes: Iterable[str]) -> str:
+    """The visit types' names in words, for telling staff what a provider does."""
+    offer = clinic.current_catalog(utc_now())
+    names = [offer.visit_types[c].name.lower() if c in offer.visit_types else c for c in codes]
+    return ", ".join(names) or "nothing yet"
 
 
 def providers() -> list[ProviderRow]:

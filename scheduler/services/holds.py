@@ -31,6 +31,7 @@ class HeldTime:
     ends_at: datetime
     provider_id: int
     provider_name: str
+    provider_kind: str
     room_name: str | None
     expires_at: datetime
 
@@ -84,6 +85,7 @@ def hold_time(
         ends_at=visit.end,
         provider_id=place.provider.id,
         provider_name=place.provider.name,
+        provider_kind=place.provider.kind,
         room_name=place.room.name if place.room else None,
         expires_at=expires_at,
     )

@@ -13,7 +13,6 @@ from scheduler.domain.bookings import check_provider_free
 from scheduler.domain.bookings import first_free_room
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.errors import SLOT_TAKEN_MESSAGE
-from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
@@ -48,18 +47,17 @@ def choose_place(
     *,
     provider_id: int | None = None,
     patient_id: int | None = None,
+    preferred_provider_id: int | None = None,
 ) -> Place:
-    """A provider of ``specialty`` (``provider_id`` when given) free for ``visit``, and a free room
-    of the kind the visit needs; the lighter day first, as availability ranks them.
+    """A provider of ``specialty`` who performs the visit (``provider_id`` when given) free for
+    ``visit``, and a free room of the kind the visit needs. ``preferred_provider_id`` (a
+    follow-up's provider of the last visit) is tried first when capable; then the lighter day
+    first, as availability ranks them.
 
-    Raises InvalidInput for a provider who does not offer the visit, SlotTaken when nobody (or the
-    patient, or every room) is free. Call inside the write transaction that will insert.
+    Raises InvalidInput for a provider who does not perform the visit, SlotTaken when nobody (or
+    the patient, or every room) is free. Call inside the write transaction that will insert.
     """
-    candidates = offer.providers_of(specialty, provider_id)
-    if provider_id is not None and not candidates:
-        raise InvalidInput(
-            {"provider_id": "That provider does not offer this visit. Leave it out to get any provider."}
-        )
+    candidates = offer.capable_providers(visit_type.code, specialty, provider_id)
     rooms = offer.rooms_of(visit_type.room_kind)
     keys = [provider_resource(p.id) for p in candidates] + [room_resource(r.id) for r in rooms]
     if patient_id is not None:
@@ -67,7 +65,7 @@ def choose_place(
     busy = clinic.busy(keys, clinic.day_window(to_clinic(visit.start).date(), 1))
     if patient_id is not None and any(b.overlaps(visit) for b in busy.get(patient_resource(patient_id), [])):
         raise SlotTaken(PATIENT_BUSY_MESSAGE)
-    candidates.sort(key=lambda p: (sum(i.minutes for i in busy.get(provider_resource(p.id), [])), p.id))
+    candidates.sort(key=lambda p: (p.id != preferred_provider_id, _booked_minutes(busy, p.id), p.id))
     refusal: SlotTaken | None = None
     for provider in candidates:
         try:
@@ -81,6 +79,10 @@ def choose_place(
             continue
         return Place(provider, room)
     raise refusal or SlotTaken(SLOT_TAKEN_MESSAGE)
+
+
+def _booked_minutes(busy: dict[str, list[Interval]], provider_id: int) -> int:
+    return sum(i.minutes for i in busy.get(provider_resource(provider_id), []))
 
 
 def catalog_for_placing(now: datetime) -> Catalog:

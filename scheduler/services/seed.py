@@ -50,22 +50,27 @@ _ALL_DAY = ((time(8), time(17)),)
 _MORNINGS = ((time(8), time(12)),)
 _SPLIT = ((time(8), time(12)), (time(13), time(17)))
 
-# (name, specialty, weekdays, blocks): varied weekly patterns, all inside clinic hours.
-DEMO_PROVIDERS: tuple[tuple[str, str, tuple[int, ...], tuple[tuple[time, time], ...]], ...] = (
-    ("Dr. Maya Lindqvist", "pmr", (0, 1, 2, 3, 4), _SPLIT),
-    ("Dr. Samuel Okafor", "pmr", (1, 3), _ALL_DAY),
-    ("Grace Thorsen, PT", "pmr", (0, 1, 2, 3, 4), _ALL_DAY),
-    ("Daniel Reyes, OT", "pmr", (0, 2, 4), _MORNINGS),
-    ("Dr. Priya Raman", "radiology-pain", (0, 1, 2, 3, 4), _SPLIT),
-    ("Dr. Erik Halvorsen", "radiology-pain", (1, 2, 3), _ALL_DAY),
-    ("Dr. Hannah Cole", "radiology-pain", (0, 3, 4), _ALL_DAY),
-    ("Dr. Tomas Vega", "radiology-pain", (2, 4), _MORNINGS),
-    ("Dr. Alicia Brandt", "ortho", (0, 2), _ALL_DAY),
-    ("Dr. Kwame Mensah", "ortho", (1, 3), _SPLIT),
-    ("Dr. Ingrid Solberg", "ortho", (4,), _MORNINGS),
-    ("Dr. Lena Park", "endo", (1, 3), _ALL_DAY),
-    ("Dr. Marcus Hale", "endo", (0, 4), _MORNINGS),
+_K = catalog.ProviderKind
+# (name, specialty, kind, weekdays, blocks): varied weekly patterns, all inside clinic hours. Each
+# does what their kind usually does (catalog.DEFAULT_PERFORMS); admins change it on their page.
+DEMO_PROVIDERS: tuple[tuple[str, str, catalog.ProviderKind, tuple[int, ...], tuple[tuple[time, time], ...]], ...] = (
+    ("Dr. Maya Lindqvist", "pmr", _K.PHYSIATRIST, (0, 1, 2, 3, 4), _SPLIT),
+    ("Dr. Samuel Okafor", "pmr", _K.PHYSIATRIST, (1, 3), _ALL_DAY),
+    ("Grace Thorsen, PT", "pmr", _K.PHYSICAL_THERAPIST, (0, 1, 2, 3, 4), _ALL_DAY),
+    ("Daniel Reyes, OT", "pmr", _K.OCCUPATIONAL_THERAPIST, (0, 2, 4), _MORNINGS),
+    ("Dr. Priya Raman", "radiology-pain", _K.PAIN_PHYSICIAN, (0, 1, 2, 3, 4), _SPLIT),
+    ("Dr. Erik Halvorsen", "radiology-pain", _K.PAIN_PHYSICIAN, (1, 2, 3), _ALL_DAY),
+    ("Dr. Hannah Cole", "radiology-pain", _K.PAIN_PHYSICIAN, (0, 3, 4), _ALL_DAY),
+    ("Dr. Tomas Vega", "radiology-pain", _K.PAIN_PHYSICIAN, (2, 4), _MORNINGS),
+    ("Jordan Baptiste, RT(R)", "radiology-pain", _K.IMAGING_TECHNOLOGIST, (0, 1, 2, 3, 4), _ALL_DAY),
+    ("Mei Tanaka, RT(CT)", "radiology-pain", _K.IMAGING_TECHNOLOGIST, (0, 1, 2, 3, 4), _SPLIT),
+    ("Dr. Alicia Brandt", "ortho", _K.SPINE_SURGEON, (0, 2), _ALL_DAY),
+    ("Dr. Kwame Mensah", "ortho", _K.SPINE_SURGEON, (1, 3), _SPLIT),
+    ("Dr. Ingrid Solberg", "ortho", _K.SPINE_SURGEON, (4,), _MORNINGS),
+    ("Dr. Lena Park", "endo", _K.ENDOCRINOLOGIST, (1, 3), _ALL_DAY),
+    ("Dr. Marcus Hale", "endo", _K.ENDOCRINOLOGIST, (0, 4), _MORNINGS),
 )
+
 
 _GIVEN = (
     "Ava",
@@ -127,14 +132,20 @@ def seed_catalog(now: datetime | None = None) -> None:
 
 
 def seed_demo(now: datetime | None = None) -> dict[str, int]:
-    """The catalog plus rooms, 13 providers and, when there are none yet, a few weeks of visits."""
+    """The catalog plus rooms, 15 providers and, when there are none yet, a few weeks of visits."""
     now = now or utc_now()
     seed_catalog(now)
     with unit_of_work():
         store.add_missing_rooms((name, kind.value) for name, kind in DEMO_ROOMS)
         store.add_missing_providers(
-            NewProvider(name, specialty, tuple(catalog.WorkBlock(d, s, e) for d in weekdays for s, e in blocks))
-            for name, specialty, weekdays, blocks in DEMO_PROVIDERS
+            NewProvider(
+                name,
+                specialty,
+                tuple(catalog.WorkBlock(d, s, e) for d in weekdays for s, e in blocks),
+                kind,
+                catalog.DEFAULT_PERFORMS[kind],
+            )
+            for name, specialty, kind, weekdays, blocks in DEMO_PROVIDERS
         )
     created = 0
     if not store.any_appointments():
@@ -192,8 +203,8 @@ def _demo_appointments(now: datetime) -> int:
     by_specialty = {
         "pmr": ["evaluation", "therapy", "therapy", "follow-up"],
         "radiology-pain": ["injection", "xray", "ct", "injection", "neurotomy"],
-        "ortho": ["surgical-consult"],
-        "endo": ["bone-health"],
+        "ortho": ["surgical-consult", "surgical-consult", "follow-up"],
+        "endo": ["bone-health", "bone-health", "follow-up"],
     }
     rooms = list(offer.rooms.values())
     visits: list[DemoVisit] = []
@@ -215,9 +226,13 @@ def _demo_appointments(now: datetime) -> int:
         taken: dict[str, list[Interval]] = {}
         for specialty, codes in by_specialty.items():
             for provider in offer.providers_of(specialty):
+                # Each provider sees only visits they perform (the PT no evaluations), as ever.
+                theirs = [code for code in codes if provider.does(code)]
+                if not theirs:
+                    continue
                 for offset in range(days):
                     day = first + timedelta(days=offset)
-                    vt_id = offer.visit_type_ids[rng.choice(codes)]
+                    vt_id = offer.visit_type_ids[rng.choice(theirs)]
                     slots = free_slots(
                         visit_type=offer.visit_types_by_id[vt_id],
                         providers=[provider],

@@ -203,8 +203,10 @@ def place_request(
             start=start,
             patient=details,
             channel=actor.channel,
-            provider_id=provider_id or visit_request.preferred_provider_id,
+            provider_id=provider_id,
             request_id=request_id,
+            specialty_code=visit_request.specialty_code,
+            preferred_provider_id=visit_request.preferred_provider_id,
             now=now,
         )
         _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id, visit_request.reference)

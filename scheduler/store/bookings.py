@@ -193,10 +193,15 @@ def as_visit(row: models.Appointment) -> Visit:
         starts_at=row.starts_at,
         ends_at=row.ends_at,
         patient=PatientRecord(
-            patient.id, patient.given_name, patient.family_name, patient.birth_date, patient.phone, patient.email,
+            patient.id,
+            patient.given_name,
+            patient.family_name,
+            patient.birth_date,
+            patient.phone,
+            patient.email,
             patient.sms_consent,
         ),  # fmt: skip
-        provider=ProviderRef(provider.id, provider.name, provider.specialty.code),
+        provider=ProviderRef(provider.id, provider.name, provider.specialty.code, provider.kind),
         room=Room(room.id, room.name, room.kind) if room else None,
         reservations=tuple(
             ReservedTime(r.resource, r.starts_at, r.ends_at, r.active)

@@ -36,7 +36,9 @@ def load_catalog(since: date, hours: ClinicHours) -> Catalog:
     rules = db.session.execute(select(models.RoutingRule).order_by(models.RoutingRule.position)).scalars().all()
     providers = (
         db.session.execute(
-            select(models.Provider).options(selectinload(models.Provider.hours)).order_by(models.Provider.id)
+            select(models.Provider)
+            .options(selectinload(models.Provider.hours), selectinload(models.Provider.visit_types))
+            .order_by(models.Provider.id)
         )
         .scalars()
         .all()
@@ -59,6 +61,7 @@ def load_catalog(since: date, hours: ClinicHours) -> Catalog:
         rules=tuple(r.to_domain() for r in rules),
         providers={p.id: p.to_domain(time_off[p.id]) for p in providers if p.active},
         provider_names={p.id: p.name for p in providers},
+        provider_kinds={p.id: p.kind for p in providers},
         rooms={r.id: r.to_domain() for r in rooms},
         active_room_ids=frozenset(r.id for r in rooms if r.active),
         calendar=ClinicCalendar(hours, tuple(c.to_domain() for c in closures)),

@@ -27,20 +27,32 @@ from scheduler.store.engine import db
 
 
 def save_provider(
-    provider_id: int | None, *, name: str, specialty_id: int, active: bool, pattern: Iterable[WorkBlock]
+    provider_id: int | None,
+    *,
+    name: str,
+    specialty_id: int,
+    active: bool,
+    pattern: Iterable[WorkBlock],
+    kind: str,
+    visit_type_ids: Iterable[int],
 ) -> int | None:
     """Add a provider (``provider_id`` None) or change one, with ``pattern`` as their weekly hours
-    (replacing the ones they had); their id, or None when there is no provider ``provider_id``."""
+    and ``visit_type_ids`` as the visit types they perform (each replacing what they had); their
+    id, or None when there is no provider ``provider_id``."""
     if provider_id is None:
-        provider = models.Provider(name=name, specialty_id=specialty_id, active=active)
+        provider = models.Provider(name=name, specialty_id=specialty_id, active=active, kind=kind)
         db.session.add(provider)
     else:
         found = db.session.get(models.Provider, provider_id)
         if found is None:
             return None
         provider = found
-        provider.name, provider.specialty_id, provider.active = name, specialty_id, active
+        provider.name, provider.specialty_id, provider.active, provider.kind = name, specialty_id, active, kind
     provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in pattern]
+    wanted = list(visit_type_ids)
+    provider.visit_types = list(
+        db.session.execute(select(models.VisitType).where(models.VisitType.id.in_(wanted))).scalars()
+    )
     db.session.flush()
     return provider.id
 

@@ -27,13 +27,16 @@ def specialty_choices() -> list[tuple[str, str]]:
 
 def providers() -> list[models.Provider]:
     """Every provider, active or not, by name (with their specialty)."""
-    return list(db.session.execute(select(models.Provider).order_by(models.Provider.name)).scalars())
+    p = models.Provider
+    return list(db.session.execute(select(p).options(selectinload(p.visit_types)).order_by(p.name)).scalars())
 
 
 def provider(provider_id: int) -> models.Provider | None:
     """The provider with their specialty and weekly hours."""
     p = models.Provider
-    return db.session.execute(select(p).options(selectinload(p.hours)).where(p.id == provider_id)).scalar_one_or_none()
+    return db.session.execute(
+        select(p).options(selectinload(p.hours), selectinload(p.visit_types)).where(p.id == provider_id)
+    ).scalar_one_or_none()
 
 
 def time_off_ending_after(provider_id: int, moment: datetime) -> list[models.TimeOff]:

@@ -106,11 +106,15 @@ class Provider(Model):
     name: Mapped[str] = mapped_column(String(120))
     specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A catalog.ProviderKind value; the words for it are the domain's (catalog.kind_label).
+    kind: Mapped[str] = mapped_column(String(40), server_default=catalog.ProviderKind.PHYSICIAN.value)
 
     specialty: Mapped[Specialty] = relationship(lazy="joined")
     hours: Mapped[list[ProviderHours]] = relationship(
         cascade="all, delete-orphan", order_by="(ProviderHours.weekday, ProviderHours.starts)"
     )
+    # The visit types this provider performs: the only ones any entry point offers them for.
+    visit_types: Mapped[list[VisitType]] = relationship(secondary="provider_visit_type", order_by="VisitType.position")
 
     def to_domain(self, time_off: list[TimeOff] | None = None) -> catalog.Provider:
         return catalog.Provider(
@@ -119,7 +123,20 @@ class Provider(Model):
             specialty=self.specialty.code,
             pattern=tuple(catalog.WorkBlock(h.weekday, h.starts, h.ends) for h in self.hours),
             time_off=tuple(catalog.TimeOff(t.starts_at, t.ends_at) for t in time_off or ()),
+            kind=self.kind,
+            performs=frozenset(v.code for v in self.visit_types),
         )
+
+
+class ProviderVisitType(Model):
+    """That a provider performs a visit type (DOMAIN.md, "Who does what")."""
+
+    __tablename__ = "provider_visit_type"
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True)
+    visit_type_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_type.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class ProviderHours(Model):
@@ -289,9 +306,7 @@ class Appointment(Model):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("visit_request.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[AppointmentStatus] = mapped_column(
-        EnumText(AppointmentStatus, 20), default=AppointmentStatus.BOOKED
-    )
+    status: Mapped[AppointmentStatus] = mapped_column(EnumText(AppointmentStatus, 20), default=AppointmentStatus.BOOKED)
     channel: Mapped[str] = mapped_column(String(10))
     # Counts changes of time or status: the iCalendar SEQUENCE and the version of its messages.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

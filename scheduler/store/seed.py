@@ -108,16 +108,21 @@ class NewProvider:
     name: str
     specialty: str  # its code
     pattern: tuple[catalog.WorkBlock, ...]
+    kind: str
+    performs: frozenset[str]  # visit type codes
 
 
 def add_missing_providers(providers: Iterable[NewProvider]) -> None:
-    """Add each provider, with their weekly hours, unless there is a provider of that name."""
+    """Add each provider, with their weekly hours and the visit types they perform, unless there
+    is a provider of that name."""
     specialty_ids = {s.code: s.id for s in db.session.execute(select(models.Specialty)).scalars()}
+    visit_types = {v.code: v for v in db.session.execute(select(models.VisitType)).scalars()}
     for new in providers:
         if db.session.execute(select(models.Provider).where(models.Provider.name == new.name)).scalar_one_or_none():
             continue
-        provider = models.Provider(name=new.name, specialty_id=specialty_ids[new.specialty])
+        provider = models.Provider(name=new.name, specialty_id=specialty_ids[new.specialty], kind=new.kind)
         provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in new.pattern]
+        provider.visit_types = [visit_types[code] for code in sorted(new.performs) if code in visit_types]
         db.session.add(provider)
 
 
@@ -167,6 +172,4 @@ def add_visits(visits: Iterable[DemoVisit]) -> None:
         db.session.add(row)
         db.session.flush()
         # The one way reservations are written, as every booking writes them.
-        reserve(
-            [ReservedTime(key, visit.starts_at, visit.ends_at) for key in visit.resources], appointment_id=row.id
-        )
+        reserve([ReservedTime(key, visit.starts_at, visit.ends_at) for key in visit.resources], appointment_id=row.id)

@@ -179,7 +179,7 @@ def test_find_next_available_routes_the_caller_and_chooses_the_first_free_time(c
     assert "Comprehensive SI joint evaluation (60 minutes)" in page
     times = slots(page)
     assert times and checked_slot(page) == times[0]
-    assert re.search(r">\d{1,2}(:\d{2})? [ap]\.m\. C[SD]T, Dr. Lin</label>", page)
+    assert re.search(r">\d{1,2}(:\d{2})? [ap]\.m\. C[SD]T, Dr. Lin \(physiatrist\)</label>", page)
     assert "Urgent" not in page
     assert 'value="Cara"' in page and 'value="3/27/1970"' in page  # everything typed is still there
 

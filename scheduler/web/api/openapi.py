@@ -57,6 +57,7 @@ def openapi_document() -> dict[str, Any]:
         schemas.RequestIn,
         schemas.CancelIn,
         schemas.VisitTypesOut,
+        schemas.ProvidersOut,
         schemas.AvailabilityOut,
         schemas.AppointmentOut,
         schemas.BookedOut,
@@ -93,6 +94,13 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "listVisitTypes",
                     "summary": "Visit types the clinic offers",
                     "responses": {"200": _json(schemas.VisitTypesOut, "Visit types"), **_errors(429)},
+                }
+            },
+            "/api/v1/providers": {
+                "get": {
+                    "operationId": "listProviders",
+                    "summary": "Providers taking bookings, with their kind and the visit types they perform",
+                    "responses": {"200": _json(schemas.ProvidersOut, "Providers"), **_errors(429)},
                 }
             },
             "/api/v1/availability": {

@@ -36,8 +36,26 @@ def visit_types(offer: Catalog) -> dict[str, Any]:
     return {"visit_types": [visit_type(v, offer.specialties[v.specialty]) for v in offer.visit_types.values()]}
 
 
+def provider(value: catalog.Provider) -> dict[str, Any]:
+    return {"id": value.id, "name": value.name, "kind": value.kind, "kind_label": value.kind_label}
+
+
+def providers(offer: Catalog) -> dict[str, Any]:
+    """Every provider who takes bookings, with what they do: a slot's provider always does its visit."""
+    return {
+        "providers": [
+            {
+                **provider(p),
+                "specialty": specialty(offer.specialties[p.specialty]),
+                "visit_types": [code for code in offer.visit_types if p.does(code)],
+            }
+            for p in sorted(offer.providers.values(), key=lambda p: (p.specialty, p.name))
+        ]
+    }
+
+
 def availability(result: Availability) -> dict[str, Any]:
-    providers = {pid: {"id": pid, "name": p.name} for pid, p in result.providers.items()}
+    providers = {pid: provider(p) for pid, p in result.providers.items()}
     rooms = {rid: {"id": rid, "name": r.name} for rid, r in result.rooms.items()}
     # Providers share start times and one visit's end is another's start: format each instant once.
     formatted: dict[datetime, str] = {}
@@ -95,7 +113,12 @@ def appointment(row: AppointmentColumns, offer: Catalog) -> dict[str, Any]:
         "end": iso_central(row.ends_at),
         "timezone": TIMEZONE,
         "visit_type": visit_type(kind, offer.specialties[kind.specialty]),
-        "provider": {"id": row.provider_id, "name": offer.provider_names[row.provider_id]},
+        "provider": {
+            "id": row.provider_id,
+            "name": offer.provider_names[row.provider_id],
+            "kind": offer.provider_kinds[row.provider_id],
+            "kind_label": catalog.kind_label(offer.provider_kinds[row.provider_id]),
+        },
         "room": {"id": room.id, "name": room.name} if room else None,
         "location": clinic_details.current().one_line(),
     }

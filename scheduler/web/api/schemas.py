@@ -204,6 +204,17 @@ class VisitTypesOut(BaseModel):
 class ProviderOut(BaseModel):
     id: int
     name: str
+    kind: str = Field(description="The provider's profession, e.g. physiatrist, physical-therapist")
+    kind_label: str = Field(description="The kind in words for people, e.g. 'Physical therapist'")
+
+
+class ProviderListedOut(ProviderOut):
+    specialty: SpecialtyOut
+    visit_types: list[str] = Field(description="Codes of the visit types this provider performs")
+
+
+class ProvidersOut(BaseModel):
+    providers: list[ProviderListedOut]
 
 
 class RoomOut(BaseModel):

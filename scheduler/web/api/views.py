@@ -91,6 +91,12 @@ def visit_types() -> Response:
     return jsonify(presenters.visit_types(clinic.current_catalog(utc_now())))
 
 
+@bp.get("/providers")
+@limiter.limit(_read_limit)
+def providers() -> Response:
+    return jsonify(presenters.providers(clinic.current_catalog(utc_now())))
+
+
 @bp.get("/availability")
 @limiter.limit(_read_limit)
 def availability() -> Response:

@@ -71,13 +71,23 @@ def room_location_id(room_id: int) -> str:
 # ----- the clinic's catalog --------------------------------------------------------------------------
 
 
-def practitioner(provider_id: int, name: str, active: bool) -> Resource:
-    return {"resourceType": "Practitioner", "id": str(provider_id), "active": active, "name": [{"text": name}]}
+def practitioner(provider_id: int, name: str, active: bool, kind: str) -> Resource:
+    """The provider, with their kind ("Physical therapist") as a qualification in words."""
+    resource: Resource = {
+        "resourceType": "Practitioner",
+        "id": str(provider_id),
+        "active": active,
+        "name": [{"text": name}],
+    }
+    if kind:
+        resource["qualification"] = [{"code": {"text": catalog.kind_label(kind)}}]
+    return resource
 
 
 def provider_schedule(provider: catalog.Provider, offer: Catalog) -> Resource:
     specialty = offer.specialties[provider.specialty]
-    kinds = [v for v in offer.visit_types.values() if v.specialty == provider.specialty]
+    # What they perform: the only service types $find offers them for.
+    kinds = [v for v in offer.visit_types.values() if provider.does(v.code)]
     resource: Resource = {
         "resourceType": "Schedule",
         "id": provider_schedule_id(provider.id),
@@ -87,7 +97,7 @@ def provider_schedule(provider: catalog.Provider, offer: Catalog) -> Resource:
             {"reference": f"Practitioner/{provider.id}", "display": provider.name},
             {"reference": f"Location/{CLINIC_LOCATION_ID}"},
         ],
-        "comment": f"{provider.name}: {specialty.name}. Free slots need a service-type; see Slot.",
+        "comment": f"{provider.described}: {specialty.name}. Free slots need a service-type; see Slot.",
     }
     if kinds:
         resource["serviceType"] = [visit_type_concept(v) for v in kinds]

@@ -171,7 +171,10 @@ def openapi() -> Response:
 
 
 def _practitioners(offer: Catalog) -> list[Resource]:
-    return [resources.practitioner(pid, name, pid in offer.providers) for pid, name in offer.provider_names.items()]
+    return [
+        resources.practitioner(pid, name, pid in offer.providers, offer.provider_kinds[pid])
+        for pid, name in offer.provider_names.items()
+    ]
 
 
 def _schedules(offer: Catalog) -> list[Resource]:

@@ -5,6 +5,8 @@ from datetime import datetime
 from flask import Blueprint
 
 from scheduler.domain.bookings import describe_time
+from scheduler.domain.catalog import kind_label
+from scheduler.domain.catalog import with_kind
 
 bp = Blueprint("public", __name__)
 
@@ -13,6 +15,18 @@ bp = Blueprint("public", __name__)
 def central_time(moment: datetime) -> str:
     """ "9:00 AM CST": the clinic's wall clock with its abbreviation."""
     return describe_time(moment)
+
+
+@bp.app_template_filter("provider_kind")
+def provider_kind(kind: str) -> str:
+    """ "Physical therapist": a provider's kind in words (patients' and staff pages alike)."""
+    return kind_label(kind)
+
+
+@bp.app_template_filter("with_kind")
+def provider_with_kind(provider: object) -> str:
+    """ "Grace Thorsen, PT (physical therapist)" for anything with a name and a kind."""
+    return with_kind(getattr(provider, "name", ""), getattr(provider, "kind", ""))
 
 
 from scheduler.web.public import manage as manage  # noqa: E402  (registers the routes)

@@ -10,6 +10,7 @@ from flask import session
 from flask import url_for
 
 from scheduler.domain.bookings import AppointmentStatus
+from scheduler.domain.catalog import with_kind
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
@@ -118,7 +119,7 @@ def reschedule(reference: str, token: str) -> Any:
                     "reference": appointment.reference,
                     "start": held.starts_at.isoformat(),
                     "provider_id": held.provider_id,
-                    "provider_name": held.provider_name,
+                    "provider_name": with_kind(held.provider_name, held.provider_kind),
                     "token": held.token,
                 }
                 return redirect(url_for("public.reschedule_check", reference=reference, token=token))

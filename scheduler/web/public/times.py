@@ -45,7 +45,7 @@ def offered_days(
                     break
                 days[local_day] = {}
             offered = OfferedTime(
-                f"{slot.start.isoformat()}|{slot.provider_id}", slot.start, found.providers[slot.provider_id].name
+                f"{slot.start.isoformat()}|{slot.provider_id}", slot.start, found.providers[slot.provider_id].described
             )
             days[local_day].setdefault(slot.start, offered)
         day += timedelta(days=7)

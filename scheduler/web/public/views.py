@@ -303,7 +303,7 @@ def _requested_name(current: dict[str, Any], offer: Catalog) -> str:
 def _provider_name(current: dict[str, Any], offer: Catalog) -> str:
     slot = journey.held_slot(current)
     provider = offer.providers.get(slot.provider_id) if slot else None
-    return provider.name if provider else ""
+    return provider.described if provider else ""
 
 
 def _submit(current: dict[str, Any], offer: Catalog) -> Response:

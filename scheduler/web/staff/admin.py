@@ -57,11 +57,16 @@ def admin_provider(provider_id: int | None) -> Any:
         abort(404)
     data: dict[str, Any] = {}
     if provider is not None:
-        data = {"name": provider.name, "specialty": provider.specialty.code, "active": provider.active}
+        data = {
+            "name": provider.name, "specialty": provider.specialty.code, "active": provider.active,
+            "kind": provider.kind, "visit_types": [v.code for v in provider.visit_types],
+        }  # fmt: skip
         for index, day in enumerate(forms.ProviderForm.DAYS):
             data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
     form = forms.ProviderForm(data=data)
     form.specialty.choices = _specialty_choices()
+    form.kind.choices = [("", "The specialty's physician"), *catalog_lists.provider_kind_choices()]
+    form.visit_types.choices = catalog_lists.visit_type_choices()
     problem = None
     if form.validate_on_submit():
         pattern = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.DAYS)}
@@ -69,11 +74,13 @@ def admin_provider(provider_id: int | None) -> Any:
             saved = catalog_admin.save_provider(
                 provider_id, name=form.name.data.strip(), specialty_code=form.specialty.data,
                 active=form.active.data, pattern=pattern, actor_id=current_user.id,
+                kind=form.kind.data or "", performs=form.visit_types.data or (),
             )  # fmt: skip
         except DomainError as refusal:
             problem = refusal.message
         else:
-            flash(f"Saved {saved.name}.", "success")
+            flash(f"Saved {saved.name}: {saved.kind.label}, does {catalog_lists.visit_type_names(saved.performs)}.",
+                  "success")  # fmt: skip
             return redirect(url_for("staff.admin_provider", provider_id=saved.id))
     time_off: list[catalog_lists.TimeOffRow] = []
     if provider is not None:

@@ -8,6 +8,7 @@ from wtforms import DateField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import TimeField
@@ -33,6 +34,9 @@ def _blocks(form: FlaskForm, field: StringField) -> None:
 class ProviderForm(FlaskForm):
     name = StringField("Name", validators=NAME)
     specialty = SelectField("Specialty", choices=[], validators=[InputRequired("Choose a specialty")])
+    kind = SelectField("Kind of provider (shown to patients)", choices=[], validators=[Optional()])
+    # No choice ticked on a new provider: what their kind usually does (the service decides).
+    visit_types = SelectMultipleField("Visit types they do", choices=[], validators=[Optional()])
     active = BooleanField("Takes bookings", default=True)
     monday = StringField(WEEKDAY_NAMES[0], validators=[Optional(), Length(max=60), _blocks])
     tuesday = StringField(WEEKDAY_NAMES[1], validators=[Optional(), Length(max=60), _blocks])
