@@ -38,7 +38,6 @@ from flask_login import UserMixin
 from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
-from flask_wtf import FlaskForm
 from werkzeug import Response
 from wtforms import PasswordField
 from wtforms import StringField
@@ -53,6 +52,7 @@ from scheduler.extensions import limiter
 from scheduler.extensions import login
 from scheduler.services import staff as accounts
 from scheduler.settings import settings
+from scheduler.web.forms import Form
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -195,7 +195,7 @@ def _to_sign_in() -> Response:
     return redirect(url_for("auth.login", next=back_to))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("Username", validators=[InputRequired("Enter your username"), Length(max=80)])
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password"), Length(max=MAX_PASSWORD_LENGTH)]

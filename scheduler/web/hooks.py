@@ -15,6 +15,7 @@ from flask import Response
 from flask import abort
 from flask import request
 
+from scheduler.domain.errors import InvalidInput
 from scheduler.domain.messages import InboundKeyword
 from scheduler.domain.messages import classify_inbound
 from scheduler.extensions import limiter
@@ -22,6 +23,7 @@ from scheduler.services import clinic_details
 from scheduler.services.sms_consent import opt_out
 from scheduler.services.sms_consent import reply_is_from_provider
 from scheduler.settings import settings
+from scheduler.web.sane_input import control_problem
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 @limiter.exempt  # the provider's servers, signed: a shared address must not be throttled mid-STOP
 def sms_inbound() -> Response:
     _require_signature()
+    if problem := control_problem(request.form.get("From", "")):
+        raise InvalidInput({"From": problem})  # a NUL would reach PostgreSQL in the opt-out's query
     phone = request.form.get("From", "").strip()
     keyword = classify_inbound(request.form.get("Body", ""))
     config = settings()

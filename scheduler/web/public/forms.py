@@ -22,6 +22,7 @@ from wtforms.validators import Optional
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.web import contact
+from scheduler.web.forms import Form
 
 
 def options(pairs: object) -> list[SelectChoice]:
@@ -55,13 +56,13 @@ def _printable(form: FlaskForm, field: Field) -> None:
         raise ValidationError(PRINTABLE)
 
 
-class WhatForm(FlaskForm):
+class WhatForm(Form):
     requested = RadioField(
         "What are you asking for?", validators=[InputRequired("Select what you are asking for")], choices=[]
     )
 
 
-class SeenBeforeForm(FlaskForm):
+class SeenBeforeForm(Form):
     seen_before = RadioField(
         "Have you been seen at the SI Joint Clinic before?",
         choices=options(YES_NO),
@@ -69,7 +70,7 @@ class SeenBeforeForm(FlaskForm):
     )
 
 
-class CauseForm(FlaskForm):
+class CauseForm(Form):
     cause = RadioField(
         "What is the likely cause of your SI joint pain?",
         choices=options(list(CAUSES.items())),
@@ -80,7 +81,7 @@ class CauseForm(FlaskForm):
     )
 
 
-class ReferredForm(FlaskForm):
+class ReferredForm(Form):
     referred = RadioField(
         "Did a physician refer you to the clinic?",
         choices=options(YES_NO),
@@ -88,7 +89,7 @@ class ReferredForm(FlaskForm):
     )
 
 
-class TimeForm(FlaskForm):
+class TimeForm(Form):
     # Any value is parsed and checked by the booking rules, which say why a time is refused;
     # the page offers only times the clinic really has.
     slot = RadioField("Choose a time", choices=[], validate_choice=False,
@@ -101,7 +102,7 @@ class NewTimeForm(TimeForm):
                       validators=[InputRequired("Select a new time for your visit")])  # fmt: skip
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     days = Checkboxes("Which days suit you?", choices=options(WEEKDAYS),
                       validators=[InputRequired("Select at least one day that suits you")])  # fmt: skip
     parts_of_day = Checkboxes("Which part of the day?", choices=options(PARTS_OF_DAY),
@@ -124,7 +125,7 @@ def _month_number(text: str) -> int | None:
     return None
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     given_name = StringField("First name", validators=[InputRequired("Enter your first name"), NAME_LENGTH, _printable])
     family_name = StringField("Last name", validators=[InputRequired("Enter your last name"), NAME_LENGTH, _printable])
     birth_month = StringField("Month", validators=[Optional(), Length(max=12)])
@@ -173,11 +174,11 @@ class DetailsForm(FlaskForm):
             return None
 
 
-class CheckForm(FlaskForm):
+class CheckForm(Form):
     """Submitting the answers: nothing but the CSRF token."""
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = RadioField(
         "Why are you cancelling?",
         choices=options(CANCEL_REASONS),

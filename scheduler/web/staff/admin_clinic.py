@@ -26,6 +26,7 @@ from scheduler.domain.staff import ADMIN
 from scheduler.services import clinic_details
 from scheduler.settings import settings
 from scheduler.web.auth import staff_required
+from scheduler.web.forms import Form
 from scheduler.web.staff import bp
 
 
@@ -54,7 +55,7 @@ def _text(label: str, limit: int, *, required: str | None = None) -> StringField
     return StringField(label, validators=[first, _printable, _one_line, _limit(limit)])
 
 
-class ClinicDetailsForm(FlaskForm):
+class ClinicDetailsForm(Form):
     address_line1 = _text("Street address", rules.LINE_MAX, required="Enter the street address.")
     address_line2 = _text("Street address, second line (optional)", rules.LINE_MAX)
     city = _text("City", rules.CITY_MAX, required="Enter the city.")

@@ -20,6 +20,7 @@ from wtforms.validators import Optional
 
 from scheduler.domain.hours import WEEKDAY_NAMES
 from scheduler.domain.weekly_pattern import parse_day_blocks
+from scheduler.web.forms import Form
 
 NAME = [InputRequired("Enter a name"), Length(max=120, message="Use 120 characters or fewer")]
 
@@ -31,7 +32,7 @@ def _blocks(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(str(problem)) from None
 
 
-class ProviderForm(FlaskForm):
+class ProviderForm(Form):
     name = StringField("Name", validators=NAME)
     specialty = SelectField("Specialty", choices=[], validators=[InputRequired("Choose a specialty")])
     kind = SelectField("Kind of provider (shown to patients)", choices=[], validators=[Optional()])
@@ -47,7 +48,7 @@ class ProviderForm(FlaskForm):
     DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
-class TimeOffForm(FlaskForm):
+class TimeOffForm(Form):
     first_day = DateField("First day", validators=[InputRequired("Enter the first day")])
     starts = TimeField("From (optional: blank for the whole day)", validators=[Optional()])
     last_day = DateField("Last day", validators=[InputRequired("Enter the last day")])
@@ -55,35 +56,35 @@ class TimeOffForm(FlaskForm):
     reason = StringField("Reason (not shown to patients)", validators=[Optional(), Length(max=200)])
 
 
-class ClosureForm(FlaskForm):
+class ClosureForm(Form):
     day = DateField("Day", validators=[InputRequired("Enter the day")])
     starts = TimeField("Closes from (blank: the whole day)", validators=[Optional()])
     ends = TimeField("Until (blank: to the end of the day)", validators=[Optional()])
     name = StringField("Name, shown to patients", validators=NAME)
 
 
-class VisitTypeForm(FlaskForm):
+class VisitTypeForm(Form):
     minutes = IntegerField("Length in minutes", validators=[InputRequired("Enter the length"), NumberRange(15, 480)])
     prep_notes = TextAreaField("Preparation notes", validators=[Optional(), Length(max=2000)])
     active = BooleanField("Offered")
 
 
-class RoomForm(FlaskForm):
+class RoomForm(Form):
     name = StringField("Name", validators=NAME)
     kind = SelectField("Kind", choices=[], validators=[InputRequired("Choose the kind of room")])
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     username = StringField("Username", validators=[InputRequired("Enter a username"), Length(max=80)])
     display_name = StringField("Name", validators=NAME)
     role = SelectField("Role", choices=[], validators=[InputRequired("Choose a role")])
     password = PasswordField("First password (at least 12 characters)", validators=[InputRequired("Enter a password")])
 
 
-class StaffChangeForm(FlaskForm):
+class StaffChangeForm(Form):
     role = SelectField("Role", choices=[], validators=[InputRequired()])
     active = BooleanField("Can sign in")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: only the CSRF token."""

@@ -12,7 +12,6 @@ import hashlib
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import RadioField
@@ -28,6 +27,7 @@ from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.domain.routing import Intake
 from scheduler.web import contact
+from scheduler.web.forms import Form
 from scheduler.web.public.forms import NAME_LENGTH
 from scheduler.web.public.forms import YES_NO
 from scheduler.web.public.forms import Checkboxes
@@ -70,13 +70,13 @@ def parse_birth_date(text: str | None) -> date:
     return contact.birth_date(day)
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """The search box; posted (never in the address), so a name or birth date is never logged."""
 
     q = StringField("Find a patient", validators=[Optional(), Length(max=200)])
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     # The record picked (from the search or the duplicate warning); empty for a new patient.
     patient_id = HiddenField()
     # Who

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import RadioField
 from wtforms import SelectField
@@ -12,21 +11,22 @@ from wtforms.validators import Length
 
 from scheduler.domain.visit_status import VisitAction
 from scheduler.services.staff_visits import DECLINE_REASONS
+from scheduler.web.forms import Form
 from scheduler.web.public.forms import options
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     action = SelectField(choices=options([(a.value, a.value) for a in VisitAction]), validators=[InputRequired()])
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     # Parsed and checked by the booking rules (which say why a time is refused), like the patients' form.
     slot = RadioField("New time", choices=[], validate_choice=False,
                       validators=[InputRequired("Choose the new time")])  # fmt: skip
     notify = BooleanField("Tell the patient (email and, with consent, a text)", default=True)
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = StringField(
         "Reason for cancelling",
         validators=[
@@ -37,12 +37,12 @@ class CancelForm(FlaskForm):
     notify = BooleanField("Tell the patient (email and, with consent, a text)", default=True)
 
 
-class PlaceForm(FlaskForm):
+class PlaceForm(Form):
     slot = RadioField(
         "Time", choices=[], validate_choice=False, validators=[InputRequired("Choose a time to place it")]
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = SelectField("Reason", choices=options(list(DECLINE_REASONS.items())),
                          validators=[InputRequired("Choose a reason")])  # fmt: skip
