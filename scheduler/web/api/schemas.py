@@ -21,6 +21,8 @@ from scheduler.domain.catalog import UNSURE
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.web import contact
+from scheduler.web.sane_input import sane_day
+from scheduler.web.sane_input import sane_moment
 
 # Printable text only (no NUL or other control characters), with at least one visible character.
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
@@ -81,8 +83,9 @@ def _whole_number_text(value: object) -> object:
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN), AfterValidator(_stripped)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
 # strict=False: the text has been checked above; strict mode would refuse the string the JSON holds.
-IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_date_text)]
-Instant = Annotated[datetime, Field(strict=False), BeforeValidator(_date_time_text)]
+# Years 1900-2200 only (sane_input): a year such as 9999 would overflow the arithmetic behind it.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_date_text), AfterValidator(sane_day)]
+Instant = Annotated[datetime, Field(strict=False), BeforeValidator(_date_time_text), AfterValidator(sane_moment)]
 QueryInt = Annotated[int, BeforeValidator(_whole_number_text)]
 
 

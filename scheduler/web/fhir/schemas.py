@@ -18,6 +18,7 @@ from typing import Annotated
 from typing import Any
 from typing import Literal
 
+from pydantic import AfterValidator
 from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
@@ -32,6 +33,7 @@ from scheduler.web.api.schemas import TEXT_PATTERN
 from scheduler.web.api.schemas import IsoDate
 from scheduler.web.api.schemas import Name
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.sane_input import sane_moment
 
 # What a FHIR string may hold here: printable, bounded.
 Text = Annotated[str, Field(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
@@ -167,8 +169,9 @@ def moment_of(end: bool) -> Any:
 
 ServiceType = Annotated[str, BeforeValidator(code_of), Field(min_length=1, max_length=40, pattern=CODE_PATTERN)]
 PractitionerId = Annotated[int, BeforeValidator(id_of("Practitioner")), Field(strict=False, ge=1, le=2_147_483_647)]
-Start = Annotated[datetime, BeforeValidator(moment_of(end=False)), Field(strict=False)]
-End = Annotated[datetime, BeforeValidator(moment_of(end=True)), Field(strict=False)]
+# A date-time's year is checked too (sane_input): 9999-12-31T23:00:00-06:00 would overflow later.
+Start = Annotated[datetime, BeforeValidator(moment_of(end=False)), Field(strict=False), AfterValidator(sane_moment)]
+End = Annotated[datetime, BeforeValidator(moment_of(end=True)), Field(strict=False), AfterValidator(sane_moment)]
 
 
 class Strict(BaseModel):
@@ -197,7 +200,7 @@ class AppointmentIn(Strict):
     """The parts of an Appointment (a $find proposal, or a $hold answer) that say which time."""
 
     resourceType: Literal["Appointment"]
-    start: Annotated[datetime, BeforeValidator(moment_of(end=False)), Field(strict=False)]
+    start: Start
     serviceType: Annotated[list[CodeableConcept], Field(min_length=1, max_length=5)]
     participant: Annotated[list[dict[str, Any]], Field(max_length=10)] = []
     identifier: Annotated[list[Identifier], Field(max_length=10)] = []

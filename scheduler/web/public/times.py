@@ -7,12 +7,12 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
-from flask import request
-
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.services.availability import find_availability
+from scheduler.web.sane_input import query_day
+from scheduler.web.sane_input import sane_year
 
 # How many days with free times a page shows at once, and how far ahead it looks.
 DAYS_PER_PAGE = 3
@@ -54,12 +54,10 @@ def offered_days(
 
 
 def first_day_asked() -> date:
-    """The ``from`` date of "show later dates", kept between today and the horizon."""
+    """The ``from`` date of "show later dates", kept between today and the horizon (InvalidInput
+    naming ``from`` for a year outside 1900-2200, see sane_input.query_day)."""
     today = clinic_today(utc_now())
-    try:
-        asked = date.fromisoformat(request.args.get("from", "")[:10])
-    except ValueError:
-        return today
+    asked = query_day("from") or today
     return min(max(asked, today), today + timedelta(days=HORIZON_DAYS))
 
 
@@ -70,6 +68,6 @@ def parse_choice(value: str | None) -> tuple[datetime | None, int | None]:
         start = datetime.fromisoformat(start_text)
     except ValueError:
         return None, None
-    if start.tzinfo is None:
+    if start.tzinfo is None or not sane_year(start.year):  # year 9999 would overflow the booking rules
         return None, None
     return start, int(provider_text) if provider_text.isdigit() and len(provider_text) < 10 else None

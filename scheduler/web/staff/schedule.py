@@ -42,6 +42,7 @@ from scheduler.web.public.present import describe_refusal
 from scheduler.web.public.present import when
 from scheduler.web.public.times import offered_days
 from scheduler.web.public.times import parse_choice
+from scheduler.web.sane_input import query_day
 from scheduler.web.staff import bp
 from scheduler.web.staff import schedule_forms as forms
 
@@ -55,10 +56,9 @@ def _actor() -> staff_visits.Actor:
 
 
 def _day(name: str = "day") -> date:
-    try:
-        return date.fromisoformat(request.args.get(name, "")[:10])
-    except ValueError:
-        return clinic_today(utc_now())
+    """The date in query parameter ``name``, or today; InvalidInput naming it for a year outside
+    1900-2200 (year 9999 would overflow the calendar's arithmetic)."""
+    return query_day(name) or clinic_today(utc_now())
 
 
 def _specialty() -> str:
