@@ -45,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     "MIN_NOTICE_MINUTES": 60,
     # How long a time a patient picked is kept for them while they type their details.
     "HOLD_MINUTES": 10,
+    # An urgent request (a red flag) is called back within this much open clinic time (DOMAIN.md).
+    "URGENT_CALL_BACK_MINUTES": 120,
     # Session cookie (the patient's answers between pages, and staff sign-in): HTTPS only, no
     # script access, not sent on cross-site posts.
     "SESSION_COOKIE_SECURE": True,

@@ -56,6 +56,13 @@ class Settings:
         return self._int("HOLD_MINUTES")
 
     @property
+    def urgent_call_back_minutes(self) -> int:
+        minutes = self._int("URGENT_CALL_BACK_MINUTES")
+        if minutes <= 0:
+            raise ValueError(f"{minutes} minutes is no time to call an urgent patient back in")
+        return minutes
+
+    @property
     def cache_size(self) -> int:
         return self._int("CACHE_SIZE")
 

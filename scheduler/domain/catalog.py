@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -142,6 +143,10 @@ class Provider:
     time_off: tuple[TimeOff, ...] = ()
     kind: str = ProviderKind.PHYSIATRIST
     performs: frozenset[str] = frozenset()  # visit type codes
+    # Weekly blocks kept for urgent patients (physicians only), released to everyone this long
+    # before they start (see domain.urgent).
+    urgent_blocks: tuple[WorkBlock, ...] = ()
+    urgent_release: timedelta = timedelta(hours=24)
 
     def does(self, visit_type_code: str) -> bool:
         return visit_type_code in self.performs

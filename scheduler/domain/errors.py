@@ -58,6 +58,17 @@ class RoutedElsewhere(DomainError):
         self.decision = decision
 
 
+class UrgentCareNeeded(DomainError):
+    """The patient's answers need an urgent visit, which the clinic arranges by phone: never a
+    routine booking (DOMAIN.md, "Urgent patients")."""
+
+    code = "urgent"
+
+    def __init__(self, message: str, *, decision: RoutingDecision) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
 class InvalidInput(DomainError):
     """Input that is well-formed but not acceptable, tied to the fields that need fixing."""
 

@@ -43,16 +43,23 @@ class Catalog:
         return [p for p in self.providers.values() if p.specialty == specialty]
 
     def capable_providers(
-        self, visit_type_code: str, specialty: str, provider_id: int | None = None
+        self, visit_type_code: str, specialty: str, provider_id: int | None = None, *, urgent: bool = False
     ) -> list[catalog.Provider]:
         """The active providers of ``specialty`` who perform ``visit_type_code``: the only ones any
-        entry point may offer or accept for it. With ``provider_id``, that provider if capable;
-        raises InvalidInput (field ``provider_id``) if not, saying why."""
-        capable = [p for p in self.providers_of(specialty) if p.does(visit_type_code)]
+        entry point may offer or accept for it (``urgent``: physicians only, who see urgent
+        patients). With ``provider_id``, that provider if capable; raises InvalidInput (field
+        ``provider_id``) if not, saying why."""
+        capable = [
+            p for p in self.providers_of(specialty) if p.does(visit_type_code) and (p.is_physician or not urgent)
+        ]
         if provider_id is None:
             return capable
         chosen = [p for p in capable if p.id == provider_id]
         if not chosen:
+            provider = self.providers.get(provider_id)
+            if urgent and provider is not None and provider.does(visit_type_code) and not provider.is_physician:
+                message = f"{provider.described} is not a physician: urgent patients see a physician."
+                raise InvalidInput({"provider_id": message})
             raise InvalidInput({"provider_id": self.not_capable_message(provider_id, visit_type_code)})
         return chosen
 

@@ -49,6 +49,31 @@ class Intake:
     referred: bool
     red_flags: frozenset[str] = frozenset()
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, as stored with a request or a visit."""
+        return {
+            "requested": self.requested,
+            "seen_before": self.seen_before,
+            "cause": self.cause,
+            "referred": self.referred,
+            "red_flags": sorted(self.red_flags),
+        }
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Intake:
+        return cls(
+            requested=str(stored.get("requested", UNSURE)),
+            seen_before=bool(stored.get("seen_before")),
+            cause=str(stored.get("cause", "unknown")),
+            referred=bool(stored.get("referred")),
+            red_flags=frozenset(stored.get("red_flags") or ()),
+        )
+
+    @property
+    def red_flag_names(self) -> list[str]:
+        """The red flags in words, as staff read them."""
+        return [RED_FLAGS.get(flag, flag) for flag in sorted(self.red_flags)]
+
 
 @dataclass(frozen=True)
 class LastVisit:

@@ -10,6 +10,7 @@ from scheduler.domain.catalog import Room
 from scheduler.domain.catalog import kind_label
 from scheduler.domain.intervals import Interval
 from scheduler.domain.patients import PatientRecord
+from scheduler.domain.routing import Intake
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
@@ -59,6 +60,8 @@ class Visit:
     request_id: int | None
     created_at: datetime
     updated_at: datetime
+    urgent: bool = False
+    intake: Intake | None = None  # the patient's answers when booking; None when placed without questions
 
     # The ids by the names the appointment's columns have, for presenters that take either.
     @property

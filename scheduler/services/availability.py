@@ -8,12 +8,14 @@ from datetime import datetime
 
 from scheduler.domain import catalog
 from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import days_from
 from scheduler.domain.clock import utc_now
 from scheduler.domain.slots import Slot
 from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
+from scheduler.domain.urgent import keep_for_urgent
 from scheduler.services import clinic
 
 
@@ -36,6 +38,7 @@ def find_availability(
     patient_id: int | None = None,
     now: datetime | None = None,
     catalog_revision: int | None = None,
+    urgent: bool = False,
 ) -> Availability:
     """Every free start for ``visit_type_code`` over ``days`` days from ``first_day`` (Central dates).
 
@@ -43,18 +46,23 @@ def find_availability(
     the patient's last visit). Only providers who perform the visit type are offered. Times sooner
     than the clinic's minimum notice are never offered. Raises InvalidInput for an unknown visit
     type, or a ``provider_id`` who does not perform it.
+
+    ``urgent``: for staff placing an urgent patient: physicians only, and the times they keep for
+    urgent patients are free for it. Otherwise those times are offered only once released.
     """
     now = now or utc_now()
     offer = clinic.current_catalog(now, catalog_revision)
     visit_type = offer.visit_type(visit_type_code)
     specialty = offer.specialties[specialty_code or visit_type.specialty]
     window = clinic.day_window(first_day, days)
-    providers = offer.capable_providers(visit_type.code, specialty.code, provider_id)
+    providers = offer.capable_providers(visit_type.code, specialty.code, provider_id, urgent=urgent)
     rooms = offer.rooms_of(visit_type.room_kind)
     resources = [provider_resource(p.id) for p in providers] + [room_resource(r.id) for r in rooms]
     if patient_id is not None:
         resources.append(patient_resource(patient_id))
     busy = clinic.busy(resources, window)
+    if not urgent:
+        keep_for_urgent(busy, providers, days_from(first_day, days), now)
     slots = free_slots(
         visit_type=visit_type,
         providers=providers,

@@ -21,6 +21,7 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.errors import RoutedElsewhere
+from scheduler.domain.errors import UrgentCareNeeded
 from scheduler.domain.errors import about_the_time
 from scheduler.domain.intervals import Interval
 from scheduler.domain.messages import on_booked
@@ -44,6 +45,7 @@ from scheduler.services.references import manage_token
 from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.services.references import token_matches
+from scheduler.services.urgent import urgent_advice
 from scheduler.store import bookings as store_bookings
 from scheduler.store import models
 from scheduler.store import patients as store_patients
@@ -96,11 +98,16 @@ def book_appointment(
                 f"{visit_type.name} is arranged by our schedulers: send a request with your preferred times instead."
             )
         decision = routing.decide(intake, history(found), offer)
+        if decision.urgent:
+            raise UrgentCareNeeded(urgent_advice(), decision=decision)
         if decision.visit_type != visit_type.code:
             raise RoutedElsewhere(decision.reason, decision=decision)
         return decision
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token=hold_token)
+    return _book(
+        visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token=hold_token,
+        intake=intake,
+    )  # fmt: skip
 
 
 def place_visit(
@@ -113,6 +120,8 @@ def place_visit(
     request_id: int | None = None,
     specialty_code: str | None = None,
     preferred_provider_id: int | None = None,
+    intake: Intake | None = None,
+    urgent: bool = False,
     now: datetime | None = None,
 ) -> Booked:
     """Staff placing a visit of any booking mode (a request-type injection, say) at ``start``
@@ -120,8 +129,10 @@ def place_visit(
     marks the request placed in the same unit of work); ``specialty_code`` and
     ``preferred_provider_id``: where routing sent it (a follow-up goes to the team, and when
     capable and free the provider, of the last visit); the visit type's own specialty otherwise.
+    ``intake``: the patient's answers, kept with the visit; ``urgent``: they need an urgent visit
+    (a physician, who may use the times kept for urgent patients).
 
-    No intake and no routing: the scheduler has already decided what the patient needs. The time
+    No routing: the scheduler has already decided what the patient needs. The time
     rules and the no-double-booking guarantee are book_appointment's own. Raises InvalidInput,
     OutsideClinicHours, ClinicClosed, NotOnGrid or SlotTaken.
     """
@@ -132,10 +143,14 @@ def place_visit(
             visit_type=visit_type.code,
             specialty=specialty_code or visit_type.specialty,
             reason=f"{visit_type.name} placed by the clinic's schedulers.",
+            urgent=urgent,
             preferred_provider_id=preferred_provider_id,
         )
 
-    return _book(visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, request_id=request_id)
+    return _book(
+        visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, request_id=request_id,
+        intake=intake,
+    )  # fmt: skip
 
 
 def _book(
@@ -149,6 +164,7 @@ def _book(
     *,
     hold_token: str | None = None,
     request_id: int | None = None,
+    intake: Intake | None = None,
 ) -> Booked:
     """The whole booking in one write transaction (on SQLite the write lock is taken first, so
     nothing read here can change before the insert), then the next open time for a refusal."""
@@ -171,7 +187,7 @@ def _book(
             assert read.new_patient_id is not None and read.new_appointment_id is not None  # read for a booking
             ids = NewIds(read.new_patient_id, read.new_appointment_id)
             booked = _reserve(
-                offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids, request_id
+                offer, visit_type, visit, decision, details, found, provider_id, channel, now, ids, request_id, intake
             )
     except DomainError as refusal:
         if specialty is not None and about_the_time(refusal):
@@ -214,6 +230,7 @@ def _reserve(
     now: datetime,
     ids: NewIds,
     request_id: int | None,
+    intake: Intake | None,
 ) -> Visit:
     """Inside the unit of work: choose provider and room, re-check, then write the new patient
     (if any), the appointment, its reservations and its messages in one statement (the hot path
@@ -226,6 +243,8 @@ def _reserve(
         provider_id=provider_id,
         patient_id=found.id if found else None,
         preferred_provider_id=decision.preferred_provider_id,
+        urgent=decision.urgent,
+        now=now,
     )
     if found is None:
         patient = store_patients.as_record(ids.patient, details)
@@ -249,6 +268,8 @@ def _reserve(
         request_id=request_id,
         created_at=now,
         updated_at=now,
+        urgent=decision.urgent,
+        intake=intake,
     )
     messages = outbox.rows(on_booked(visit.start, patient.reach(), now), appointment_id=ids.appointment, now=now)
     store_bookings.insert_booking(booked, new_patient_at=now if found is None else None, messages=messages)

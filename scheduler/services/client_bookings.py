@@ -20,19 +20,22 @@ def book_for_client(
     provider_id: int | None,
     hold_token: str | None,
     detail: str,
+    cause: str = "unknown",
+    red_flags: frozenset[str] = frozenset(),
     now: datetime | None = None,
 ) -> booking.Booked:
     """Book as the patient would (routing, holds and time rules alike) for an API client, and
     write the call's audit row in the same unit of work: the visit and its audit row are saved
     together or not at all. ``detail``: the audit note (never PHI). Raises what
-    :func:`booking.book_appointment` raises."""
+    :func:`booking.book_appointment` raises: UrgentCareNeeded for a red flag or an infection
+    (``cause``, ``red_flags``: the patient's answers, when the client sends them)."""
     with unit_of_work():
         booked = booking.book_appointment(
             visit_type_code=visit_type_code,
             start=start,
             patient=patient,
-            # An integration books what it was asked for: it has no intake answers to route on.
-            intake=Intake(visit_type_code, seen_before=False, cause="unknown", referred=False),
+            # An integration books what it was asked for; its answers (if any) can only make it urgent.
+            intake=Intake(visit_type_code, seen_before=False, cause=cause, referred=False, red_flags=red_flags),
             channel="api",
             provider_id=provider_id,
             hold_token=hold_token,

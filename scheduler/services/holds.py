@@ -63,7 +63,9 @@ def hold_time(
             store_bookings.drop_hold(token=replaces)
         visit_type = offer.visit_type(visit_type_code)
         visit = check_visit_time(start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now))
-        place = choose_place(offer, visit_type, visit, specialty or visit_type.specialty, provider_id=provider_id)
+        place = choose_place(
+            offer, visit_type, visit, specialty or visit_type.specialty, provider_id=provider_id, now=now
+        )
         token = secrets.token_urlsafe(32)
         expires_at = now + timedelta(minutes=hold_minutes())
         hold_id = store_bookings.insert_hold(

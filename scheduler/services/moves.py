@@ -73,9 +73,11 @@ def move_appointment(
             new_time = check_visit_time(start, visit_type, offer.calendar, now=now, not_before=not_before)
             # The visit's own time must not stand in its way (moving it by a quarter of an hour).
             store_bookings.drop_reservations(visit.id)
+            # An urgent patient's visit may move within the times kept for urgent patients.
             place = choose_place(
-                offer, visit_type, new_time, specialty, provider_id=provider_id, patient_id=visit.patient_id
-            )
+                offer, visit_type, new_time, specialty, provider_id=provider_id, patient_id=visit.patient_id,
+                urgent=visit.urgent, now=now,
+            )  # fmt: skip
             store_bookings.reserve(place.times(new_time, patient_id=visit.patient_id), appointment_id=visit.id)
             store_bookings.move_visit(
                 visit.id, new_time.start, new_time.end, place.provider.id, place.room.id if place.room else None

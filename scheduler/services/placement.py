@@ -12,6 +12,7 @@ from scheduler.domain import catalog
 from scheduler.domain.bookings import check_provider_free
 from scheduler.domain.bookings import first_free_room
 from scheduler.domain.clock import to_clinic
+from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import SLOT_TAKEN_MESSAGE
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.intervals import Interval
@@ -19,6 +20,7 @@ from scheduler.domain.offer import Catalog
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
+from scheduler.domain.urgent import keep_for_urgent
 from scheduler.domain.visits import ReservedTime
 from scheduler.domain.visits import times_taken
 from scheduler.services import clinic
@@ -48,6 +50,8 @@ def choose_place(
     provider_id: int | None = None,
     patient_id: int | None = None,
     preferred_provider_id: int | None = None,
+    urgent: bool = False,
+    now: datetime | None = None,
 ) -> Place:
     """A provider of ``specialty`` who performs the visit (``provider_id`` when given) free for
     ``visit``, and a free room of the kind the visit needs. ``preferred_provider_id`` (a
@@ -56,13 +60,18 @@ def choose_place(
 
     Raises InvalidInput for a provider who does not perform the visit, SlotTaken when nobody (or
     the patient, or every room) is free. Call inside the write transaction that will insert.
+    ``urgent``: an urgent patient, placed by staff: physicians only, who may use the times they
+    keep for urgent patients; otherwise those times are refused until released.
     """
-    candidates = offer.capable_providers(visit_type.code, specialty, provider_id)
+    candidates = offer.capable_providers(visit_type.code, specialty, provider_id, urgent=urgent)
     rooms = offer.rooms_of(visit_type.room_kind)
     keys = [provider_resource(p.id) for p in candidates] + [room_resource(r.id) for r in rooms]
     if patient_id is not None:
         keys.append(patient_resource(patient_id))
-    busy = clinic.busy(keys, clinic.day_window(to_clinic(visit.start).date(), 1))
+    day = to_clinic(visit.start).date()
+    busy = clinic.busy(keys, clinic.day_window(day, 1))
+    if not urgent:
+        keep_for_urgent(busy, candidates, [day], now or utc_now())
     if patient_id is not None and any(b.overlaps(visit) for b in busy.get(patient_resource(patient_id), [])):
         raise SlotTaken(PATIENT_BUSY_MESSAGE)
     candidates.sort(key=lambda p: (p.id != preferred_provider_id, _booked_minutes(busy, p.id), p.id))

@@ -17,6 +17,7 @@ from scheduler.domain.catalog import Provider
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
 from scheduler.domain.patients import PatientDetails
+from scheduler.domain.routing import Intake
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
@@ -66,12 +67,15 @@ def _told(notify: bool) -> str:
 
 def book_for_patient(
     *, visit_type_code: str, start: datetime, patient: PatientDetails, actor: Actor, provider_id: int | None = None,
-    duplicates_shown: tuple[int, ...] = (), now: datetime | None = None,
+    duplicates_shown: tuple[int, ...] = (), intake: Intake | None = None, urgent: bool = False,
+    specialty_code: str | None = None, now: datetime | None = None,
 ) -> booking.Booked:  # fmt: skip
     """Book on the patient's behalf (phone staff, schedulers): any visit type, recorded with the
     channel and the staff member. ``duplicates_shown``: the likely duplicates staff were warned
     about; when the booking makes a new patient anyway, that choice is audited in the same
-    transaction (patient ids only)."""
+    transaction (patient ids only). ``intake``: the caller's answers, kept with the visit;
+    ``urgent``: they need an urgent visit (a physician, in the times kept for urgent patients if
+    need be); ``specialty_code``: the team routing chose (a follow-up's)."""
     with unit_of_work():
         booked = booking.place_visit(
             visit_type_code=visit_type_code,
@@ -79,6 +83,9 @@ def book_for_patient(
             patient=patient,
             channel=actor.channel,
             provider_id=provider_id,
+            intake=intake,
+            urgent=urgent,
+            specialty_code=specialty_code,
             now=now,
         )
         appointment = booked.appointment
@@ -207,6 +214,8 @@ def place_request(
             request_id=request_id,
             specialty_code=visit_request.specialty_code,
             preferred_provider_id=visit_request.preferred_provider_id,
+            intake=visit_request.intake,
+            urgent=visit_request.urgent,
             now=now,
         )
         _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id, visit_request.reference)

@@ -6,6 +6,7 @@ measured cost of each path); the rest uses the ORM. Whatever is read comes back 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import OutboxStatus
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.patients import PatientRecord
+from scheduler.domain.routing import Intake
 from scheduler.domain.visits import ProviderRef
 from scheduler.domain.visits import ReservedTime
 from scheduler.domain.visits import Visit
@@ -154,6 +156,8 @@ def insert_booking(visit: Visit, *, new_patient_at: datetime | None, messages: S
         "version": visit.version,
         "created_at": visit.created_at,
         "updated_at": visit.updated_at,
+        "urgent": visit.urgent,
+        "intake": intake_text(visit.intake),
     }
     with overlap_refused():
         driver().insert_all(
@@ -212,7 +216,14 @@ def as_visit(row: models.Appointment) -> Visit:
         request_id=row.request_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        urgent=row.urgent,
+        intake=row.answers,
     )
+
+
+def intake_text(intake: Intake | None) -> str | None:
+    """How a visit's intake answers are stored: JSON text (read back by Appointment.answers)."""
+    return None if intake is None else json.dumps(intake.as_dict(), separators=(",", ":"))
 
 
 def appointment_by_reference(reference: str) -> models.Appointment | None:

@@ -37,7 +37,11 @@ def load_catalog(since: date, hours: ClinicHours) -> Catalog:
     providers = (
         db.session.execute(
             select(models.Provider)
-            .options(selectinload(models.Provider.hours), selectinload(models.Provider.visit_types))
+            .options(
+                selectinload(models.Provider.hours),
+                selectinload(models.Provider.visit_types),
+                selectinload(models.Provider.urgent_blocks),
+            )
             .order_by(models.Provider.id)
         )
         .scalars()

@@ -6,10 +6,12 @@ Every instant is stored in UTC as ``timestamp with time zone`` (PostgreSQL) or a
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 from typing import TypeVar
@@ -102,12 +104,15 @@ class Specialty(Model):
 
 
 class Provider(Model):
+    __table_args__ = (CheckConstraint("urgent_release_hours BETWEEN 0 AND 168", name="urgent_release_hours_range"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     specialty_id: Mapped[int] = mapped_column(ForeignKey("specialty.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A catalog.ProviderKind value; the words for it are the domain's (catalog.kind_label).
     kind: Mapped[str] = mapped_column(String(40), server_default=catalog.ProviderKind.PHYSICIAN.value)
+    urgent_release_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
 
     specialty: Mapped[Specialty] = relationship(lazy="joined")
     hours: Mapped[list[ProviderHours]] = relationship(
@@ -115,6 +120,9 @@ class Provider(Model):
     )
     # The visit types this provider performs: the only ones any entry point offers them for.
     visit_types: Mapped[list[VisitType]] = relationship(secondary="provider_visit_type", order_by="VisitType.position")
+    urgent_blocks: Mapped[list[UrgentBlock]] = relationship(
+        cascade="all, delete-orphan", order_by="(UrgentBlock.weekday, UrgentBlock.starts)"
+    )
 
     def to_domain(self, time_off: list[TimeOff] | None = None) -> catalog.Provider:
         return catalog.Provider(
@@ -125,7 +133,25 @@ class Provider(Model):
             time_off=tuple(catalog.TimeOff(t.starts_at, t.ends_at) for t in time_off or ()),
             kind=self.kind,
             performs=frozenset(v.code for v in self.visit_types),
+            urgent_blocks=tuple(catalog.WorkBlock(b.weekday, b.starts, b.ends) for b in self.urgent_blocks),
+            urgent_release=timedelta(hours=self.urgent_release_hours),
         )
+
+
+class UrgentBlock(Model):
+    """A weekly block a physician keeps for urgent patients (Central wall-clock time, Monday=0)."""
+
+    __tablename__ = "urgent_block"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts < ends", name="starts_before_ends"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
 
 
 class ProviderVisitType(Model):
@@ -282,6 +308,8 @@ class VisitRequest(Model):
     routing_rule: Mapped[str] = mapped_column(String(80))
     routing_reason: Mapped[str] = mapped_column(String(300))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An urgent request's target for calling the patient back (see domain.urgent).
+    call_back_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[RequestStatus] = mapped_column(EnumText(RequestStatus, 12), default=RequestStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
@@ -315,6 +343,15 @@ class Appointment(Model):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
+    # What the patient answered when booking (cause, red flags, referral), as JSON text; None for
+    # visits placed without questions. ``urgent``: their answers needed an urgent visit.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    intake: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def answers(self) -> routing.Intake | None:
+        """The intake answers the visit was booked with (see store.bookings.intake_text)."""
+        return None if self.intake is None else routing.Intake.from_dict(json.loads(self.intake))
 
     patient: Mapped[Patient] = relationship()
     visit_type: Mapped[VisitType] = relationship(lazy="joined")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.patients import PatientRecord
+from scheduler.domain.routing import Intake
 from scheduler.store import models
 from scheduler.store.engine import db
 
@@ -28,6 +29,8 @@ class RequestOnFile:
     visit_type_code: str
     specialty_code: str
     preferred_provider_id: int | None
+    intake: Intake
+    urgent: bool
 
 
 def open_requests(specialty_code: str) -> list[models.VisitRequest]:
@@ -66,6 +69,8 @@ def request_on_file(request_id: int) -> RequestOnFile | None:
         visit_type_code=row.routed_visit_type.code,
         specialty_code=row.routed_specialty.code,
         preferred_provider_id=row.preferred_provider_id,
+        intake=Intake.from_dict(row.intake or {}),
+        urgent=row.urgent,
     )
 
 

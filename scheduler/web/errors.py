@@ -25,6 +25,7 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.errors import UrgentCareNeeded
 from scheduler.web.api.schemas import PATTERN_MESSAGES
 from scheduler.web.sane_input import CONTROL_MESSAGE
 from scheduler.web.sane_input import control_problem
@@ -75,7 +76,7 @@ def _domain_error(error: DomainError) -> tuple[Response | str, int]:
     extra: dict[str, Any] = {"next_open": iso_central(error.next_open) if error.next_open else None}
     if isinstance(error, InvalidInput):
         extra["fields"] = error.fields
-    if isinstance(error, RoutedElsewhere):
+    if isinstance(error, RoutedElsewhere | UrgentCareNeeded):
         from scheduler.services.clinic import current_catalog
         from scheduler.web.api.presenters import routed_to
 

@@ -188,7 +188,7 @@ def test_a_red_flag_routes_to_an_urgent_evaluation_with_the_notice(client, make_
     make_provider("pmr")
     signed_in(client, "scheduler")
     page = text(step(client, red_flags="fever", requested="unsure"))
-    assert "Urgent: offer the earliest time" in page
+    assert "Book a physician's earliest time" in page and "Red flags: Fever" in page
     assert "A possible infection or a red-flag symptom needs an urgent evaluation." in page
     assert "call 911" in page
 

@@ -269,6 +269,9 @@ class RequestOut(BaseModel):
     status: str
     routed_to: RoutedTo
     call_now: str | None = Field(None, description="Present on urgent routes: what to do now")
+    call_back_by: str | None = Field(
+        None, description="Urgent routes: when the clinic will have called the patient back (ISO-8601, Central offset)"
+    )
 
 
 class ErrorOut(BaseModel):

@@ -14,6 +14,7 @@ from flask import url_for
 from pydantic import BaseModel
 
 from scheduler.domain.clock import clinic_today
+from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
@@ -158,6 +159,7 @@ def submit_request() -> tuple[Response, int]:
         "status": submitted.request.status,
         "routed_to": presenters.routed_to(submitted.decision, submitted.catalog),
         "call_now": presenters.call_now(submitted.decision),
+        "call_back_by": iso_central(call_back_by) if (call_back_by := submitted.request.call_back_by) else None,
     }
     return jsonify(body), 201
 

@@ -10,6 +10,9 @@ SPECIALTY_SYSTEM = f"{BASE}:specialty"
 ERROR_SYSTEM = f"{BASE}:error"  # OperationOutcome.issue.details: the JSON API's error codes
 REFERENCE_SYSTEM = f"{BASE}:appointment-reference"  # the reference patients read out, SIJ-XXXX-XXXX
 HOLD_TOKEN_SYSTEM = f"{BASE}:hold-token"  # a $hold's secret: only its bearer can $book the time
+# Appointment.reasonCode on $book: the patient's answers, so a red flag is never booked routinely.
+RED_FLAG_SYSTEM = f"{BASE}:red-flag"  # fever, cannot-bear-weight
+CAUSE_SYSTEM = f"{BASE}:cause"  # the likely cause, as the patient pages ask it (infection, trauma, ...)
 HOLD_EXPIRES_URL = f"{BASE}:extension:hold-expires"
 NEXT_OPEN_URL = f"{BASE}:extension:next-open"
 # HL7 terminology the resources use.

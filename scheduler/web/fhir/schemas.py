@@ -27,12 +27,18 @@ from pydantic import field_validator
 from pydantic import model_validator
 
 from scheduler.domain.clock import clinic_instant
+from scheduler.domain.routing import CAUSES
+from scheduler.domain.routing import RED_FLAGS
 from scheduler.web import contact
 from scheduler.web.api.schemas import CODE_PATTERN
 from scheduler.web.api.schemas import TEXT_PATTERN
 from scheduler.web.api.schemas import IsoDate
 from scheduler.web.api.schemas import Name
+from scheduler.web.fhir.codes import CAUSE_SYSTEM
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.fhir.codes import RED_FLAG_SYSTEM
+from scheduler.web.sane_input import CONTROL_MESSAGE
+from scheduler.web.sane_input import control_problem
 from scheduler.web.sane_input import sane_moment
 
 # What a FHIR string may hold here: printable, bounded.
@@ -103,9 +109,34 @@ class ParameterIn(Element):
         return None
 
 
+def control_character_at(value: Any, where: str = "") -> str | None:
+    """Where in a parsed JSON document a string (or a key) holds a control character other than a
+    line break or tab, as ``parameter[0].resource.name``; None when nowhere."""
+    if isinstance(value, str):
+        return where or "body" if control_problem(value, multiline=True) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            if control_problem(str(key), multiline=True) or (found := control_character_at(item, inner)):
+                return found or inner
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := control_character_at(item, f"{where}[{index}]"):
+                return found
+    return None
+
+
 class ParametersIn(Element):
     resourceType: Literal["Parameters"]
     parameter: Annotated[list[ParameterIn], Field(max_length=50)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        # Anywhere, in the elements read or not: nothing of the body may carry a NUL further.
+        if (where := control_character_at(data)) is not None:
+            raise ValueError(f"{where}: {CONTROL_MESSAGE}")
+        return data
 
     def values(self) -> dict[str, Any]:
         """Each parameter's value by name (a repeated name keeps its first value)."""
@@ -204,6 +235,27 @@ class AppointmentIn(Strict):
     serviceType: Annotated[list[CodeableConcept], Field(min_length=1, max_length=5)]
     participant: Annotated[list[dict[str, Any]], Field(max_length=10)] = []
     identifier: Annotated[list[Identifier], Field(max_length=10)] = []
+    # The patient's answers (codes of RED_FLAG_SYSTEM and CAUSE_SYSTEM): a red flag or an
+    # infection is refused with the "urgent" outcome, as on every channel.
+    reasonCode: Annotated[list[CodeableConcept], Field(max_length=10)] = []
+
+    def _reasons(self, system: str) -> list[str]:
+        return [c.code for concept in self.reasonCode for c in concept.coding if c.system == system and c.code]
+
+    @property
+    def red_flags(self) -> frozenset[str]:
+        flags = self._reasons(RED_FLAG_SYSTEM)
+        unknown = [f for f in flags if f not in RED_FLAGS]
+        if unknown:
+            raise ValueError(f"reasonCode: {RED_FLAG_SYSTEM} has no code '{unknown[0][:40]}' ({', '.join(RED_FLAGS)}).")
+        return frozenset(flags)
+
+    @property
+    def cause(self) -> str:
+        causes = self._reasons(CAUSE_SYSTEM)
+        if causes and causes[0] not in CAUSES:
+            raise ValueError(f"reasonCode: {CAUSE_SYSTEM} has no code '{causes[0][:40]}' ({', '.join(CAUSES)}).")
+        return causes[0] if causes else "unknown"
 
     @property
     def service_type(self) -> str:
@@ -308,7 +360,7 @@ class BookIn(Strict):
     @model_validator(mode="after")
     def _readable(self) -> BookIn:
         # Read the properties once here, so a bad value is a 400 naming it rather than a surprise later.
-        for attribute in ("service_type", "practitioner", "hold_token"):
+        for attribute in ("service_type", "practitioner", "hold_token", "red_flags", "cause"):
             try:
                 getattr(self.appointment, attribute)
             except ValueError as problem:

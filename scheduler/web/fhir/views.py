@@ -495,6 +495,8 @@ def book() -> Response:
         provider_id=wanted.practitioner,
         hold_token=wanted.hold_token,
         detail=f"POST /fhir/Appointment/$book 201; {wanted.service_type}",
+        cause=wanted.cause,
+        red_flags=wanted.red_flags,
     )
     access.audited()
     resource = resources.appointment(booked.appointment, booked.catalog)

@@ -140,9 +140,14 @@ class DetailsForm(Form):
     birth_date: date | None = None
     phone_e164: str | None = None
     email_normalized: str | None = None
+    # An urgent patient is called back: the phone number is then required.
+    phone_required = False
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         ok = super().validate(extra_validators)
+        if self.phone_required and not (self.phone.data or "").strip():
+            self.phone.errors = [*self.phone.errors, "Enter a phone number: we will call you back on it"]
+            ok = False
         self.birth_date = self._birth_date()
         if self.birth_date is None:
             ok = False

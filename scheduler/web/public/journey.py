@@ -68,9 +68,20 @@ def decision(current: dict[str, Any], offer: Catalog) -> RoutingDecision:
 
 
 def books_a_time(current: dict[str, Any], offer: Catalog) -> bool:
-    """True when the patient picks a time now; False when schedulers place a request."""
-    routed = offer.visit_type(decision(current, offer).visit_type)
-    return routed.mode is BookingMode.BOOK and not current.get("request_instead")
+    """True when the patient picks a time now; False when schedulers place a request. An urgent
+    patient never picks a routine time: the clinic calls them (see is_urgent)."""
+    routed = decision(current, offer)
+    return (
+        offer.visit_type(routed.visit_type).mode is BookingMode.BOOK
+        and not routed.urgent
+        and not current.get("request_instead")
+    )
+
+
+def is_urgent(current: dict[str, Any], offer: Catalog) -> bool:
+    """The answers need an urgent visit: the request is a call-back request (phone required, no
+    preferred times asked)."""
+    return decision(current, offer).urgent
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ def next_step(current: dict[str, Any], offer: Catalog) -> str:
         slot = held_slot(current)
         if slot is None or slot.visit_type != decision(current, offer).visit_type:
             return "public.time"
-    elif "preferences" not in current:
+    elif "preferences" not in current and not is_urgent(current, offer):
         return "public.preferences"
     if "details" not in current:
         return "public.details"

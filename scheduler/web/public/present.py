@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from scheduler.domain.bookings import describe_day
-from scheduler.domain.bookings import describe_time
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import about_the_time
 from scheduler.services.availability import next_free_slot
+from scheduler.web.public import central_when
 
 
 def when(moment: datetime) -> str:
     """ "Monday, March 8, 2027 at 8:00 AM CST" (Central time, with CST/CDT)."""
-    return f"{describe_day(moment)} at {describe_time(moment)}"
+    return central_when(moment)
 
 
 def describe_refusal(refusal: DomainError, visit_type: str, start: datetime, specialty: str) -> str:

@@ -27,16 +27,17 @@ class OfferedTime:
 
 
 def offered_days(
-    visit_type: str, specialty: str, first: date, *, patient_id: int | None = None
+    visit_type: str, specialty: str, first: date, *, patient_id: int | None = None, urgent: bool = False
 ) -> tuple[dict[date, list[OfferedTime]], date | None]:
     """Up to DAYS_PER_PAGE days with free times from ``first`` on (Central dates), each start shown
     once with the provider the clinic would choose (the engine ranks the lighter day first), and
-    the day "show later dates" continues from (None when there is nothing more to show)."""
+    the day "show later dates" continues from (None when there is nothing more to show).
+    ``urgent``: staff finding a time for an urgent patient (see find_availability)."""
     horizon = clinic_today(utc_now()) + timedelta(days=HORIZON_DAYS)
     days: dict[date, dict[datetime, OfferedTime]] = {}
     day, full = first, False
     while day < horizon and not full:
-        found = find_availability(visit_type, day, 7, specialty_code=specialty, patient_id=patient_id)
+        found = find_availability(visit_type, day, 7, specialty_code=specialty, patient_id=patient_id, urgent=urgent)
         for slot in found.slots:
             local_day = to_clinic(slot.start).date()
             if local_day not in days:

@@ -3,6 +3,7 @@ answers" and a confirmation. Thin views: the answers live in ``journey``, the ru
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort
@@ -28,6 +29,7 @@ from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import holds
 from scheduler.services import requests as visit_requests
+from scheduler.services import urgent
 from scheduler.settings import settings
 from scheduler.web import contact
 from scheduler.web.public import bp
@@ -135,6 +137,7 @@ def route() -> Any:
     return render_template(
         "public/route.html",
         decision=decision,
+        clinic_now=urgent.clinic_status() if decision.urgent else None,
         visit_type=offer.visit_type(decision.visit_type),
         specialty=offer.specialties[decision.specialty],
         books=journey.books_a_time(current, offer),
@@ -232,6 +235,7 @@ def details() -> Any:
         return back
     current = journey.answers()
     form = forms.DetailsForm(data=current.get("typed") or {})
+    form.phone_required = journey.is_urgent(current, _offer())
     if form.is_submitted() and (form.website.data or "").strip():
         abort(400, "This form could not be sent.")  # the honeypot: only robots fill it in
     if form.validate_on_submit():
@@ -250,7 +254,7 @@ def details() -> Any:
             },
         )
         return _after_answer()
-    return _form_page("public/details.html", form)
+    return _form_page("public/details.html", form, urgent=form.phone_required)
 
 
 @bp.route("/request/check", methods=["GET", "POST"])
@@ -330,7 +334,9 @@ def _submit(current: dict[str, Any], offer: Catalog) -> Response:
         submitted = visit_requests.submit_request(
             intake=intake, patient=patient, preferences=current.get("preferences") or {}, channel="web"
         )
-        session["confirmation"] = {"kind": "request", "reference": submitted.request.reference}
+        call_back_by = submitted.request.call_back_by
+        session["confirmation"] = {"kind": "request", "reference": submitted.request.reference,
+                                   "call_back_by": call_back_by.isoformat() if call_back_by else None}  # fmt: skip
     journey.clear()
     return redirect(url_for("public.confirmation"))
 
@@ -348,4 +354,9 @@ def confirmation() -> Any:
             manage_url=url_for("public.manage", reference=appointment.reference, token=done["token"]),
             when=when,
         )
-    return render_template("public/request_sent.html", reference=done["reference"])
+    call_back_by = done.get("call_back_by")
+    return render_template(
+        "public/request_sent.html",
+        reference=done["reference"],
+        call_back_by=datetime.fromisoformat(call_back_by) if call_back_by else None,
+    )

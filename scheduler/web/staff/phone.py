@@ -183,6 +183,7 @@ def _page(form: forms.BookingForm, offer: Catalog, step: Step, status: int = 200
         when=when,
         time_of=describe_time,
         today=clinic_today(utc_now()),
+        red_flag_names=form.intake().red_flag_names if step.route and step.route.decision.urgent else [],
     ), status
 
 
@@ -292,8 +293,10 @@ def _route(
     """Where the answers lead, and the free times from ``first``; ``choose``: pick the next
     available unless staff already chose one of the times listed."""
     decision = routing.decide(form.intake(), history(patient), offer)
+    # An urgent caller is offered physicians only, including the times they keep for urgent patients.
     days, later = offered_days(decision.visit_type, decision.specialty, first,
-                               patient_id=patient.id if patient is not None else None)  # fmt: skip
+                               patient_id=patient.id if patient is not None else None,
+                               urgent=decision.urgent)  # fmt: skip
     form.from_day.data = first.isoformat()
     offered = [t.value for times in days.values() for t in times]
     if choose and form.slot.data not in offered and offered:
@@ -358,6 +361,7 @@ def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, det
         booked = staff_visits.book_for_patient(
             visit_type_code=route.decision.visit_type, start=start, patient=details, actor=_actor(),
             provider_id=provider_id, duplicates_shown=tuple(form.seen_ids()) if step.create_anyway else (),
+            intake=form.intake(), urgent=route.decision.urgent, specialty_code=route.decision.specialty,
         )  # fmt: skip
     except SlotTaken:
         form.slot.data, form.read_back.data = None, ""  # _route offers the next available again
