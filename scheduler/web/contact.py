@@ -15,6 +15,7 @@ from email_validator import validate_email
 
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
+from scheduler.web.sane_input import control_problem
 
 PHONE_MESSAGE = "Enter a phone number we can call, like 507-538-1280."
 EMAIL_MESSAGE = "Enter an email address like name@example.com."
@@ -27,6 +28,8 @@ def phone_e164(value: str | None) -> str | None:
     """A US (or +country) phone number in E.164, e.g. "+15075381280"."""
     if value is None or not value.strip():
         return None
+    if problem := control_problem(value):  # phonenumbers would quietly drop a NUL
+        raise ValueError(problem)
     try:
         parsed = phonenumbers.parse(value[:40], "US")
     except phonenumbers.NumberParseException:
@@ -39,6 +42,8 @@ def phone_e164(value: str | None) -> str | None:
 def email_address(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
+    if problem := control_problem(value):
+        raise ValueError(problem)
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
