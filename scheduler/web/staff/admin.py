@@ -55,18 +55,7 @@ def admin_provider(provider_id: int | None) -> Any:
     provider = catalog_lists.provider(provider_id) if provider_id else None
     if provider_id and provider is None:
         abort(404)
-    data: dict[str, Any] = {}
-    if provider is not None:
-        data = {
-            "name": provider.name, "specialty": provider.specialty.code, "active": provider.active,
-            "kind": provider.kind, "visit_types": [v.code for v in provider.visit_types],
-        }  # fmt: skip
-        for index, day in enumerate(forms.ProviderForm.DAYS):
-            data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
-    form = forms.ProviderForm(data=data)
-    form.specialty.choices = _specialty_choices()
-    form.kind.choices = [("", "The specialty's physician"), *catalog_lists.provider_kind_choices()]
-    form.visit_types.choices = catalog_lists.visit_type_choices()
+    form = _provider_form(provider)
     problem = None
     if form.validate_on_submit():
         pattern = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.DAYS)}
@@ -82,37 +71,57 @@ def admin_provider(provider_id: int | None) -> Any:
             flash(f"Saved {saved.name}: {saved.kind.label}, does {catalog_lists.visit_type_names(saved.performs)}.",
                   "success")  # fmt: skip
             return redirect(url_for("staff.admin_provider", provider_id=saved.id))
+    return _provider_page(form, provider, problem, forms.TimeOffForm(formdata=None))
+
+
+def _provider_form(provider: Any, **kwargs: Any) -> forms.ProviderForm:
+    """The provider form filled from ``provider`` (None: a new one), and from the post if any."""
+    data: dict[str, Any] = {}
+    if provider is not None:
+        data = {
+            "name": provider.name, "specialty": provider.specialty.code, "active": provider.active,
+            "kind": provider.kind, "visit_types": [v.code for v in provider.visit_types],
+        }  # fmt: skip
+        for index, day in enumerate(forms.ProviderForm.DAYS):
+            data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
+    form = forms.ProviderForm(data=data, **kwargs)
+    form.specialty.choices = _specialty_choices()
+    form.kind.choices = [("", "The specialty's physician"), *catalog_lists.provider_kind_choices()]
+    form.visit_types.choices = catalog_lists.visit_type_choices()
+    return form
+
+
+def _provider_page(form: forms.ProviderForm, provider: Any, problem: str | None,
+                   time_off_form: forms.TimeOffForm) -> tuple[str, int]:  # fmt: skip
     time_off: list[catalog_lists.TimeOffRow] = []
     if provider is not None:
         time_off = catalog_lists.time_off_ending_after(provider.id, utc_now() - timedelta(days=1))
     return render_template(
         "staff/admin_provider.html", form=form, provider=provider, problem=problem, time_off=time_off,
-        time_off_form=forms.TimeOffForm(), confirm=forms.ConfirmForm(),
-    ), (422 if form.errors or problem else 200)  # fmt: skip
+        time_off_form=time_off_form, confirm=forms.ConfirmForm(),
+    ), (422 if form.errors or problem or time_off_form.errors else 200)  # fmt: skip
 
 
 @bp.post("/admin/providers/<int(max=2147483647):provider_id>/time-off")
 @staff_required(*MANAGERS)
-def admin_time_off_add(provider_id: int) -> Response:
-    if catalog_lists.provider(provider_id) is None:
+def admin_time_off_add(provider_id: int) -> Response | tuple[str, int]:
+    provider = catalog_lists.provider(provider_id)
+    if provider is None:
         abort(404)
     form = forms.TimeOffForm()
     if not form.validate_on_submit():
+        # The provider's page again: the time off as typed, with a message on each field to fix.
         flash("Enter the first and last day of the time off (and times, for part of a day).", "error")
+        return _provider_page(_provider_form(provider, formdata=None), provider, None, form)
+    starts = clinic_instant(form.first_day.data, form.starts.data or time(0))
+    last = form.last_day.data
+    ends = clinic_instant(last, form.ends.data) if form.ends.data else clinic_instant(last + timedelta(days=1), time(0))
+    try:
+        catalog_admin.add_time_off(provider_id, starts, ends, form.reason.data or "", actor_id=current_user.id)
+    except DomainError as refusal:
+        flash(refusal.message, "error")
     else:
-        starts = clinic_instant(form.first_day.data, form.starts.data or time(0))
-        last = form.last_day.data
-        ends = (
-            clinic_instant(last, form.ends.data)
-            if form.ends.data
-            else clinic_instant(last + timedelta(days=1), time(0))
-        )
-        try:
-            catalog_admin.add_time_off(provider_id, starts, ends, form.reason.data or "", actor_id=current_user.id)
-        except DomainError as refusal:
-            flash(refusal.message, "error")
-        else:
-            flash("Time off added. Visits already booked in it are not moved: check the calendar.", "success")
+        flash("Time off added. Visits already booked in it are not moved: check the calendar.", "success")
     return redirect(url_for("staff.admin_provider", provider_id=provider_id))
 
 

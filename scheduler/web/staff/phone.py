@@ -104,12 +104,13 @@ def _search(text: str) -> list[Found]:
 
 @bp.route("/phone", methods=["GET", "POST"])
 @staff_required(*EVERYONE)
-def phone() -> str:
+def phone() -> tuple[str, int]:
     """The console. A POST is the search without JavaScript (the results come back on the page)."""
     form = forms.SearchForm()
     searched = request.method == "POST" and form.validate_on_submit()
     query = (form.q.data or "").strip() if searched else ""
-    return render_template("staff/phone.html", form=form, query=query, results=_search(query) if query else None)
+    page = render_template("staff/phone.html", form=form, query=query, results=_search(query) if query else None)
+    return page, 422 if form.errors else 200
 
 
 @bp.post("/phone/search")
