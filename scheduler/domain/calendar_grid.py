@@ -32,6 +32,8 @@ class VisitBox:
     visit_type_name: str
     patient_name: str
     status: str
+    urgent: bool = False
+    urgent_answers: tuple[str, ...] = ()  # what made it urgent, in words (domain.urgent.urgent_answers)
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,24 @@ def view_visit(appointment_id: int, actor: Actor) -> VisitRow:
 
 
 @dataclass(frozen=True)
+class VisitAnswers:
+    """What the patient answered for a visit, as its page shows them: the visit's own answers, or
+    those of the request it was placed from (``request_reference``) when the visit kept none."""
+
+    urgent: bool
+    intake: Intake | None
+    request_reference: str | None
+
+
+def visit_answers(row: VisitRow) -> VisitAnswers:
+    """The answers and urgency of the visit ``row`` (read only)."""
+    placed_from = store_requests.request_on_file(row.request_id) if row.request_id else None
+    intake = row.answers or (placed_from.intake if placed_from else None)
+    urgent = row.urgent or (placed_from is not None and placed_from.urgent)
+    return VisitAnswers(urgent, intake, placed_from.reference if placed_from else None)
+
+
+@dataclass(frozen=True)
 class DayList:
     provider: Provider
     visits: list[VisitRow]

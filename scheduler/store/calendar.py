@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from scheduler.domain.bookings import RELEASED_STATUSES
 from scheduler.domain.calendar_grid import VisitBox
 from scheduler.domain.intervals import Interval
+from scheduler.domain.urgent import urgent_answers
 from scheduler.store import models
 from scheduler.store.engine import db
 
@@ -42,6 +43,8 @@ def visit_boxes(provider_ids: Sequence[int], window: Interval) -> dict[int, list
                 row.visit_type.name,
                 f"{row.patient.family_name}, {row.patient.given_name}",
                 row.status,
+                urgent=row.urgent,
+                urgent_answers=urgent_answers(row.answers) if row.urgent else (),
             )
         )
     return found

@@ -76,4 +76,5 @@ from scheduler.web.staff import audit as audit  # noqa: E402  (registers the rou
 from scheduler.web.staff import mail as mail  # noqa: E402
 from scheduler.web.staff import phone as phone  # noqa: E402
 from scheduler.web.staff import schedule as schedule  # noqa: E402
+from scheduler.web.staff import urgency as urgency  # noqa: E402  (registers the template filters)
 from scheduler.web.staff import views as views  # noqa: E402

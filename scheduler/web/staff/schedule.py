@@ -30,6 +30,7 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
+from scheduler.domain.urgent import call_back_clock
 from scheduler.domain.visit_status import ROLES as ACTION_ROLES
 from scheduler.domain.visit_status import TRANSITIONS
 from scheduler.domain.visit_status import VisitAction
@@ -45,6 +46,7 @@ from scheduler.web.public.times import parse_choice
 from scheduler.web.sane_input import query_day
 from scheduler.web.staff import bp
 from scheduler.web.staff import schedule_forms as forms
+from scheduler.web.staff.urgency import urgent_text
 
 EVERYONE = (ADMIN, SCHEDULER, PHONE)
 SCHEDULERS = (ADMIN, SCHEDULER)
@@ -142,6 +144,7 @@ def visit(appointment_id: int) -> str:
         cancel_form=forms.CancelForm(),
         can_change=appointment.status == "booked" and appointment.starts_at > utc_now(),
         phone=phone_display(appointment.patient.phone),
+        answers=staff_visits.visit_answers(appointment),
         when=when,
     )
 
@@ -179,7 +182,7 @@ def visit_cancel(appointment_id: int) -> Any:
     return render_template(
         "staff/visit.html", appointment=appointment, actions=_actions_for(appointment),
         status_form=forms.StatusForm(), cancel_form=form, can_change=True,
-        phone=phone_display(appointment.patient.phone), when=when,
+        phone=phone_display(appointment.patient.phone), answers=staff_visits.visit_answers(appointment), when=when,
     ), 422  # fmt: skip
 
 
@@ -217,7 +220,10 @@ def queue() -> str:
     offer = clinic.current_catalog(utc_now())
     requests = staff_visits.open_requests(code)
     suggestions = {}
-    today = clinic_today(utc_now())
+    now = utc_now()
+    today = clinic_today(now)
+    # How long each urgent request has waited against the time by which it must be called back.
+    clocks = {item.id: call_back_clock(item.created_at, item.call_back_by, now) for item in requests if item.urgent}
     for item in requests[:20]:  # suggestions for the top of the queue; the rest on their own page
         days, _ = offered_days(item.routed_visit_type.code, code, today)
         suggestions[item.id] = [t for times in days.values() for t in times][:SUGGESTIONS]
@@ -227,9 +233,11 @@ def queue() -> str:
         offer=offer,
         requests=requests,
         suggestions=suggestions,
+        clocks=clocks,
         place_form=forms.PlaceForm(),
         decline_form=forms.DeclineForm(),
         when=when,
+        phone_display=phone_display,
     )
 
 
@@ -299,7 +307,9 @@ def day_list_csv(provider_id: int) -> Response:
     day, listed = _day_list(provider_id, "daylist.export")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["time", "end", "patient", "birth_date", "phone", "visit_type", "status", "reference", "notes"])
+    writer.writerow(
+        ["time", "end", "patient", "birth_date", "phone", "visit_type", "status", "reference", "notes", "urgent"]
+    )
     for v in listed.visits:
         writer.writerow(
             [
@@ -312,6 +322,7 @@ def day_list_csv(provider_id: int) -> Response:
                 v.status,
                 v.reference,
                 _csv_safe(v.visit_type.prep_notes),
+                urgent_text(v.urgent, v.answers),  # "Urgent: Fever; Cause: infection", or empty
             ]
         )
     name = f"day-list-{provider_id}-{day.isoformat()}.csv"
