@@ -26,10 +26,10 @@ SMS_NEEDS_PHONE_MESSAGE = "Text messages need a phone number."
 
 def phone_e164(value: str | None) -> str | None:
     """A US (or +country) phone number in E.164, e.g. "+15075381280"."""
+    if value is not None and (problem := control_problem(value)):  # phonenumbers would quietly drop a NUL
+        raise ValueError(problem)
     if value is None or not value.strip():
         return None
-    if problem := control_problem(value):  # phonenumbers would quietly drop a NUL
-        raise ValueError(problem)
     try:
         parsed = phonenumbers.parse(value[:40], "US")
     except phonenumbers.NumberParseException:
@@ -40,10 +40,10 @@ def phone_e164(value: str | None) -> str | None:
 
 
 def email_address(value: str | None) -> str | None:
+    if value is not None and (problem := control_problem(value)):
+        raise ValueError(problem)
     if value is None or not value.strip():
         return None
-    if problem := control_problem(value):
-        raise ValueError(problem)
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
