@@ -78,7 +78,7 @@ def column(
     step = timedelta(minutes=calendar.hours.grid_minutes)
     open_today = calendar.open_intervals(day)
     worked = [
-        Interval(clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in provider.blocks_on(day.weekday())
+        Interval(clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in provider.blocks_for(day)
     ]
     away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
     available = subtract(intersect(worked, open_today), away)

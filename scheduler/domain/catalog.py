@@ -7,6 +7,7 @@ database once; after that the database is the truth and admins change them as da
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -135,6 +136,14 @@ class TimeOff:
 
 
 @dataclass(frozen=True)
+class PatternChange:
+    """A new weekly pattern a provider works from ``effective_from`` on (until a later change)."""
+
+    effective_from: date
+    blocks: tuple[WorkBlock, ...]
+
+
+@dataclass(frozen=True)
 class Provider:
     id: int
     name: str
@@ -147,6 +156,8 @@ class Provider:
     # before they start (see domain.urgent).
     urgent_blocks: tuple[WorkBlock, ...] = ()
     urgent_release: timedelta = timedelta(hours=24)
+    # Patterns that take over from ``pattern`` on a later date, earliest first.
+    later_patterns: tuple[PatternChange, ...] = ()
 
     def does(self, visit_type_code: str) -> bool:
         return visit_type_code in self.performs
@@ -163,8 +174,17 @@ class Provider:
     def is_physician(self) -> bool:
         return self.kind in PHYSICIAN_KINDS
 
-    def blocks_on(self, weekday: int) -> list[WorkBlock]:
-        return [b for b in self.pattern if b.weekday == weekday]
+    def pattern_on(self, day: date) -> tuple[WorkBlock, ...]:
+        """The weekly pattern in effect on ``day``."""
+        found = self.pattern
+        for change in self.later_patterns:
+            if change.effective_from <= day:
+                found = change.blocks
+        return found
+
+    def blocks_for(self, day: date) -> list[WorkBlock]:
+        """The blocks the provider works on ``day`` (Central date), by the pattern in effect then."""
+        return [b for b in self.pattern_on(day) if b.weekday == day.weekday()]
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def provider_free_intervals(
     """When ``provider`` is free on ``day``: their pattern within clinic hours, minus time off and busy."""
     worked = [
         Interval(clinic_instant(day, block.starts), clinic_instant(day, block.ends))
-        for block in provider.blocks_on(day.weekday())
+        for block in provider.blocks_for(day)
     ]
     if not worked:
         return []

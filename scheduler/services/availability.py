@@ -10,6 +10,7 @@ from scheduler.domain import catalog
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import days_from
 from scheduler.domain.clock import utc_now
+from scheduler.domain.offer import Catalog
 from scheduler.domain.slots import Slot
 from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
@@ -39,6 +40,7 @@ def find_availability(
     now: datetime | None = None,
     catalog_revision: int | None = None,
     urgent: bool = False,
+    offer: Catalog | None = None,
 ) -> Availability:
     """Every free start for ``visit_type_code`` over ``days`` days from ``first_day`` (Central dates).
 
@@ -49,9 +51,10 @@ def find_availability(
 
     ``urgent``: for staff placing an urgent patient: physicians only, and the times they keep for
     urgent patients are free for it. Otherwise those times are offered only once released.
+    ``offer``: the catalog to read instead of the current one (a schedule change not yet made).
     """
     now = now or utc_now()
-    offer = clinic.current_catalog(now, catalog_revision)
+    offer = offer or clinic.current_catalog(now, catalog_revision)
     visit_type = offer.visit_type(visit_type_code)
     specialty = offer.specialties[specialty_code or visit_type.specialty]
     window = clinic.day_window(first_day, days)

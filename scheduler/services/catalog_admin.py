@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from datetime import datetime
 from datetime import time
 
 from scheduler.domain import catalog
@@ -18,10 +16,11 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.offer import Catalog
 from scheduler.domain.staff import ROLES
 from scheduler.domain.staff import StaffRole
+from scheduler.domain.urgent import describe_urgent_blocks
+from scheduler.domain.urgent import urgent_blocks_refusal
 from scheduler.domain.visits import ProviderRef
 from scheduler.services import audit
 from scheduler.services import clinic
-from scheduler.store import catalog as store_catalog
 from scheduler.store import catalog_admin as store
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -45,11 +44,17 @@ def save_provider(
     actor_id: int,
     kind: str = "",
     performs: Iterable[str] = (),
+    urgent: dict[int, list[tuple[time, time]]] | None = None,
+    urgent_release_hours: int | None = None,
 ) -> SavedProvider:
     """Create (``provider_id`` None) or update a provider and replace their weekly hours
     (``pattern``: the blocks of each weekday, Monday=0, in Central wall-clock time), their kind
     and the visit types they perform. No ``kind``: the physician kind of the specialty. No
-    ``performs``: what a provider of that kind usually does (DEFAULT_PERFORMS), in the specialty."""
+    ``performs``: what a provider of that kind usually does (DEFAULT_PERFORMS), in the specialty.
+    ``urgent``: the weekly times they keep for urgent patients, like ``pattern`` (None: unchanged),
+    released to everyone ``urgent_release_hours`` (0-168; None: unchanged) before each starts.
+    Raises AdminError when a non-physician would keep urgent times, or a kept time is not inside
+    their hours that weekday."""
     with unit_of_work():
         offer = clinic.current_catalog(utc_now())
         if specialty_code not in offer.specialties:
@@ -67,6 +72,14 @@ def save_provider(
         if not codes:
             raise AdminError("Tick at least one visit type this provider does.")
         blocks = [WorkBlock(day, s, e) for day, day_blocks in sorted(pattern.items()) for s, e in day_blocks]
+        before = offer.providers.get(provider_id) if provider_id is not None else None
+        had = before.urgent_blocks if before is not None else ()
+        kept = had if urgent is None else tuple(WorkBlock(d, s, e) for d, day in sorted(urgent.items()) for s, e in day)
+        if urgent_release_hours is not None and not 0 <= urgent_release_hours <= 168:
+            raise AdminError("Release the urgent times to everyone 0 to 168 hours (a week) before they start.")
+        refusal = urgent_blocks_refusal(provider_kind.is_physician, blocks, kept)
+        if refusal:
+            raise AdminError(refusal)
         saved_id = store.save_provider(
             provider_id,
             name=name,
@@ -75,10 +88,17 @@ def save_provider(
             pattern=blocks,
             kind=provider_kind.value,
             visit_type_ids=[offer.visit_type_ids[code] for code in codes],
+            urgent_blocks=None if urgent is None else kept,
+            urgent_release_hours=urgent_release_hours,
         )
         if saved_id is None:
             raise NotFound("No such provider.")
         detail = f"{provider_kind.value}; performs {', '.join(codes)}"
+        if kept:
+            release = urgent_release_hours if urgent_release_hours is not None else _hours(before)
+            detail += f"; kept for urgent {describe_urgent_blocks(kept)}, released {release} h before"
+        elif had:
+            detail += "; no times kept for urgent patients"
         _audit(actor_id, "provider.create" if provider_id is None else "provider.update", "provider", saved_id, detail)
     return SavedProvider(ProviderRef(saved_id, name, specialty_code, provider_kind.value), provider_kind, tuple(codes))
 
@@ -96,6 +116,11 @@ class SavedProvider:
     @property
     def name(self) -> str:
         return self.ref.name
+
+
+def _hours(provider: catalog.Provider | None) -> int:
+    """How many hours before they start the provider's urgent times are released (24: new)."""
+    return 24 if provider is None else int(provider.urgent_release.total_seconds() // 3600)
 
 
 def _kind(kind: str, specialty_code: str) -> catalog.ProviderKind:
@@ -116,32 +141,12 @@ def _usual_visit_types(offer: Catalog, kind: catalog.ProviderKind, specialty_cod
     )
 
 
-def add_time_off(provider_id: int, starts_at: datetime, ends_at: datetime, reason: str, *, actor_id: int) -> None:
-    if not starts_at < ends_at:
-        raise AdminError("The time off must end after it starts.")
-    with unit_of_work():
-        if not store_catalog.provider_exists(provider_id):
-            raise NotFound("No such provider.")
-        entry_id = store.add_time_off(provider_id, starts_at, ends_at, reason[:200])
-        _audit(actor_id, "time-off.add", "time_off", entry_id, f"provider {provider_id}")
-
-
 def remove_time_off(time_off_id: int, *, actor_id: int) -> None:
     with unit_of_work():
         provider_id = store.remove_time_off(time_off_id)
         if provider_id is None:
             raise NotFound("No such time off.")
         _audit(actor_id, "time-off.remove", "time_off", time_off_id, f"provider {provider_id}")
-
-
-def add_closure(day: date, starts: time | None, ends: time | None, name: str, *, actor_id: int) -> None:
-    if starts is not None and ends is not None and not starts < ends:
-        raise AdminError("A part-day closure must end after it starts.")
-    with unit_of_work():
-        if store.closure_exists(day, starts, name):
-            raise AdminError("That closure is already on the calendar.")
-        closure_id = store.add_closure(day, starts, ends, name, source="admin")
-        _audit(actor_id, "closure.add", "closure", closure_id, f"{day.isoformat()} {name}"[:200])
 
 
 def remove_closure(closure_id: int, *, actor_id: int) -> None:

@@ -129,13 +129,27 @@ class Provider(Model):
             id=self.id,
             name=self.name,
             specialty=self.specialty.code,
-            pattern=tuple(catalog.WorkBlock(h.weekday, h.starts, h.ends) for h in self.hours),
+            pattern=tuple(
+                catalog.WorkBlock(h.weekday, h.starts, h.ends) for h in self.hours if h.effective_from is None
+            ),
             time_off=tuple(catalog.TimeOff(t.starts_at, t.ends_at) for t in time_off or ()),
             kind=self.kind,
             performs=frozenset(v.code for v in self.visit_types),
             urgent_blocks=tuple(catalog.WorkBlock(b.weekday, b.starts, b.ends) for b in self.urgent_blocks),
             urgent_release=timedelta(hours=self.urgent_release_hours),
+            later_patterns=tuple(
+                catalog.PatternChange(day, tuple(catalog.WorkBlock(h.weekday, h.starts, h.ends) for h in blocks))
+                for day, blocks in self.pattern_changes()
+            ),
         )
+
+    def pattern_changes(self) -> list[tuple[date, list[ProviderHours]]]:
+        """The hours that take effect on a later date, by that date (earliest first)."""
+        changes: dict[date, list[ProviderHours]] = {}
+        for h in self.hours:
+            if h.effective_from is not None:
+                changes.setdefault(h.effective_from, []).append(h)
+        return sorted(changes.items())
 
 
 class UrgentBlock(Model):
@@ -179,6 +193,8 @@ class ProviderHours(Model):
     weekday: Mapped[int] = mapped_column(Integer)
     starts: Mapped[time] = mapped_column(Time)
     ends: Mapped[time] = mapped_column(Time)
+    # None: the pattern in effect now; a date: part of a new pattern that takes over that day.
+    effective_from: Mapped[date | None] = mapped_column(Date)
 
 
 class TimeOff(Model):
@@ -347,6 +363,9 @@ class Appointment(Model):
     # visits placed without questions. ``urgent``: their answers needed an urgent visit.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     intake: Mapped[str | None] = mapped_column(Text)
+    # Kept where it is by a person's decision although a schedule change left it outside its
+    # provider's hours or on a closure: shown flagged, and not listed as needing attention.
+    kept_outside_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     @property
     def answers(self) -> routing.Intake | None:

@@ -29,6 +29,11 @@ PAGES = (
         "Admin",
         "Providers' hours and time off, closures, visit types, rooms, routing, accounts, clinic details.",
     ),
+    (
+        "staff.admin_attention",
+        "Needs attention",
+        "Visits outside their provider's hours or on a closure, whatever made them so, and the exceptions kept.",
+    ),
     ("staff.phone", "Phone console", "Find a caller, ask their questions, book the next free time and read it back."),
     ("staff.queue", "Requests", "Requests waiting to be placed, urgent first; place or decline them."),
     ("staff.messages", "Messages", "Email and text messages waiting, sent, or failed; send a dead one again."),

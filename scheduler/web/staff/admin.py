@@ -21,6 +21,8 @@ from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
+from scheduler.domain.schedule_changes import ClosureChange
+from scheduler.domain.schedule_changes import TimeOffChange
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import ROLE_NAMES
 from scheduler.domain.staff import SCHEDULER
@@ -29,11 +31,14 @@ from scheduler.domain.weekly_pattern import describe_day_blocks
 from scheduler.domain.weekly_pattern import parse_day_blocks
 from scheduler.services import catalog_admin
 from scheduler.services import catalog_lists
+from scheduler.services import schedule_changes
 from scheduler.services import staff as staff_accounts
 from scheduler.web.auth import staff_required
 from scheduler.web.public.forms import options
+from scheduler.web.public.present import when
 from scheduler.web.staff import admin_forms as forms
 from scheduler.web.staff import bp
+from scheduler.web.staff.schedule_review import review_or_apply
 
 MANAGERS = (ADMIN, SCHEDULER)
 
@@ -59,11 +64,13 @@ def admin_provider(provider_id: int | None) -> Any:
     problem = None
     if form.validate_on_submit():
         pattern = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.DAYS)}
+        urgent = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.URGENT_DAYS)}
         try:
             saved = catalog_admin.save_provider(
                 provider_id, name=form.name.data.strip(), specialty_code=form.specialty.data,
                 active=form.active.data, pattern=pattern, actor_id=current_user.id,
                 kind=form.kind.data or "", performs=form.visit_types.data or (),
+                urgent=urgent, urgent_release_hours=form.urgent_release_hours.data,
             )  # fmt: skip
         except DomainError as refusal:
             problem = refusal.message
@@ -84,6 +91,9 @@ def _provider_form(provider: Any, **kwargs: Any) -> forms.ProviderForm:
         }  # fmt: skip
         for index, day in enumerate(forms.ProviderForm.DAYS):
             data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
+            kept = [(b.starts, b.ends) for b in provider.urgent_blocks if b.weekday == index]
+            data[f"urgent_{day}"] = describe_day_blocks(kept)
+        data["urgent_release_hours"] = provider.urgent_release_hours
     form = forms.ProviderForm(data=data, **kwargs)
     form.specialty.choices = _specialty_choices()
     form.kind.choices = [("", "The specialty's physician"), *catalog_lists.provider_kind_choices()]
@@ -104,7 +114,7 @@ def _provider_page(form: forms.ProviderForm, provider: Any, problem: str | None,
 
 @bp.post("/admin/providers/<int(max=2147483647):provider_id>/time-off")
 @staff_required(*MANAGERS)
-def admin_time_off_add(provider_id: int) -> Response | tuple[str, int]:
+def admin_time_off_add(provider_id: int) -> Any:
     provider = catalog_lists.provider(provider_id)
     if provider is None:
         abort(404)
@@ -116,13 +126,15 @@ def admin_time_off_add(provider_id: int) -> Response | tuple[str, int]:
     starts = clinic_instant(form.first_day.data, form.starts.data or time(0))
     last = form.last_day.data
     ends = clinic_instant(last, form.ends.data) if form.ends.data else clinic_instant(last + timedelta(days=1), time(0))
+    back = url_for("staff.admin_provider", provider_id=provider_id)
     try:
-        catalog_admin.add_time_off(provider_id, starts, ends, form.reason.data or "", actor_id=current_user.id)
+        return review_or_apply(
+            TimeOffChange(provider_id, starts, ends, (form.reason.data or "")[:200]),
+            title=f"time off for {provider.name}", done_url=back, done_message="Time off added.", back_url=back,
+        )  # fmt: skip
     except DomainError as refusal:
         flash(refusal.message, "error")
-    else:
-        flash("Time off added. Visits already booked in it are not moved: check the calendar.", "success")
-    return redirect(url_for("staff.admin_provider", provider_id=provider_id))
+    return redirect(back)
 
 
 @bp.post("/admin/time-off/<int(max=2147483647):time_off_id>/remove")
@@ -142,17 +154,25 @@ def admin_closures() -> Any:
     form = forms.ClosureForm()
     problem = None
     if form.validate_on_submit():
+        change = ClosureChange(form.day.data, form.last_day.data or form.day.data, form.name.data.strip(),
+                               form.starts.data, form.ends.data)  # fmt: skip
+        back = url_for("staff.admin_closures")
         try:
-            catalog_admin.add_closure(form.day.data, form.starts.data, form.ends.data, form.name.data.strip(),
-                                      actor_id=current_user.id)  # fmt: skip
+            return review_or_apply(change, title=f"closure “{change.name}”", done_url=back,
+                                   done_message="Closure added.", back_url=back)  # fmt: skip
         except DomainError as refusal:
             problem = refusal.message
-        else:
-            flash("Closure added.", "success")
-            return redirect(url_for("staff.admin_closures"))
     upcoming = catalog_lists.closures_from(clinic_today(utc_now()), limit=60)
     return render_template("staff/admin_closures.html", form=form, problem=problem, closures=upcoming,
                            confirm=forms.ConfirmForm()), (422 if form.errors or problem else 200)  # fmt: skip
+
+
+@bp.get("/admin/attention")
+@staff_required(*MANAGERS)
+def admin_attention() -> str:
+    """Active visits outside their provider's hours or on a closure, whatever made them so."""
+    needing, kept = schedule_changes.needing_attention()
+    return render_template("staff/admin_attention.html", needing=needing, kept=kept, when=when)
 
 
 @bp.post("/admin/closures/<int(max=2147483647):closure_id>/remove")

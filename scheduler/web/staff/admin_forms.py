@@ -44,8 +44,23 @@ class ProviderForm(Form):
     wednesday = StringField(WEEKDAY_NAMES[2], validators=[Optional(), Length(max=60), _blocks])
     thursday = StringField(WEEKDAY_NAMES[3], validators=[Optional(), Length(max=60), _blocks])
     friday = StringField(WEEKDAY_NAMES[4], validators=[Optional(), Length(max=60), _blocks])
+    # Times kept for urgent patients (physicians only), in the same syntax as the weekly hours.
+    urgent_monday = StringField(WEEKDAY_NAMES[0], validators=[Optional(), Length(max=60), _blocks])
+    urgent_tuesday = StringField(WEEKDAY_NAMES[1], validators=[Optional(), Length(max=60), _blocks])
+    urgent_wednesday = StringField(WEEKDAY_NAMES[2], validators=[Optional(), Length(max=60), _blocks])
+    urgent_thursday = StringField(WEEKDAY_NAMES[3], validators=[Optional(), Length(max=60), _blocks])
+    urgent_friday = StringField(WEEKDAY_NAMES[4], validators=[Optional(), Length(max=60), _blocks])
+    urgent_release_hours = IntegerField(
+        "Released to everyone this many hours before they start (0 to 168)",
+        default=24,
+        validators=[
+            InputRequired("Enter how many hours before they start the urgent times are released, from 0 to 168"),
+            NumberRange(0, 168, "Enter a number of hours from 0 to 168"),
+        ],
+    )
 
     DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+    URGENT_DAYS = tuple(f"urgent_{day}" for day in DAYS)
 
 
 class TimeOffForm(Form):
@@ -57,8 +72,9 @@ class TimeOffForm(Form):
 
 
 class ClosureForm(Form):
-    day = DateField("Day", validators=[InputRequired("Enter the day")])
-    starts = TimeField("Closes from (blank: the whole day)", validators=[Optional()])
+    day = DateField("First day", validators=[InputRequired("Enter the day")])
+    last_day = DateField("Last day (blank: just the first day)", validators=[Optional()])
+    starts = TimeField("Closes from (blank: the whole day; on every day of a range)", validators=[Optional()])
     ends = TimeField("Until (blank: to the end of the day)", validators=[Optional()])
     name = StringField("Name, shown to patients", validators=NAME)
 
