@@ -91,10 +91,12 @@ def _register_blueprints(app: Flask) -> None:
     from scheduler.web import hooks
     from scheduler.web import public
     from scheduler.web import sane_input
+    from scheduler.web import sealed_session
     from scheduler.web import security
     from scheduler.web import staff
 
     sane_input.register(app)  # first of all: no control character in a path or query string
+    sealed_session.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # JSON API: no cookies, so no cross-site request to forge

@@ -4,11 +4,13 @@ answers" and a confirmation. Thin views: the answers live in ``journey``, the ru
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from flask import abort
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import session
 from flask import url_for
 from flask_wtf import FlaskForm
@@ -329,22 +331,36 @@ def _submit(current: dict[str, Any], offer: Catalog) -> Response:
             hold_token=slot.token,
         )
         session["confirmation"] = {"kind": "appointment", "reference": booked.appointment.reference,
-                                   "token": booked.manage_token}  # fmt: skip
+                                   "token": booked.manage_token, "at": utc_now().isoformat()}  # fmt: skip
     else:
         submitted = visit_requests.submit_request(
             intake=intake, patient=patient, preferences=current.get("preferences") or {}, channel="web"
         )
         call_back_by = submitted.request.call_back_by
         session["confirmation"] = {"kind": "request", "reference": submitted.request.reference,
-                                   "call_back_by": call_back_by.isoformat() if call_back_by else None}  # fmt: skip
+                                   "call_back_by": call_back_by.isoformat() if call_back_by else None,
+                                   "at": utc_now().isoformat()}  # fmt: skip
     journey.clear()
     return redirect(url_for("public.confirmation"))
+
+
+# The confirmation (with the manage link) is shown to the browser that booked, for a short while
+# and only until it goes to another page: the next person at a shared computer never sees it.
+CONFIRMATION_SHOWN_FOR = timedelta(minutes=15)
+
+
+@bp.before_request
+def _forget_confirmation() -> None:
+    if request.endpoint != "public.confirmation":
+        session.pop("confirmation", None)
 
 
 @bp.get("/request/confirmation")
 def confirmation() -> Any:
     done = session.get("confirmation")
-    if not done:
+    shown_since = datetime.fromisoformat(done["at"]) if done and done.get("at") else None
+    if shown_since is None or utc_now() - shown_since > CONFIRMATION_SHOWN_FOR:
+        session.pop("confirmation", None)
         return redirect(url_for("public.start"))
     if done["kind"] == "appointment":
         appointment = booking.appointment_for_token(done["reference"], done["token"])
