@@ -70,6 +70,12 @@ DEMO_PROVIDERS: tuple[tuple[str, str, catalog.ProviderKind, tuple[int, ...], tup
     ("Dr. Lena Park", "endo", _K.ENDOCRINOLOGIST, (1, 3), _ALL_DAY),
     ("Dr. Marcus Hale", "endo", _K.ENDOCRINOLOGIST, (0, 4), _MORNINGS),
 )
+# Weekly hours two demo physicians keep for urgent patients (inside their hours; released to
+# everyone a day before, the default), so the phone console and the queue have somewhere to put them.
+DEMO_URGENT_BLOCKS: dict[str, tuple[catalog.WorkBlock, ...]] = {
+    "Dr. Maya Lindqvist": (catalog.WorkBlock(1, time(13), time(14)), catalog.WorkBlock(3, time(13), time(14))),
+    "Dr. Priya Raman": (catalog.WorkBlock(0, time(11), time(12)), catalog.WorkBlock(2, time(11), time(12))),
+}
 
 
 _GIVEN = (
@@ -144,6 +150,7 @@ def seed_demo(now: datetime | None = None) -> dict[str, int]:
                 tuple(catalog.WorkBlock(d, s, e) for d in weekdays for s, e in blocks),
                 kind,
                 catalog.DEFAULT_PERFORMS[kind],
+                DEMO_URGENT_BLOCKS.get(name, ()),
             )
             for name, specialty, kind, weekdays, blocks in DEMO_PROVIDERS
         )

@@ -35,10 +35,14 @@ def save_provider(
     pattern: Iterable[WorkBlock],
     kind: str,
     visit_type_ids: Iterable[int],
+    urgent_blocks: Iterable[WorkBlock] | None = None,
+    urgent_release_hours: int | None = None,
 ) -> int | None:
     """Add a provider (``provider_id`` None) or change one, with ``pattern`` as their weekly hours
-    and ``visit_type_ids`` as the visit types they perform (each replacing what they had); their
-    id, or None when there is no provider ``provider_id``."""
+    and ``visit_type_ids`` as the visit types they perform (each replacing what they had), and,
+    when given, ``urgent_blocks`` as the weekly times they keep for urgent patients and
+    ``urgent_release_hours`` as how long before each starts it is released; their id, or None when
+    there is no provider ``provider_id``."""
     if provider_id is None:
         provider = models.Provider(name=name, specialty_id=specialty_id, active=active, kind=kind)
         db.session.add(provider)
@@ -49,6 +53,12 @@ def save_provider(
         provider = found
         provider.name, provider.specialty_id, provider.active, provider.kind = name, specialty_id, active, kind
     provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in pattern]
+    if urgent_blocks is not None:
+        provider.urgent_blocks = [
+            models.UrgentBlock(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in urgent_blocks
+        ]
+    if urgent_release_hours is not None:
+        provider.urgent_release_hours = urgent_release_hours
     wanted = list(visit_type_ids)
     provider.visit_types = list(
         db.session.execute(select(models.VisitType).where(models.VisitType.id.in_(wanted))).scalars()

@@ -28,14 +28,20 @@ def specialty_choices() -> list[tuple[str, str]]:
 def providers() -> list[models.Provider]:
     """Every provider, active or not, by name (with their specialty)."""
     p = models.Provider
-    return list(db.session.execute(select(p).options(selectinload(p.visit_types)).order_by(p.name)).scalars())
+    return list(
+        db.session.execute(
+            select(p).options(selectinload(p.visit_types), selectinload(p.urgent_blocks)).order_by(p.name)
+        ).scalars()
+    )
 
 
 def provider(provider_id: int) -> models.Provider | None:
     """The provider with their specialty and weekly hours."""
     p = models.Provider
     return db.session.execute(
-        select(p).options(selectinload(p.hours), selectinload(p.visit_types)).where(p.id == provider_id)
+        select(p)
+        .options(selectinload(p.hours), selectinload(p.visit_types), selectinload(p.urgent_blocks))
+        .where(p.id == provider_id)
     ).scalar_one_or_none()
 
 

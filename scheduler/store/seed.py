@@ -110,11 +110,12 @@ class NewProvider:
     pattern: tuple[catalog.WorkBlock, ...]
     kind: str
     performs: frozenset[str]  # visit type codes
+    urgent_blocks: tuple[catalog.WorkBlock, ...] = ()  # kept for urgent patients (physicians only)
 
 
 def add_missing_providers(providers: Iterable[NewProvider]) -> None:
-    """Add each provider, with their weekly hours and the visit types they perform, unless there
-    is a provider of that name."""
+    """Add each provider, with their weekly hours, the visit types they perform and the times they
+    keep for urgent patients, unless there is a provider of that name."""
     specialty_ids = {s.code: s.id for s in db.session.execute(select(models.Specialty)).scalars()}
     visit_types = {v.code: v for v in db.session.execute(select(models.VisitType)).scalars()}
     for new in providers:
@@ -123,6 +124,9 @@ def add_missing_providers(providers: Iterable[NewProvider]) -> None:
         provider = models.Provider(name=new.name, specialty_id=specialty_ids[new.specialty], kind=new.kind)
         provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in new.pattern]
         provider.visit_types = [visit_types[code] for code in sorted(new.performs) if code in visit_types]
+        provider.urgent_blocks = [
+            models.UrgentBlock(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in new.urgent_blocks
+        ]
         db.session.add(provider)
 
 

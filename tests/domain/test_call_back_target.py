@@ -11,6 +11,7 @@ from scheduler.domain.catalog import WorkBlock
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.routing import Intake
 from scheduler.domain.urgent import call_back_clock
+from scheduler.domain.urgent import describe_urgent_blocks
 from scheduler.domain.urgent import duration_words
 from scheduler.domain.urgent import urgent_answers
 from scheduler.domain.urgent import urgent_blocks_refusal
@@ -105,3 +106,9 @@ def test_only_a_physician_keeps_times_for_urgent_patients():
 def test_a_kept_time_outside_the_providers_hours_that_day_is_refused_saying_which(kept, says):
     refusal = urgent_blocks_refusal(True, HOURS, [kept])
     assert refusal and says in refusal
+
+
+def test_kept_times_are_described_by_weekday_in_order():
+    kept = [WorkBlock(3, time(13), time(14)), WorkBlock(1, time(9), time(9, 30))]
+    assert describe_urgent_blocks(kept) == "Tue 09:00-09:30, Thu 13:00-14:00"
+    assert describe_urgent_blocks([]) == ""

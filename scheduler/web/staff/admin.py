@@ -64,7 +64,11 @@ def admin_provider(provider_id: int | None) -> Any:
     problem = None
     if form.validate_on_submit():
         pattern = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.DAYS)}
-        urgent = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.URGENT_DAYS)}
+        urgent: dict[int, list[tuple[time, time]]] | None = {
+            i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.URGENT_DAYS)
+        }
+        if not any(day in request.form for day in forms.ProviderForm.URGENT_DAYS):
+            urgent = None  # a post without the fieldset (an older page) leaves the urgent times as they are
         try:
             saved = catalog_admin.save_provider(
                 provider_id, name=form.name.data.strip(), specialty_code=form.specialty.data,
@@ -91,6 +95,9 @@ def _provider_form(provider: Any, **kwargs: Any) -> forms.ProviderForm:
         }  # fmt: skip
         for index, day in enumerate(forms.ProviderForm.DAYS):
             data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
+            kept = [(b.starts, b.ends) for b in provider.urgent_blocks if b.weekday == index]
+            data[f"urgent_{day}"] = describe_day_blocks(kept)
+        data["urgent_release_hours"] = provider.urgent_release_hours
             kept = [(b.starts, b.ends) for b in provider.urgent_blocks if b.weekday == index]
             data[f"urgent_{day}"] = describe_day_blocks(kept)
         data["urgent_release_hours"] = provider.urgent_release_hours

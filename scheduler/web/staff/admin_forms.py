@@ -53,10 +53,7 @@ class ProviderForm(Form):
     urgent_release_hours = IntegerField(
         "Released to everyone this many hours before they start (0 to 168)",
         default=24,
-        validators=[
-            InputRequired("Enter how many hours before they start the urgent times are released, from 0 to 168"),
-            NumberRange(0, 168, "Enter a number of hours from 0 to 168"),
-        ],
+        validators=[Optional(), NumberRange(0, 168, "Enter a number of hours from 0 to 168")],
     )
 
     DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from scheduler.domain.catalog import WorkBlock
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import Intake
+from scheduler.domain.urgent import describe_urgent_blocks
 from scheduler.domain.urgent import urgent_answers
 from scheduler.web.staff import bp
 
@@ -44,3 +46,9 @@ def answer_rows(answers: Intake | dict[str, Any] | None) -> list[tuple[str, str]
         ("Referred by a physician", "yes" if intake.referred else "no"),
         ("Seen at the clinic before", "yes" if intake.seen_before else "no"),
     ]
+
+
+@bp.app_template_filter("urgent_times")
+def urgent_times(blocks: list[Any]) -> str:
+    """ "Tue 13:00-14:00, Thu 13:00-14:00": the weekly times a provider keeps for urgent patients."""
+    return describe_urgent_blocks(WorkBlock(b.weekday, b.starts, b.ends) for b in blocks)
