@@ -150,14 +150,6 @@ def describe_urgent_blocks(blocks: Iterable[WorkBlock]) -> str:
     )
 
 
-def describe_urgent_blocks(blocks: Iterable[WorkBlock]) -> str:
-    """ "Tue 13:00-14:00, Thu 13:00-14:00": a provider's times kept for urgent patients."""
-    return ", ".join(
-        f"{WEEKDAY_NAMES[b.weekday][:3]} {b.starts:%H:%M}-{b.ends:%H:%M}"
-        for b in sorted(blocks, key=lambda b: (b.weekday, b.starts))
-    )
-
-
 def urgent_answers(intake: Intake | None) -> tuple[str, ...]:
     """The answers that made a request or visit urgent, in words for staff: each red flag, and
     the cause when it is an infection (empty: nothing urgent was answered)."""

@@ -18,8 +18,6 @@ from scheduler.domain.staff import ROLES
 from scheduler.domain.staff import StaffRole
 from scheduler.domain.urgent import describe_urgent_blocks
 from scheduler.domain.urgent import urgent_blocks_refusal
-from scheduler.domain.urgent import describe_urgent_blocks
-from scheduler.domain.urgent import urgent_blocks_refusal
 from scheduler.domain.visits import ProviderRef
 from scheduler.services import audit
 from scheduler.services import clinic
@@ -118,11 +116,6 @@ class SavedProvider:
     @property
     def name(self) -> str:
         return self.ref.name
-
-
-def _hours(provider: catalog.Provider | None) -> int:
-    """How many hours before they start the provider's urgent times are released (24: new)."""
-    return 24 if provider is None else int(provider.urgent_release.total_seconds() // 3600)
 
 
 def _hours(provider: catalog.Provider | None) -> int:

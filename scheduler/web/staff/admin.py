@@ -98,9 +98,6 @@ def _provider_form(provider: Any, **kwargs: Any) -> forms.ProviderForm:
             kept = [(b.starts, b.ends) for b in provider.urgent_blocks if b.weekday == index]
             data[f"urgent_{day}"] = describe_day_blocks(kept)
         data["urgent_release_hours"] = provider.urgent_release_hours
-            kept = [(b.starts, b.ends) for b in provider.urgent_blocks if b.weekday == index]
-            data[f"urgent_{day}"] = describe_day_blocks(kept)
-        data["urgent_release_hours"] = provider.urgent_release_hours
     form = forms.ProviderForm(data=data, **kwargs)
     form.specialty.choices = _specialty_choices()
     form.kind.choices = [("", "The specialty's physician"), *catalog_lists.provider_kind_choices()]
