@@ -89,6 +89,9 @@ def test_check_in_complete_no_show_and_undo_follow_the_rules_and_roles(app, make
         on_the_day = central(day, 9) + timedelta(minutes=5)
         with pytest.raises(NotAllowed):
             staff_visits.set_status(visit.id, VisitAction.NO_SHOW, actor=SCHEDULER, now=central(day, 8))
+        for not_the_day in (central(day - timedelta(days=1), 16), central(day + timedelta(days=1), 8)):
+            with pytest.raises(NotAllowed, match="checked in on the day of their visit"):
+                staff_visits.set_status(visit.id, VisitAction.CHECK_IN, actor=PHONE, now=not_the_day)
         assert staff_visits.set_status(visit.id, VisitAction.CHECK_IN, actor=PHONE, now=on_the_day).status == "arrived"
         with pytest.raises(NotAllowed):
             staff_visits.set_status(visit.id, VisitAction.UNDO, actor=PHONE, now=on_the_day)  # phone staff cannot undo

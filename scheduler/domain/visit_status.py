@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from scheduler.domain.bookings import AppointmentStatus as S
+from scheduler.domain.bookings import describe_day
+from scheduler.domain.clock import clinic_today
 from scheduler.domain.errors import DomainError
 
 
@@ -55,7 +57,8 @@ def next_status(action: VisitAction, current: S, *, role: str, starts_at: dateti
     """The transition ``action`` makes from ``current``, or NotAllowed with the reason.
 
     A visit cannot be checked in, completed or marked a no-show before its day has come: a
-    no-show in particular is only known once its start time has passed.
+    patient is checked in on the visit's own day (Central), and a no-show is only known once its
+    start time has passed.
     """
     if role not in ROLES[action]:
         raise NotAllowed("Your role cannot do that. Ask a scheduler.")
@@ -63,5 +66,8 @@ def next_status(action: VisitAction, current: S, *, role: str, starts_at: dateti
         if transition.before == current:
             if action is VisitAction.NO_SHOW and now < starts_at:
                 raise NotAllowed("A visit can only be marked a no-show after its start time.")
+            if action is VisitAction.CHECK_IN and clinic_today(now) != clinic_today(starts_at):
+                day = describe_day(starts_at)
+                raise NotAllowed(f"A patient is checked in on the day of their visit ({day}), not before or after.")
             return transition
     raise NotAllowed(f"A visit that is {current.value} cannot be changed that way.")

@@ -109,7 +109,9 @@ def test_phone_staff_can_check_in_but_not_move_and_a_scheduler_cancels_without_t
     visit = book(app, day, 9)
     signed_in(client, "phone")
     assert client.get(f"/staff/visits/{visit}/move").status_code == 403
-    assert "Move…" not in text(client.get(f"/staff/visits/{visit}"))
+    page = text(client.get(f"/staff/visits/{visit}"))
+    assert "Move…" not in page
+    assert 'value="check-in"' not in page  # five days ahead: no check-in offered before the visit's day
     client.post("/staff/logout")
     signed_in(client, "scheduler")
     missing = client.post(f"/staff/visits/{visit}/cancel", data={"reason": ""})

@@ -20,6 +20,7 @@ from flask import url_for
 from flask_login import current_user
 from werkzeug import Response
 
+from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
@@ -31,9 +32,10 @@ from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
 from scheduler.domain.urgent import call_back_clock
-from scheduler.domain.visit_status import ROLES as ACTION_ROLES
 from scheduler.domain.visit_status import TRANSITIONS
+from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
+from scheduler.domain.visit_status import next_status
 from scheduler.services import calendar
 from scheduler.services import clinic
 from scheduler.services import staff_visits
@@ -117,15 +119,20 @@ def _visit(appointment_id: int) -> staff_visits.VisitRow:
 
 
 def _actions_for(appointment: staff_visits.VisitRow) -> list[tuple[str, str]]:
-    """(action, label) the signed-in role may take on this visit now."""
+    """(action, label) the signed-in role may take on this visit now: those the status rules
+    allow (no check-in before the visit's day, no no-show before its start)."""
     found = []
-    for action, transitions in TRANSITIONS.items():
-        if current_user.role not in ACTION_ROLES[action]:
+    now = utc_now()
+    for action in TRANSITIONS:
+        try:
+            transition = next_status(
+                action, AppointmentStatus(appointment.status), role=current_user.role,
+                starts_at=appointment.starts_at, now=now,
+            )  # fmt: skip
+        except NotAllowed:
             continue
-        for transition in transitions:
-            if transition.before.value == appointment.status:
-                label = {"check-in": "Check in", "complete": "Completed", "no-show": "No-show"}.get(action.value)
-                found.append((action.value, label or f"Undo: back to {transition.after.value}"))
+        label = {"check-in": "Check in", "complete": "Completed", "no-show": "No-show"}.get(action.value)
+        found.append((action.value, label or f"Undo: back to {transition.after.value}"))
     return found
 
 
@@ -207,7 +214,9 @@ def visit_move(appointment_id: int) -> Any:
                 flash(f"Visit moved to {when(start)}.", "success")
                 return redirect(url_for("staff.visit", appointment_id=appointment_id))
     first = max(_day("from"), clinic_today(utc_now()))
-    days, later = offered_days(appointment.visit_type.code, specialty, first, patient_id=appointment.patient_id)
+    days, later = offered_days(
+        appointment.visit_type.code, specialty, first, patient_id=appointment.patient_id, urgent=appointment.urgent
+    )
     return render_template("staff/move.html", appointment=appointment, form=form, days=days, later=later, when=when), (
         422 if form.errors else 200
     )
@@ -225,7 +234,8 @@ def queue() -> str:
     # How long each urgent request has waited against the time by which it must be called back.
     clocks = {item.id: call_back_clock(item.created_at, item.call_back_by, now) for item in requests if item.urgent}
     for item in requests[:20]:  # suggestions for the top of the queue; the rest on their own page
-        days, _ = offered_days(item.routed_visit_type.code, code, today)
+        # An urgent request is placed with a physician, in the times kept for urgent patients too.
+        days, _ = offered_days(item.routed_visit_type.code, code, today, urgent=item.urgent)
         suggestions[item.id] = [t for times in days.values() for t in times][:SUGGESTIONS]
     return render_template(
         "staff/queue.html",
