@@ -42,7 +42,7 @@ class Form(FlaskForm):
     """A FlaskForm (CSRF token and all) that also refuses control characters and insane dates."""
 
     def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+        ok = bool(super().validate(extra_validators))
         for field in self:
             if problem := field_problem(field):
                 # A field's own message (not a valid choice, ...) stays when it already has one.
