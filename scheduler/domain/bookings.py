@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from enum import StrEnum
 
@@ -11,8 +13,10 @@ from scheduler.domain.catalog import Provider
 from scheduler.domain.catalog import Room
 from scheduler.domain.catalog import VisitType
 from scheduler.domain.clock import clinic_instant
+from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import require_aware
 from scheduler.domain.clock import to_clinic
+from scheduler.domain.errors import BeyondHorizon
 from scheduler.domain.errors import ClinicClosed
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotOnGrid
@@ -60,15 +64,41 @@ def describe_time(moment: datetime) -> str:
     return f"{clock_label(local.timetz().replace(tzinfo=None))} {local.tzname()}"
 
 
+# How far ahead visits are booked, in days after today (Central): availability stops there, and a
+# start beyond it is refused on every way in (check_visit_time), whoever asks.
+BOOKING_HORIZON_DAYS = 730
+
+
+def last_bookable_day(now: datetime, horizon_days: int = BOOKING_HORIZON_DAYS) -> date:
+    """The last clinic day (Central) a visit may be booked on, seen from ``now``."""
+    return clinic_today(now) + timedelta(days=horizon_days)
+
+
+def check_within_horizon(start: datetime, *, now: datetime, horizon_days: int = BOOKING_HORIZON_DAYS) -> None:
+    """Raise BeyondHorizon (field ``start``) when ``start`` is after the last bookable day.
+
+    Compared as instants, so a start in year 9999 is refused without any arithmetic on it."""
+    last = last_bookable_day(now, horizon_days)
+    if require_aware(start) >= clinic_instant(last + timedelta(days=1), time(0)):
+        ahead = f"{horizon_days // 365} years" if horizon_days % 365 == 0 else f"{horizon_days} days"
+        raise BeyondHorizon(
+            {
+                "start": f"That is too far ahead: visits can be booked up to {ahead} ahead, until "
+                f"{describe_day(clinic_instant(last, time(12)))}. Choose an earlier time."
+            }
+        )
+
+
 def check_visit_time(
     start: datetime, visit_type: VisitType, calendar: ClinicCalendar, *, now: datetime, not_before: datetime
 ) -> Interval:
     """The visit's interval if ``start`` is a time the clinic could offer ``visit_type``.
 
-    Raises InvalidInput (in the past, or sooner than ``not_before``, the booking notice),
-    OutsideClinicHours, ClinicClosed or NotOnGrid, in that order, each with a sentence that says why.
+    Raises BeyondHorizon (after the last bookable day), InvalidInput (in the past, or sooner than
+    ``not_before``, the booking notice), OutsideClinicHours, ClinicClosed or NotOnGrid, in that
+    order, each with a sentence that says why.
     """
-    require_aware(start)
+    check_within_horizon(start, now=now)
     hours = calendar.hours
     end = start + timedelta(minutes=visit_type.minutes)
     local = to_clinic(start)

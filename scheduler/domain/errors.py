@@ -79,12 +79,35 @@ class InvalidInput(DomainError):
         self.fields = fields
 
 
+class BeyondHorizon(InvalidInput):
+    """A start further ahead than the clinic books (``domain.bookings.BOOKING_HORIZON_DAYS``), on
+    the field ``start``: the same refusal on every way in (API, FHIR, patient pages, staff)."""
+
+    code = "beyond_booking_horizon"
+
+
+class TooManyHolds(DomainError):
+    """The client already holds as many times as one client may (HTTP 429): a time is held for
+    someone finishing a booking, not kept from everyone else."""
+
+    code = "too_many_holds"
+
+
+class HoldNotRenewable(DomainError):
+    """The client held this time before and its hold ran out without a booking: a hold is not
+    renewed by holding the time again."""
+
+    code = "hold_not_renewable"
+
+
 class NotFound(DomainError):
     code = "not_found"
 
 
 def about_the_time(refusal: DomainError) -> bool:
     """Whether ``refusal`` is about the time asked for, so the next open time is worth offering."""
+    if isinstance(refusal, BeyondHorizon):
+        return False  # the next open time after a start years ahead is no help: it cannot be booked either
     if isinstance(refusal, InvalidInput):
         return "start" in refusal.fields
     return isinstance(refusal, SlotTaken | OutsideClinicHours | ClinicClosed | NotOnGrid)

@@ -7,6 +7,7 @@ from datetime import date
 from datetime import datetime
 
 from scheduler.domain import catalog
+from scheduler.domain.bookings import last_bookable_day
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import days_from
 from scheduler.domain.clock import utc_now
@@ -46,8 +47,8 @@ def find_availability(
 
     ``specialty_code`` overrides the visit type's own specialty (a follow-up goes to the team of
     the patient's last visit). Only providers who perform the visit type are offered. Times sooner
-    than the clinic's minimum notice are never offered. Raises InvalidInput for an unknown visit
-    type, or a ``provider_id`` who does not perform it.
+    than the clinic's minimum notice, or after the booking horizon, are never offered. Raises
+    InvalidInput for an unknown visit type, or a ``provider_id`` who does not perform it.
 
     ``urgent``: for staff placing an urgent patient: physicians only, and the times they keep for
     urgent patients are free for it. Otherwise those times are offered only once released.
@@ -77,6 +78,9 @@ def find_availability(
         not_before=clinic.earliest_bookable(now),
         patient_busy=busy.get(patient_resource(patient_id), []) if patient_id is not None else (),
     )
+    last_day = last_bookable_day(now)
+    if days_from(first_day, days)[-1:] > [last_day]:  # nothing is offered that could not be booked
+        slots = [s for s in slots if clinic_today(s.start) <= last_day]
     return Availability(visit_type, specialty, slots, {p.id: p for p in providers}, {r.id: r for r in rooms})
 
 

@@ -25,6 +25,7 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.errors import TooManyHolds
 from scheduler.domain.errors import UrgentCareNeeded
 from scheduler.web.api.schemas import PATTERN_MESSAGES
 from scheduler.web.sane_input import CONTROL_MESSAGE
@@ -32,7 +33,7 @@ from scheduler.web.sane_input import control_problem
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_CODE = {SlotTaken.code: 409, NotFound.code: 404, "not_cancellable": 409}
+STATUS_BY_CODE = {SlotTaken.code: 409, NotFound.code: 404, "not_cancellable": 409, TooManyHolds.code: 429}
 
 
 def register(app: Flask) -> None:

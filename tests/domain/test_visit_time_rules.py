@@ -26,7 +26,7 @@ from scheduler.domain.intervals import subtract
 
 EVALUATION = next(v for v in DEFAULT_VISIT_TYPES if v.code == "evaluation")  # 60 minutes
 FOLLOW_UP = next(v for v in DEFAULT_VISIT_TYPES if v.code == "follow-up")  # 30 minutes
-LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)  # before every time below, and within two years of each
 MONDAY = date(2027, 3, 8)
 
 

@@ -13,6 +13,7 @@ from flask import request
 from flask import url_for
 from pydantic import BaseModel
 
+from scheduler.domain.bookings import BOOKING_HORIZON_DAYS
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
@@ -36,8 +37,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 Model = TypeVar("Model", bound=BaseModel)
 
-# How far ahead (in days) an availability window may start.
-AVAILABILITY_HORIZON_DAYS = 730
+# How far ahead (in days) an availability window may start: as far as visits are booked.
+AVAILABILITY_HORIZON_DAYS = BOOKING_HORIZON_DAYS
 
 
 def _read_limit() -> str:

@@ -27,6 +27,7 @@ ISSUE_TYPES = {
     "unauthorized": "login",
     "forbidden": "forbidden",
     "rate_limited": "throttled",
+    "too_many_holds": "throttled",
     "too_large": "too-costly",
     "method_not_allowed": "not-supported",
     "internal_error": "exception",
