@@ -213,7 +213,7 @@ def test_phone_staff_book_from_search_to_read_back_with_the_keyboard_only(
 
     expect(page.get_by_role("heading", name="When: next available")).to_be_visible()
     expect(page.locator("main")).to_contain_text("New patients begin with a comprehensive evaluation")
-    first = page.get_by_role("radio", name=re.compile(r"Dr\. Lin$")).first
+    first = page.get_by_role("radio", name=re.compile(r"Dr\. Lin \(physiatrist\)$")).first
     expect(first).to_be_focused()
     expect(first).to_be_checked()
     axe(page)
@@ -355,7 +355,7 @@ def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_
     page.get_by_label("Infection").check()
     page.get_by_role("group", name="Referred by a physician?").get_by_label("No").check()
     page.get_by_role("button", name=re.compile("^Find next available")).click()
-    expect(page.get_by_role("heading", name="Urgent: offer the earliest time")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Book a physician.s earliest time"))).to_be_visible()
     axe(page)
 
 
@@ -412,7 +412,7 @@ def test_the_phone_console_works_without_javascript(page, app, make_provider, st
     page.get_by_label("Unknown").check()
     page.get_by_role("group", name="Referred by a physician?").get_by_label("No").check()
     page.get_by_role("button", name=re.compile("^Find next available")).click()
-    expect(page.get_by_role("radio", name=re.compile(r"Dr\. Lin$")).first).to_be_checked()
+    expect(page.get_by_role("radio", name=re.compile(r"Dr\. Lin \(physiatrist\)$")).first).to_be_checked()
     page.get_by_role("button", name=re.compile("^Read back")).click()
     expect(page.get_by_role("region", name="Read back to the caller")).to_contain_text(WHEN)
     page.get_by_role("button", name=re.compile("^Book")).click()
