@@ -27,6 +27,7 @@ from datetime import timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import delete
@@ -323,3 +324,57 @@ def test_two_workers_on_postgresql_deliver_each_message_exactly_once(app, client
     shares = [int(re.findall(r"\bsent: (\d+)", out)[-1]) for out in outputs]
     assert sum(shares) == MESSAGES and all(shares), outputs
     print(f"\nshares of the two workers: {shares}")
+
+
+class CutsTheDatabase(Recorder):
+    """Takes the first message, then, before saying so, cuts the worker off its database: every
+    connection to it is terminated and new ones are refused for ``outage`` seconds. The worker
+    has sent the message and cannot record that it did."""
+
+    def __init__(self, database: str, outage: float) -> None:
+        super().__init__()
+        self.database, self.outage = database, outage
+        self.cut = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        reply = await super().handle_DATA(server, session, envelope)
+        if not self.cut.is_set():
+            self.cut.set()
+            with psycopg.connect("postgresql://postgres@127.0.0.1/postgres", autocommit=True) as admin:
+                admin.execute(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false')
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self.database,),
+                )
+            threading.Timer(self.outage, self.reconnect).start()
+        return reply
+
+    def reconnect(self) -> None:
+        with psycopg.connect("postgresql://postgres@127.0.0.1/postgres", autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS true')
+
+
+def test_a_batch_sent_while_the_database_went_away_is_recorded_once_it_is_back_and_never_sent_twice(
+    app, client, make_provider, database_url
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: the fault is the server dropping and refusing connections")
+    make_provider("pmr")
+    book_many(client, 3)
+    handler = CutsTheDatabase(database_url.rsplit("/", 1)[-1], outage=1.5)
+    try:
+        with smtp_server(handler) as port:
+            app.config.update(MAIL_SMTP_HOST=HOST, MAIL_SMTP_PORT=port)
+            with app.app_context():
+                started = time.monotonic()
+                assert drain_once(transports) == {"sent": 3}
+                assert time.monotonic() - started >= 1.0  # it waited for the database to come back
+                db.session.remove()
+                # Long after the lease would have run out, nothing is claimed again.
+                assert drain_once(transports, utc_now() + timedelta(hours=1)) == {}
+                db.session.remove()
+    finally:
+        handler.reconnect()
+    assert handler.count() == 3 and len({m for m, _ in handler.received}) == 3
+    assert {row.status for row in outbox_rows(app) if row.channel == Channel.EMAIL.value} == {"sent"}

@@ -187,8 +187,8 @@ def deliver_batch(message_ids: list[int], transports: Mapping[str, Transport], n
     for message_id, attempts, transport, composed in ready:
         outcomes[message_id] = send(message_id, attempts, transport, composed, now)
     if outcomes:
-        with unit_of_work():
-            outbox_rows.record(outcomes)
+        # Half the lease: recorded well before another worker could claim these rows again.
+        outbox_rows.record_durably(outcomes, patience=lease() / 2)
     counts = Counter(outcome.name for outcome in outcomes.values())
     if len(claimed) < len(message_ids):
         counts["skipped"] += len(message_ids) - len(claimed)

@@ -6,11 +6,14 @@ its read transaction); none commits.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from typing import cast
 
@@ -23,11 +26,16 @@ from sqlalchemy import select
 from sqlalchemy import union_all
 from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import OutboxStatus
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.store.unit_of_work import unit_of_work
+
+log = logging.getLogger(__name__)
 
 # Serialises the pace check of the workers' claims on PostgreSQL (an arbitrary constant of ours).
 # Two workers each claiming one text to the same number could otherwise both see "nothing sent
@@ -200,6 +208,30 @@ def record(outcomes: Mapping[int, Outcome]) -> None:
             values["attempts"] = t.c.attempts - 1
         statement = update(t).where(t.c.id == bindparam("outbox_id"), t.c.status == OutboxStatus.SENDING).values(values)
         db.session.execute(statement, rows)
+
+
+def record_durably(outcomes: Mapping[int, Outcome], *, patience: timedelta) -> int:
+    """:func:`record` in a unit of work of its own, tried again while the database cannot take it
+    (a restart, a dropped connection, a lock held too long) for up to ``patience``; how many tries
+    it took. The messages have gone out by now: an outcome not recorded would leave them
+    ``sending`` until their lease ran out, and then they would go out a second time. Raises the
+    last error once ``patience`` is spent."""
+    deadline = time.monotonic() + patience.total_seconds()
+    delay, tries = 0.25, 0
+    while True:
+        tries += 1
+        try:
+            with unit_of_work():
+                record(outcomes)
+            return tries
+        except (OperationalError, InterfaceError) as error:
+            db.session.remove()  # the connection may be dead: the next try takes a fresh one
+            if time.monotonic() + delay > deadline:
+                raise
+            # The error's type only: its text could quote the values being written.
+            log.warning("recording %d outbox outcomes failed (%s); trying again", len(outcomes), type(error).__name__)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 @dataclass(frozen=True)

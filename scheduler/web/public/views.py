@@ -193,6 +193,7 @@ def time() -> Any:
                     specialty=decision.specialty,
                     provider_id=provider_id,
                     replaces=previous.token if previous else None,
+                    client=holds.HoldClient.at_address(request.remote_addr),
                 )
             except DomainError as refusal:
                 form.slot.errors = [describe_refusal(refusal, decision.visit_type, start, decision.specialty)]
@@ -357,8 +358,8 @@ def _forget_confirmation() -> None:
 
 @bp.get("/request/confirmation")
 def confirmation() -> Any:
-    done = session.get("confirmation")
-    shown_since = datetime.fromisoformat(done["at"]) if done and done.get("at") else None
+    done: dict[str, Any] = session.get("confirmation") or {}
+    shown_since = datetime.fromisoformat(done["at"]) if done.get("at") else None
     if shown_since is None or utc_now() - shown_since > CONFIRMATION_SHOWN_FOR:
         session.pop("confirmation", None)
         return redirect(url_for("public.start"))
