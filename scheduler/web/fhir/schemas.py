@@ -117,8 +117,10 @@ def control_character_at(value: Any, where: str = "") -> str | None:
     if isinstance(value, dict):
         for key, item in value.items():
             inner = f"{where}.{key}" if where else str(key)
-            if control_problem(str(key), multiline=True) or (found := control_character_at(item, inner)):
-                return found or inner
+            if control_problem(str(key), multiline=True):
+                return inner
+            if found := control_character_at(item, inner):
+                return found
     if isinstance(value, list):
         for index, item in enumerate(value):
             if found := control_character_at(item, f"{where}[{index}]"):
