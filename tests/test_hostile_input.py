@@ -705,3 +705,13 @@ def test_any_control_character_in_any_string_of_a_documented_body_is_a_4xx(clien
     headers = {"Authorization": f"Bearer {world.token if area == 'api' else world.api_token}"}
     response = client.post(url, json=replaced(body, where, text), headers=headers)
     assert 400 <= response.status_code < 500, (url, where, repr(text), response.status_code)
+
+
+def test_a_control_character_in_a_key_of_any_documented_body_is_a_4xx(client, world):
+    for (area, path), body in documented_bodies(world).items():
+        url = path.replace("{reference}", world.reference)
+        headers = {"Authorization": f"Bearer {world.token if area == 'api' else world.api_token}"}
+        nested = replaced(body, next(w for w, _ in leaves(body))[:-1] + ("n\x00te",), "x")
+        for hostile in ({**body, "n\x00te": "x"}, nested):
+            response = client.post(url, json=hostile, headers=headers)
+            assert 400 <= response.status_code < 500, (url, hostile, response.status_code)
