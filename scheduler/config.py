@@ -34,6 +34,10 @@ DEFAULTS: dict[str, object] = {
     # The public URL the provider posts replies to, when a proxy in front of the app changes the
     # scheme or host (the signature covers the URL as the provider saw it); empty = the request's URL.
     "SMS_WEBHOOK_URL": "",
+    # Texts go only to numbers of these countries (two-letter codes, e.g. ["US", "CA"]): consent to
+    # texts with another country's number is refused where it is given, and nothing is queued to
+    # one. Texts abroad cost much more, and are a toll-fraud lever for anyone who can fill a form.
+    "SMS_COUNTRIES": ["US"],
     # The message worker: how often it looks for due messages, and how many it takes at once.
     "JOBS_INTERVAL_SECONDS": 10,
     "OUTBOX_BATCH": 20,
@@ -45,6 +49,11 @@ DEFAULTS: dict[str, object] = {
     "MIN_NOTICE_MINUTES": 60,
     # How long a time a patient picked is kept for them while they type their details.
     "HOLD_MINUTES": 10,
+    # Live holds one client may have at once: a patient's address (the patient pages), an integration
+    # (FHIR $hold). Counted in the database, so across workers and hosts. Staff are not limited.
+    # A client holds any one time for HOLD_MINUTES in all: holding it again does not renew it.
+    "HOLDS_PER_CLIENT": 2,
+    "HOLDS_PER_INTEGRATION": 10,
     # An urgent request (a red flag) is called back within this much open clinic time (DOMAIN.md).
     "URGENT_CALL_BACK_MINUTES": 120,
     # Session cookie (the patient's answers between pages, and staff sign-in): HTTPS only, no

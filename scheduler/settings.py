@@ -26,6 +26,12 @@ class Settings:
     def _text(self, key: str) -> str:
         return str(self._config[key] or "")
 
+    def _positive(self, key: str) -> int:
+        value = self._int(key)
+        if value < 1:
+            raise ValueError(f"{value} is not a positive number")
+        return value
+
     # ----- the clinic, as messages and pages name it
     @property
     def clinic_name(self) -> str:
@@ -38,6 +44,10 @@ class Settings:
     @property
     def public_base_url(self) -> str:
         return self._text("PUBLIC_BASE_URL").rstrip("/")
+
+    @property
+    def secret_key(self) -> str:
+        return self._text("SECRET_KEY")
 
     @property
     def proxy_hops(self) -> int:
@@ -54,6 +64,14 @@ class Settings:
     @property
     def hold_minutes(self) -> int:
         return self._int("HOLD_MINUTES")
+
+    @property
+    def holds_per_client(self) -> int:
+        return self._positive("HOLDS_PER_CLIENT")
+
+    @property
+    def holds_per_integration(self) -> int:
+        return self._positive("HOLDS_PER_INTEGRATION")
 
     @property
     def urgent_call_back_minutes(self) -> int:
@@ -131,6 +149,16 @@ class Settings:
     @property
     def sms_webhook_url(self) -> str:
         return self._text("SMS_WEBHOOK_URL")
+
+    @property
+    def sms_countries(self) -> tuple[str, ...]:
+        """The regions (ISO 3166 alpha-2, as phonenumbers names them: "US", "CA") whose numbers may
+        be texted; empty: none."""
+        value = self._config["SMS_COUNTRIES"]
+        codes = [value] if isinstance(value, str) else list(value or ())
+        if not all(isinstance(code, str) and len(code) == 2 and code.isalpha() for code in codes):
+            raise ValueError(f'{value!r} is not a list of two-letter country codes such as ["US"]')
+        return tuple(code.upper() for code in codes)
 
     # ----- the message worker
     @property

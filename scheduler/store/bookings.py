@@ -288,8 +288,10 @@ def insert_hold(
     expires_at: datetime,
     channel: str,
     now: datetime,
+    client_key: str | None = None,
 ) -> int:
-    """A new hold's row (its reservations are written by :func:`reserve`); its id."""
+    """A new hold's row (its reservations are written by :func:`reserve`); its id. ``client_key``:
+    who asked (hashed), for the limit on live holds per client."""
     return db.session.execute(
         insert(models.Hold)
         .values(
@@ -302,6 +304,7 @@ def insert_hold(
             expires_at=expires_at,
             channel=channel,
             created_at=now,
+            client_key=client_key,
         )
         .returning(models.Hold.id)
     ).scalar_one()

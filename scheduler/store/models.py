@@ -387,7 +387,10 @@ class Hold(Model):
     the holder's secret: only its bearer can book or release the hold.
     """
 
-    __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_ends"),)
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        Index("ix_hold_client_key_expires_at", "client_key", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -399,10 +402,28 @@ class Hold(Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # Who asked, for the limit on live holds per client: a hash of the client (a patient's address,
+    # an integration's id), never the address itself. NULL: not limited.
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     visit_type: Mapped[VisitType] = relationship(lazy="joined")
     provider: Mapped[Provider] = relationship(lazy="joined")
     room: Mapped[Room | None] = relationship(lazy="joined")
+
+
+class HoldHistory(Model):
+    """A time a client has held, kept after its hold is gone (used, replaced or expired), so that
+    holding the same time again does not renew it: a client holds one time for HOLD_MINUTES in
+    all, counted from ``first_held_at``. The row is forgotten at ``forget_at``."""
+
+    __tablename__ = "hold_history"
+    __table_args__ = (UniqueConstraint("client_key", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_held_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    forget_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Reservation(Model):
@@ -640,3 +661,21 @@ class RefusalTally(Model):
     subject: Mapped[str] = mapped_column(String(64), default="")
     count: Mapped[int] = mapped_column(Integer, default=1)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyRecord(Model):
+    """The first answer to a booking sent with an ``Idempotency-Key``, so that a retry with the
+    same key gets it again instead of a 409. ``key_hash``: SHA-256 of the client and the key
+    together; ``request_hash``: of the body, so the same key with another body is refused. The
+    answer holds the manage token: kept 24 hours (then deleted), never logged. Written in the
+    booking's own transaction: a booking never exists without its record, nor a record without it."""
+
+    __tablename__ = "idempotency_record"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -463,7 +463,8 @@ def hold() -> Response:
     now, offer = now_and_catalog()
     kind = _bookable(offer, data.service_type or "")
     assert data.start is not None  # HoldIn refuses a request without one
-    held = holds.hold_time(kind.code, data.start, provider_id=data.practitioner, channel="api", now=now)
+    held = holds.hold_time(kind.code, data.start, provider_id=data.practitioner, channel="api", now=now,
+                           client=holds.HoldClient.integration(access.caller().id))  # fmt: skip
     access.note("fhir.hold", "hold", detail=f"{kind.code} held")
     return fhir(resources.held_appointment(held, clinic.current_catalog(now)))
 

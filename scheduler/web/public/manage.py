@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import session
 from flask import url_for
 
@@ -111,7 +112,8 @@ def reschedule(reference: str, token: str) -> Any:
             previous = (session.get(MOVE_KEY) or {}).get("token")
             try:
                 held = holds.hold_time(appointment.visit_type.code, start, specialty=specialty,
-                                       provider_id=provider_id, replaces=previous)  # fmt: skip
+                                       provider_id=provider_id, replaces=previous,
+                                       client=holds.HoldClient.at_address(request.remote_addr))  # fmt: skip
             except DomainError as refusal:
                 form.slot.errors = [describe_refusal(refusal, appointment.visit_type.code, start, specialty)]
             else:
