@@ -46,6 +46,7 @@ def save_provider(
     performs: Iterable[str] = (),
     urgent: dict[int, list[tuple[time, time]]] | None = None,
     urgent_release_hours: int | None = None,
+    write_hours: bool = True,
 ) -> SavedProvider:
     """Create (``provider_id`` None) or update a provider and replace their weekly hours
     (``pattern``: the blocks of each weekday, Monday=0, in Central wall-clock time), their kind
@@ -54,7 +55,8 @@ def save_provider(
     ``urgent``: the weekly times they keep for urgent patients, like ``pattern`` (None: unchanged),
     released to everyone ``urgent_release_hours`` (0-168; None: unchanged) before each starts.
     Raises AdminError when a non-physician would keep urgent times, or a kept time is not inside
-    their hours that weekday."""
+    their hours that weekday. ``write_hours`` False: ``pattern`` is only checked against (an
+    existing provider's new hours are a schedule change: services.schedule_changes writes them)."""
     with unit_of_work():
         offer = clinic.current_catalog(utc_now())
         if specialty_code not in offer.specialties:
@@ -85,7 +87,7 @@ def save_provider(
             name=name,
             specialty_id=offer.specialty_ids[specialty_code],
             active=active,
-            pattern=blocks,
+            pattern=blocks if write_hours else None,
             kind=provider_kind.value,
             visit_type_ids=[offer.visit_type_ids[code] for code in codes],
             urgent_blocks=None if urgent is None else kept,

@@ -57,6 +57,11 @@ def visit_type_names(codes: Iterable[str]) -> str:
     return ", ".join(names) or "nothing yet"
 
 
+def current_pattern(provider: ProviderRow) -> set[catalog.WorkBlock]:
+    """The weekly blocks the provider works now (not those set to take effect on a later date)."""
+    return {catalog.WorkBlock(h.weekday, h.starts, h.ends) for h in provider.hours if h.effective_from is None}
+
+
 def providers() -> list[ProviderRow]:
     """Every provider, active or not, by name."""
     return store_lists.providers()

@@ -11,6 +11,7 @@ provider's hours or on a closure, whatever made it so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,6 +102,10 @@ def check(change: ScheduleChange) -> None:
     if isinstance(change, HoursChange) and change.effective_from is not None:
         if change.effective_from < clinic_today(utc_now()):
             raise ScheduleChangeRefused("The new hours cannot start in the past: leave the date empty for today.")
+        if not change.pattern:
+            raise ScheduleChangeRefused(
+                "Give the hours they will work from that date. To stop their bookings, untick Takes bookings."
+            )
 
 
 def review(change: ScheduleChange, now: datetime | None = None) -> Review:
@@ -161,14 +166,21 @@ def _suggestions(visit: BookedVisit, changed: Catalog, now: datetime) -> tuple[S
 
 
 def apply(
-    change: ScheduleChange, decisions: Decisions, *, actor: staff_visits.Actor, now: datetime | None = None
+    change: ScheduleChange,
+    decisions: Decisions,
+    *,
+    actor: staff_visits.Actor,
+    now: datetime | None = None,
+    along_with: Callable[[], object] | None = None,
 ) -> Review:
-    """Make ``change`` and carry out ``decisions`` (one per affected visit) in one unit of work.
-    Raises ReviewAgain when the affected visits are not the ones decided about, and whatever a
-    move or a cancellation raises (nothing is then changed)."""
+    """Make ``change`` and carry out ``decisions`` (one per affected visit) in one unit of work,
+    with ``along_with`` (the rest of the same form: a provider's name and kind saved with their
+    new hours) first. Raises ReviewAgain when the affected visits are not the ones decided about,
+    and whatever a move, a cancellation or ``along_with`` raises (nothing is then changed)."""
     now = now or utc_now()
     check(change)
     with unit_of_work():
+        # Compared as reviewed: against the schedule before anything of this form is saved.
         before = clinic.current_catalog(now)
         done = _review(change, before, now, suggest=False)
         if set(done.visit_ids) != set(decisions):
@@ -179,6 +191,8 @@ def apply(
         for decision in decisions.values():
             if decision not in ("cancel", "keep") and not decision.startswith("move:"):
                 raise ScheduleChangeRefused("Choose what happens to each visit: move it, cancel it or keep it.")
+        if along_with is not None:
+            along_with()
         _write(change, actor)
         changed = change.apply(before)
         store.drop_holds(

@@ -32,7 +32,7 @@ def save_provider(
     name: str,
     specialty_id: int,
     active: bool,
-    pattern: Iterable[WorkBlock],
+    pattern: Iterable[WorkBlock] | None,
     kind: str,
     visit_type_ids: Iterable[int],
     urgent_blocks: Iterable[WorkBlock] | None = None,
@@ -52,7 +52,8 @@ def save_provider(
             return None
         provider = found
         provider.name, provider.specialty_id, provider.active, provider.kind = name, specialty_id, active, kind
-    provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in pattern]
+    if pattern is not None:  # None: the hours stay (a change of an existing provider's hours is a schedule change)
+        provider.hours = [models.ProviderHours(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in pattern]
     if urgent_blocks is not None:
         provider.urgent_blocks = [
             models.UrgentBlock(weekday=b.weekday, starts=b.starts, ends=b.ends) for b in urgent_blocks

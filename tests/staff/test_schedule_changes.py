@@ -248,3 +248,48 @@ def test_after_any_changes_and_bookings_every_visit_fits_or_is_a_flagged_excepti
             fits = misfit(offer, visit.provider_id, Interval(visit.starts_at, visit.ends_at)) is None
             assert fits or visit.kept_outside_hours, (visit.reference, visit.starts_at)
         assert schedule_changes.needing_attention()[0] == []
+
+
+def test_new_hours_on_the_provider_page_show_the_stranded_visits_first_and_save_with_the_rest_of_the_form(
+    app, client, signed_in, make_provider
+):
+    lin = make_provider("pmr", name="Dr. Lin")
+    friday = next_clinic_day(after_days=9, weekday=4)
+    with app.app_context():
+        afternoon = book(central(friday, 14), 1)
+    signed_in(client, "scheduler")
+    page = client.get(f"/staff/admin/providers/{lin}").get_data(as_text=True)
+    typed = {
+        "name": "Dr. Lin Wei", "specialty": "pmr", "kind": "physiatrist", "active": "y",
+        "visit_types": ["evaluation", "follow-up"], "monday": "8:00-17:00", "tuesday": "8:00-17:00",
+        "wednesday": "8:00-17:00", "thursday": "8:00-17:00", "friday": "8:00-12:00",
+        "hours_from": (friday - timedelta(days=3)).isoformat(),
+    }  # fmt: skip
+    assert 'name="hours_from"' in page
+    review = client.post(f"/staff/admin/providers/{lin}", data=typed)
+    text = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Check before you change: new hours for Dr. Lin from" in text
+    assert "Outside Dr. Lin&#39;s hours." in text and "Number1, Pat" in text
+    with app.app_context():  # nothing saved yet: not even the new name
+        provider = db.session.get(models.Provider, lin)
+        assert provider.name == "Dr. Lin" and all(h.effective_from is None for h in provider.hours)
+    done = client.post(
+        f"/staff/admin/providers/{lin}",
+        data={**typed, "reviewed": str(afternoon.id), f"decision-{afternoon.id}": "keep"},
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        db.session.expire_all()
+        provider = db.session.get(models.Provider, lin)
+        assert provider.name == "Dr. Lin Wei"
+        later = [
+            (h.weekday, h.starts, h.ends) for h in provider.hours if h.effective_from == friday - timedelta(days=3)
+        ]
+        assert (4, time(8), time(12)) in later and len(later) == 5
+        assert appointment(afternoon.id).kept_outside_hours
+        offer = clinic.current_catalog(utc_now())
+        assert offer.providers[lin].blocks_for(friday) == [WorkBlock(4, time(8), time(12))]
+        assert offer.providers[lin].blocks_for(friday - timedelta(days=7)) == [WorkBlock(4, time(8), time(17))]
+    page = client.get(f"/staff/admin/providers/{lin}").get_data(as_text=True)
+    assert re.search(r"From \w+day, \w+ \d+, \d{4}:</strong>\s*Mon 08:00-17:00", page)
+    assert re.search(r'id="friday" name="friday" type="text" value="08:00-17:00"', page)  # still the hours now

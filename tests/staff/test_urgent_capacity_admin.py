@@ -127,7 +127,7 @@ def test_changing_hours_so_a_kept_time_falls_outside_is_refused_until_it_is_move
     refused = client.post(f"/staff/admin/providers/{lin}", data=mornings)
     assert refused.status_code == 422 and "Friday 15:00-16:00 is kept for urgent patients" in page_text(refused)
     moved = client.post(f"/staff/admin/providers/{lin}", data={**mornings, "urgent_friday": "11:00-12:00"})
-    assert moved.status_code == 302
+    assert moved.status_code == 303  # new hours: a schedule change, applied (nothing booked to strand)
     assert urgent_blocks(app, lin) == [(4, time(11), time(12))]
 
 

@@ -17,11 +17,13 @@ from flask_login import current_user
 from werkzeug import Response
 
 from scheduler.domain.catalog import RoomKind
+from scheduler.domain.catalog import WorkBlock
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.schedule_changes import ClosureChange
+from scheduler.domain.schedule_changes import HoursChange
 from scheduler.domain.schedule_changes import TimeOffChange
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import ROLE_NAMES
@@ -69,13 +71,34 @@ def admin_provider(provider_id: int | None) -> Any:
         }
         if not any(day in request.form for day in forms.ProviderForm.URGENT_DAYS):
             urgent = None  # a post without the fieldset (an older page) leaves the urgent times as they are
-        try:
-            saved = catalog_admin.save_provider(
+        hours = HoursChange(
+            provider_id or 0,
+            tuple(WorkBlock(d, s, e) for d, blocks in sorted(pattern.items()) for s, e in blocks),
+            form.hours_from.data if form.hours_from.data and form.hours_from.data > clinic_today(utc_now()) else None,
+        )
+        # An existing provider's new hours are a schedule change: first the visits they would strand.
+        changes_hours = provider is not None and (
+            hours.effective_from is not None or set(hours.pattern) != catalog_lists.current_pattern(provider)
+        )
+
+        def save() -> catalog_admin.SavedProvider:
+            return catalog_admin.save_provider(
                 provider_id, name=form.name.data.strip(), specialty_code=form.specialty.data,
                 active=form.active.data, pattern=pattern, actor_id=current_user.id,
                 kind=form.kind.data or "", performs=form.visit_types.data or (),
-                urgent=urgent, urgent_release_hours=form.urgent_release_hours.data,
+                urgent=urgent, urgent_release_hours=form.urgent_release_hours.data, write_hours=not changes_hours,
             )  # fmt: skip
+
+        back = url_for("staff.admin_provider", provider_id=provider_id) if provider_id else url_for("staff.admin_home")
+        try:
+            if changes_hours and provider is not None:
+                starts = hours.effective_from
+                since = f" from {starts:%A, %B} {starts.day}" if starts else ""
+                return review_or_apply(
+                    hours, title=f"new hours for {provider.name}{since}", done_url=back,
+                    done_message=f"Saved {provider.name}, with the new hours{since}.", back_url=back, along_with=save,
+                )  # fmt: skip
+            saved = save()
         except DomainError as refusal:
             problem = refusal.message
         else:
@@ -94,7 +117,9 @@ def _provider_form(provider: Any, **kwargs: Any) -> forms.ProviderForm:
             "kind": provider.kind, "visit_types": [v.code for v in provider.visit_types],
         }  # fmt: skip
         for index, day in enumerate(forms.ProviderForm.DAYS):
-            data[day] = describe_day_blocks([(h.starts, h.ends) for h in provider.hours if h.weekday == index])
+            data[day] = describe_day_blocks(
+                [(h.starts, h.ends) for h in provider.hours if h.weekday == index and h.effective_from is None]
+            )
             kept = [(b.starts, b.ends) for b in provider.urgent_blocks if b.weekday == index]
             data[f"urgent_{day}"] = describe_day_blocks(kept)
         data["urgent_release_hours"] = provider.urgent_release_hours

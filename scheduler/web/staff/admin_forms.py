@@ -44,6 +44,7 @@ class ProviderForm(Form):
     wednesday = StringField(WEEKDAY_NAMES[2], validators=[Optional(), Length(max=60), _blocks])
     thursday = StringField(WEEKDAY_NAMES[3], validators=[Optional(), Length(max=60), _blocks])
     friday = StringField(WEEKDAY_NAMES[4], validators=[Optional(), Length(max=60), _blocks])
+    hours_from = DateField("The hours above apply from (blank: from today)", validators=[Optional()])
     # Times kept for urgent patients (physicians only), in the same syntax as the weekly hours.
     urgent_monday = StringField(WEEKDAY_NAMES[0], validators=[Optional(), Length(max=60), _blocks])
     urgent_tuesday = StringField(WEEKDAY_NAMES[1], validators=[Optional(), Length(max=60), _blocks])

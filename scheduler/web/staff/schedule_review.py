@@ -7,6 +7,7 @@ decisions arrive together and are applied in one unit of work (services.schedule
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash
@@ -25,16 +26,20 @@ from scheduler.web.public.present import when
 _OWN_FIELDS = ("csrf_token", "reviewed")
 
 
-def review_or_apply(change: ScheduleChange, *, title: str, done_url: str, done_message: str, back_url: str) -> Any:
+def review_or_apply(
+    change: ScheduleChange, *, title: str, done_url: str, done_message: str, back_url: str,
+    along_with: Callable[[], object] | None = None,
+) -> Any:  # fmt: skip
     """Apply ``change`` when it strands nothing (or once the person has decided for each visit
-    it strands); otherwise the review page. Raises DomainError for a change that makes no sense
-    (the caller shows it on its own form)."""
+    it strands); otherwise the review page. ``along_with``: the rest of the form, saved in the
+    same unit of work when the change is made. Raises DomainError for a change that makes no
+    sense (the caller shows it on its own form)."""
     actor = staff_visits.Actor(staff_id=current_user.id, role=current_user.role, channel="web")
     reviewed = request.form.get("reviewed")
     if reviewed is None:
         found = schedule_changes.review(change)
         if not found.affected and not found.holds:
-            schedule_changes.apply(change, {}, actor=actor)
+            schedule_changes.apply(change, {}, actor=actor, along_with=along_with)
             flash(done_message, "success")
             return redirect(done_url, 303)
         return _page(found, title=title, back_url=back_url)
@@ -47,7 +52,7 @@ def review_or_apply(change: ScheduleChange, *, title: str, done_url: str, done_m
             problem="Choose what happens to each visit listed: move it, cancel it, or keep it.", missing=missing,
         )  # fmt: skip
     try:
-        done = schedule_changes.apply(change, decisions, actor=actor)
+        done = schedule_changes.apply(change, decisions, actor=actor, along_with=along_with)
     except DomainError as refusal:
         # Someone booked or moved meanwhile, or a move is no longer possible: nothing was changed.
         again = schedule_changes.review(change)
