@@ -18,6 +18,7 @@ from scheduler.domain.clock import clinic_instant
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
+from scheduler.domain.intervals import merge
 from scheduler.domain.intervals import subtract
 
 
@@ -34,6 +35,7 @@ class VisitBox:
     status: str
     urgent: bool = False
     urgent_answers: tuple[str, ...] = ()  # what made it urgent, in words (domain.urgent.urgent_answers)
+    kept_outside_hours: bool = False  # kept there on purpose by a schedule change
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Cell:
     visit: VisitBox | None = None
     rows: int = 1
     reason: str = ""  # why unavailable: "closed", "not working", "time off"
+    outside_hours: bool = False  # a visit outside its provider's hours, in time off or on a closure
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ def column(
         here = next((v for v in visits if v.start <= start < v.end), None)
         if here is not None:
             rows = max(1, math.ceil((here.end - start) / step))  # a visit fills every step it touches
-            cells.append(Cell("visit", here, rows=rows))
+            outside = not any(a.contains(Interval(here.start, here.end)) for a in merge(available))
+            cells.append(Cell("visit", here, rows=rows, outside_hours=outside))
             covered_until = here.end
             continue
         slot = Interval(start, start + step)

@@ -45,6 +45,7 @@ def visit_boxes(provider_ids: Sequence[int], window: Interval) -> dict[int, list
                 row.status,
                 urgent=row.urgent,
                 urgent_answers=urgent_answers(row.answers) if row.urgent else (),
+                kept_outside_hours=row.kept_outside_hours,
             )
         )
     return found

@@ -152,6 +152,8 @@ def test_visits_stranded_by_any_other_means_are_listed_as_needing_attention(app,
     page = client.get("/staff/admin/attention").get_data(as_text=True)
     assert "Needing a decision (1)" in page and "Outside Dr. Lin&#39;s hours." in page
     assert f'href="/staff/visits/{visit.id}"' in page
+    calendar = client.get(f"/staff/calendar?specialty=pmr&day={day.isoformat()}").get_data(as_text=True)
+    assert calendar.count('<span class="tag tag-outside">Outside hours</span>') == 2  # the legend's, and the visit's
 
 
 def test_the_closure_page_shows_the_visits_first_requires_a_decision_each_and_then_applies(
@@ -290,6 +292,10 @@ def test_new_hours_on_the_provider_page_show_the_stranded_visits_first_and_save_
         offer = clinic.current_catalog(utc_now())
         assert offer.providers[lin].blocks_for(friday) == [WorkBlock(4, time(8), time(12))]
         assert offer.providers[lin].blocks_for(friday - timedelta(days=7)) == [WorkBlock(4, time(8), time(17))]
+    calendar = client.get(f"/staff/calendar?specialty=pmr&day={friday.isoformat()}").get_data(as_text=True)
+    assert '<span class="tag tag-outside">Outside hours (kept)</span>' in calendar
+    earlier = client.get(f"/staff/calendar?specialty=pmr&day={(friday - timedelta(days=7)).isoformat()}")
+    assert earlier.get_data(as_text=True).count("tag-outside") == 1  # the legend's only
     page = client.get(f"/staff/admin/providers/{lin}").get_data(as_text=True)
     assert re.search(r"From \w+day, \w+ \d+, \d{4}:</strong>\s*Mon 08:00-17:00", page)
     assert re.search(r'id="friday" name="friday" type="text" value="08:00-17:00"', page)  # still the hours now
