@@ -271,7 +271,7 @@ def _reserve(
         urgent=decision.urgent,
         intake=intake,
     )
-    messages = outbox.rows(on_booked(visit.start, patient.reach(), now), appointment_id=ids.appointment, now=now)
+    messages = outbox.rows(on_booked(visit.start, outbox.reach(patient), now), appointment_id=ids.appointment, now=now)
     store_bookings.insert_booking(booked, new_patient_at=now if found is None else None, messages=messages)
     return booked
 
@@ -318,7 +318,7 @@ def _cancel(appointment_id: int, reason: str | None, *, notify: bool, now: datet
     # In the same transaction: a cancelled visit can never get a stale reminder.
     outbox.withdraw_reminders(visit.id)
     if notify:
-        outbox.queue(on_cancelled(visit.patient.reach(), now), appointment_id=visit.id)
+        outbox.queue(on_cancelled(outbox.reach(visit.patient), now), appointment_id=visit.id)
     cancelled = store_bookings.visit(visit.id)
     assert cancelled is not None
     return cancelled

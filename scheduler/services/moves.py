@@ -84,7 +84,7 @@ def move_appointment(
             )
             outbox.withdraw_reminders(visit.id)
             if notify:
-                planned = on_moved(new_time.start, visit.patient.reach(), now)
+                planned = on_moved(new_time.start, outbox.reach(visit.patient), now)
                 outbox.queue(planned, appointment_id=visit.id, version=visit.version + 1)
             moved = store_bookings.visit(visit.id)
             assert moved is not None

@@ -31,6 +31,7 @@ from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
 from scheduler.services import clinic_details
 from scheduler.services.references import manage_url
+from scheduler.services.sms_consent import texts_allowed_to
 from scheduler.settings import settings
 from scheduler.store import models
 from scheduler.store import notices as store
@@ -136,6 +137,8 @@ def text_subject(message: models.OutboxMessage, now: datetime) -> Subject | None
     so that a text about to be withdrawn does not hold back one that will go."""
     subject = load_subject(message)
     if subject is None or not subject.patient.phone or not subject.patient.sms_consent:
+        return None
+    if not texts_allowed_to(subject.patient.phone):  # queued before the country was taken off SMS_COUNTRIES
         return None
     appointment = subject.appointment
     if appointment is not None and not text_still_due(

@@ -8,7 +8,18 @@ from datetime import datetime
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import OutboxStatus
 from scheduler.domain.messages import PlannedMessage
+from scheduler.domain.messages import Reachable
+from scheduler.domain.patients import PatientRecord
+from scheduler.services.sms_consent import texts_allowed_to
 from scheduler.store import bookings as store_bookings
+
+
+def reach(patient: PatientRecord) -> Reachable:
+    """How messages may reach ``patient``: as the patient record says (email when given, texts
+    with consent), and texts only to a number of the SMS_COUNTRIES, whatever the record says
+    (consent given before the rule, or written by any other way in), so none is ever queued."""
+    found = patient.reach()
+    return Reachable(email=found.email, sms=found.sms and texts_allowed_to(patient.phone))
 
 
 def row(

@@ -77,5 +77,5 @@ def submit_request(
             created_at=now,
         )
         store_requests.add(request)
-        outbox.queue(on_request_received(saved.reach(), now), request_id=request.id)
+        outbox.queue(on_request_received(outbox.reach(saved), now), request_id=request.id)
     return Submitted(request, decision, offer)

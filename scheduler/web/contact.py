@@ -15,6 +15,8 @@ from email_validator import validate_email
 
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
+from scheduler.services.sms_consent import texts_allowed_to
+from scheduler.services.sms_consent import texts_only_to_message
 from scheduler.web.sane_input import control_problem
 
 PHONE_MESSAGE = "Enter a phone number we can call, like 507-538-1280."
@@ -69,13 +71,20 @@ def phone_display(e164: str | None) -> str:
     return phonenumbers.format_number(parsed, fmt)
 
 
+def sms_country(phone: str | None, sms_consent: bool) -> None:
+    """Raise ValueError (saying which countries are texted) when texts are agreed to for a number of
+    a country the clinic does not text (SMS_COUNTRIES)."""
+    if sms_consent and phone and not texts_allowed_to(phone):
+        raise ValueError(texts_only_to_message())
+
+
 def check_contact_fields(
     phone: Any, email: Any, sms_consent: bool, *, reachable_message: str = REACHABLE_MESSAGE
 ) -> tuple[str | None, str | None, bool]:
     """The patient and phone-console forms' one contact check, on their WTForms fields: each given
     value must parse, one of the two is needed, and texts need the phone. Messages are appended to
-    the fields' errors (a field that already has one is not parsed again). Returns (phone in
-    E.164, normalized email, ok)."""
+    the fields' errors (a field that already has one is not parsed again); texts are agreed to only
+    for a number of the countries the clinic texts. Returns (phone in E.164, normalized email, ok)."""
     values: dict[str, str | None] = {"phone": None, "email": None}
     ok = True
     for name, field, parse in (("phone", phone, phone_e164), ("email", email, email_address)):
@@ -91,5 +100,10 @@ def check_contact_fields(
         ok = False
     if sms_consent and not values["phone"] and not phone.errors:
         phone.errors = [*phone.errors, SMS_NEEDS_PHONE_MESSAGE]
+        ok = False
+    try:
+        sms_country(values["phone"], sms_consent)
+    except ValueError as problem:
+        phone.errors = [*phone.errors, str(problem)]
         ok = False
     return values["phone"], values["email"], ok

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import ValidationInfo
 from pydantic import field_validator
 from pydantic import model_validator
 
@@ -118,6 +119,12 @@ class PatientIn(Strict):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         return contact.email_address(value)
+
+    @field_validator("sms_consent")
+    @classmethod
+    def _texted_country(cls, value: bool, info: ValidationInfo) -> bool:
+        contact.sms_country(info.data.get("phone"), value)
+        return value
 
     @model_validator(mode="after")
     def _reachable(self) -> PatientIn:
