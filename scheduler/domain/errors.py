@@ -111,3 +111,9 @@ def about_the_time(refusal: DomainError) -> bool:
     if isinstance(refusal, InvalidInput):
         return "start" in refusal.fields
     return isinstance(refusal, SlotTaken | OutsideClinicHours | ClinicClosed | NotOnGrid)
+
+
+class IdempotencyKeyReused(DomainError):
+    """An ``Idempotency-Key`` already used for another request (another body): HTTP 422."""
+
+    code = "idempotency_key_reused"

@@ -29,11 +29,25 @@ def _errors(*statuses: int) -> dict[str, Any]:
         409: "Conflict: slot_taken (the time, provider, room or patient is no longer free), or not_cancellable "
         "(the visit has already started)",
         413: f"too_large: the request body is over {MAX_BODY_BYTES} bytes",
-        422: "invalid_input (with fields), outside_clinic_hours, clinic_closed, not_on_grid, requires_request or "
-        "routed_elsewhere",
+        422: "invalid_input (with fields), beyond_booking_horizon (field start: more than two years ahead), "
+        "outside_clinic_hours, clinic_closed, not_on_grid, requires_request, routed_elsewhere, urgent, or "
+        "idempotency_key_reused (the Idempotency-Key was sent with another body)",
         429: "rate_limited",
     }
     return {str(s): _json(schemas.ErrorOut, text[s]) for s in statuses}
+
+
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A key of the client's choosing (1 to 255 visible ASCII characters, such as a UUID) that "
+    "makes a retry safe: a booking sent again with the same key and the same body within 24 hours gets the "
+    "first answer (status, body with the manage token, Location, and the header Idempotent-Replayed: true) "
+    "instead of a 409 for its own visit. The same key with another body is refused (422 "
+    "idempotency_key_reused). Keys count per client address; refused bookings keep no key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
 
 
 def _body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
@@ -148,6 +162,7 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "operationId": "bookAppointment",
                     "summary": "Book a free time (book-a-slot visit types)",
+                    "parameters": [IDEMPOTENCY_KEY],
                     "requestBody": _body(schemas.AppointmentIn),
                     "responses": {"201": _json(schemas.BookedOut, "Booked"), **_errors(409, 413, 422, 429)},
                 }

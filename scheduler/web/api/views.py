@@ -24,6 +24,7 @@ from scheduler.domain.routing import Intake
 from scheduler.extensions import limiter
 from scheduler.services import booking
 from scheduler.services import clinic
+from scheduler.services import idempotency
 from scheduler.services import requests as visit_requests
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
@@ -130,7 +131,17 @@ def availability() -> Response:
 
 @bp.post("/appointments")
 @limiter.limit(_write_limit)
-def book() -> tuple[Response, int, dict[str, str]]:
+def book() -> Response:
+    key = _idempotency_key()
+    if key is None:
+        return _answer(_book())
+    request.max_content_length = schemas.MAX_BODY_BYTES
+    raw = request.get_data(cache=True)  # read once here, for the key's record, and again by _body
+    answered = idempotency.answer_once(key, client_address=request.remote_addr, request_body=raw, answer=_book)
+    return _answer(answered)
+
+
+def _book() -> idempotency.Answer:
     data = _body(schemas.AppointmentIn)
     booked = booking.book_appointment(
         visit_type_code=data.visit_type,
@@ -142,7 +153,30 @@ def book() -> tuple[Response, int, dict[str, str]]:
     )
     body = {**presenters.appointment(booked.appointment, booked.catalog), "manage_token": booked.manage_token}
     location = url_for("api.show_appointment", reference=booked.appointment.reference)
-    return jsonify(body), 201, {"Location": location}
+    return idempotency.Answer(201, current_app.json.dumps(body), location)
+
+
+def _answer(answer: idempotency.Answer) -> Response:
+    response = current_app.response_class(answer.body, status=answer.status, mimetype="application/json")
+    if answer.location:
+        response.headers["Location"] = answer.location
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+IDEMPOTENCY_KEY_MESSAGE = "Send 1 to 255 visible ASCII characters, such as a UUID."
+
+
+def _idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` (None when not sent); InvalidInput when it is not 1 to 255
+    visible ASCII characters."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= 255 or not all("!" <= c <= "~" for c in key):
+        raise InvalidInput({"Idempotency-Key": IDEMPOTENCY_KEY_MESSAGE})
+    return key
 
 
 @bp.post("/requests")
