@@ -7,6 +7,7 @@ workers and hosts cannot each count the others' holds as absent and all insert o
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -27,7 +28,8 @@ HOLD_CLIENT_LOCK = 0x484F4C44  # "HOLD"
 def lock_client(client_key: str) -> None:
     """Wait until no other transaction counts this client's holds; held until this one ends."""
     if dialect_name() == "postgresql":
-        second = int(client_key[:8], 16) - 2**31  # a signed 32-bit integer from the (hex) hash
+        # A signed 32-bit integer from the key (two clients sharing one only wait for each other).
+        second = int.from_bytes(hashlib.sha256(client_key.encode()).digest()[:4], "big", signed=True)
         db.session.execute(select(func.pg_advisory_xact_lock(HOLD_CLIENT_LOCK, second)))
 
 
