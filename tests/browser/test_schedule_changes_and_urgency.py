@@ -134,7 +134,7 @@ def test_a_closure_over_a_booked_visit_asks_first_and_a_kept_visit_is_flagged_ev
     expect(listed).to_contain_text("The clinic is closed all day for Flood")
     moves = listed.get_by_role("radio", name=re.compile(r"^Move to "))
     expect(moves.first).to_have_accessible_name(
-        re.compile(rf"^Move to {CENTRAL_WHEN} with Dr\. Lin \(physiatrist\) \(patient told\)$")
+        re.compile(rf"^Move to {CENTRAL_WHEN} with Dr\. Lin \(physiatrist\); the patient is told$")
     )
     expect(listed.get_by_role("radio", name="Cancel it and tell the patient")).not_to_be_checked()
     keep = listed.get_by_role("radio", name=re.compile(r"^Keep it there as an exception"))
@@ -220,7 +220,7 @@ def test_new_hours_from_a_date_list_the_stranded_visit_and_move_it_to_the_first_
     expect(listed).to_contain_text("Outside Dr. Lin's hours.")
     first = listed.get_by_role("radio", name=re.compile(r"^Move to ")).first
     label = first.evaluate("radio => radio.labels[0].innerText")
-    moved_to = re.fullmatch(rf"Move to ({CENTRAL_WHEN}) with Dr\. Lin \(physiatrist\) \(patient told\)", label)
+    moved_to = re.fullmatch(rf"Move to ({CENTRAL_WHEN}) with Dr\. Lin \(physiatrist\); the patient is told", label)
     assert moved_to, label
     axe(page)
     first.check()

@@ -60,8 +60,9 @@ def review_or_apply(
     moved = sum(1 for d in decisions.values() if d.startswith("move:"))
     cancelled = sum(1 for d in decisions.values() if d == "cancel")
     kept = len(decisions) - moved - cancelled
-    flash(f"{done_message} {len(done.affected)} visits: {moved} moved, {cancelled} cancelled (patients told), "
-          f"{kept} kept as exceptions.", "success")  # fmt: skip
+    count = len(done.affected)
+    flash(f"{done_message} {count} visit{'' if count == 1 else 's'}: {moved} moved, {cancelled} cancelled "
+          f"(patients told), {kept} kept as exceptions.", "success")  # fmt: skip
     return redirect(done_url, 303)
 
 
