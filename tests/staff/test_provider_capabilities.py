@@ -1,8 +1,8 @@
 """Who does what: every entry point offers, and accepts, only a provider who performs the visit.
 
 The property test draws random catalogs (providers of two specialties, each performing a random
-set of visit types) and asks every entry point that offers times: the JSON API, FHIR ``$find`` and
-the phone console. Each must offer exactly the capable providers, and the API must refuse an
+set of visit types) and asks every entry point that offers times: the JSON API, FHIR ``$find``,
+the phone console, the request queue and the patient pages. Each must offer exactly the capable providers, and the API must refuse an
 incapable one by name. The deterministic tests cover moves, request placement, follow-ups, the
 providers list and the admin page.
 """
@@ -37,6 +37,7 @@ from tests.conftest import clear_database
 from tests.conftest import next_clinic_day
 from tests.fhir.conftest import send_via
 from tests.fhir.spec_client import FhirClient
+from tests.public.conftest import answer_questions
 from tests.staff.conftest import audit_events
 
 ANN = PatientDetails("Ann", "Lee", date(1970, 2, 3), "+15075550101", "ann@example.com")
@@ -144,6 +145,25 @@ def test_every_entry_point_offers_only_capable_providers_and_the_api_refuses_the
     offered = {provider_of_slot(v) for v in re.findall(r'name="slot" value="([^"]+)"', page)}
     assert offered <= capable["evaluation"]
     assert bool(offered) == bool(capable["evaluation"])
+
+    # The request queue: a returning patient's injection request, placed at the times suggested.
+    with app.app_context():
+        visit_requests.submit_request(
+            intake=Intake("injection", True, "trauma", True), patient=ANN, preferences={}, channel="web"
+        )
+    client.post("/staff/logout")
+    signed_in(client, "scheduler")
+    queue = client.get("/staff/queue?specialty=radiology-pain").get_data(as_text=True)
+    suggested = {provider_of_slot(v) for v in re.findall(r'name="slot" value="([^"]+)"', queue)}
+    assert suggested <= capable["injection"] and bool(suggested) == bool(capable["injection"])
+
+    # The patient pages: a new patient's evaluation, the times offered to choose from.
+    client.post("/staff/logout")
+    app.config["SESSION_COOKIE_SECURE"] = False  # the test client speaks plain http
+    answer_questions(client)
+    times = client.get("/request/time").get_data(as_text=True)
+    chosen_from = {provider_of_slot(v) for v in re.findall(r'name="slot" value="([^"]+)"', times)}
+    assert chosen_from <= capable["evaluation"] and bool(chosen_from) == bool(capable["evaluation"])
 
 
 def test_a_move_never_hands_a_visit_to_a_provider_who_does_not_do_it(app, make_provider):
