@@ -2,8 +2,9 @@
 
 The property test draws random catalogs (providers of two specialties, each performing a random
 set of visit types) and asks every entry point that offers times: the JSON API, FHIR ``$find``,
-the phone console, the request queue and the patient pages. Each must offer exactly the capable providers, and the API must refuse an
-incapable one by name. The deterministic tests cover moves, request placement, follow-ups, the
+the phone console, the request queue and the patient pages. Each must offer only capable
+providers (the API and FHIR exactly those), and the API and FHIR must refuse an incapable one by
+name. The deterministic tests cover moves, request placement, follow-ups, the
 providers list and the admin page.
 """
 
