@@ -61,9 +61,15 @@ UNIT_OF_WORK_DEPTH = "scheduler_unit_of_work_depth"
 RANDOM_PAGE_COST = 1.1
 
 
+# While the database restarts it refuses connections for a few seconds: a new connection is tried
+# again for this long before the request fails (a request waits out a restart instead of failing).
+CONNECT_PATIENCE_SECONDS = 15.0
+
+
 def configure_engine(engine: Engine) -> None:
     _ping_idle_connections(engine)
     if engine.dialect.name == "postgresql":
+        _connect_patiently(engine)
 
         @event.listens_for(engine, "connect")
         def _on_postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -113,6 +119,25 @@ def _ping_idle_connections(engine: Engine) -> None:
         except engine.dialect.loaded_dbapi.Error as error:
             # The pool drops this connection and checks out (or opens) another.
             raise DisconnectionError("The idle database connection was closed.") from error
+
+
+def _connect_patiently(engine: Engine) -> None:
+    """Open new connections with retries: during a restart the server refuses them ("the
+    database system is starting up", "connection refused") for a few seconds, and each web
+    process would otherwise answer every request in that time with an error."""
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + CONNECT_PATIENCE_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
 
 def dialect_name() -> str:
