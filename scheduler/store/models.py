@@ -113,6 +113,7 @@ class Provider(Model):
     # A catalog.ProviderKind value; the words for it are the domain's (catalog.kind_label).
     kind: Mapped[str] = mapped_column(String(40), server_default=catalog.ProviderKind.PHYSICIAN.value)
     urgent_release_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    npi: Mapped[str | None] = mapped_column(String(10))  # National Provider Identifier, when recorded
 
     specialty: Mapped[Specialty] = relationship(lazy="joined")
     hours: Mapped[list[ProviderHours]] = relationship(
@@ -297,6 +298,8 @@ class Patient(Model):
     birth_date: Mapped[date] = mapped_column(Date, index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254), index=True)  # normalized
+    # The medical record number integrations know them by (system: PATIENT_MRN_SYSTEM).
+    mrn: Mapped[str | None] = mapped_column(String(64), unique=True)
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
