@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from icalendar import Event
-from icalendar import Timezone
+from icalendar import vCalAddress
 from sqlalchemy import select
 
 from scheduler.domain.clinic_details import ClinicDetails
@@ -22,6 +22,7 @@ from scheduler.services.notices import empty_calendar
 from scheduler.services.notices import event_opening
 from scheduler.services.notices import invite
 from scheduler.services.outbox_delivery import drain_once
+from scheduler.services.vtimezone import clinic_vtimezone
 from scheduler.store import clinic_details as store_clinic_details
 from scheduler.store import models
 from scheduler.store.engine import db
@@ -45,13 +46,7 @@ def whole_calendar(
     """The invite as icalendar writes it in one piece: the reference for the cached pieces."""
     year = to_clinic(appointment.starts_at).year
     calendar = empty_calendar(method)
-    calendar.add_component(
-        Timezone.from_tzinfo(
-            CLINIC_TZ,
-            first_date=datetime(year - 1, 1, 1).date(),
-            last_date=datetime(year + 1, 12, 31).date(),
-        )
-    )
+    calendar.add_component(clinic_vtimezone(datetime(year - 1, 1, 1).date(), datetime(year + 1, 12, 31).date()))
     event = Event()
     event.add("uid", f"{appointment.reference}@{config['MAIL_DOMAIN']}")
     event.add("sequence", sequence)
@@ -62,6 +57,14 @@ def whole_calendar(
     event.add("location", location)
     event.add("description", appointment.visit_type.prep_notes)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    clinic = vCalAddress("mailto:no-reply@si-joint-clinic.example")
+    clinic.params["CN"] = config["CLINIC_NAME"]
+    event.add("organizer", clinic)
+    patient = vCalAddress(f"mailto:{appointment.patient.email}")
+    patient.params.update(CUTYPE="INDIVIDUAL", ROLE="REQ-PARTICIPANT", RSVP="FALSE")
+    if method == "REQUEST":
+        patient.params["PARTSTAT"] = "NEEDS-ACTION"
+    event.add("attendee", patient)
     calendar.add_component(event)
     return calendar
 

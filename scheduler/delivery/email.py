@@ -50,17 +50,25 @@ class _Wire(Compat32):
 _WIRE = _Wire(linesep="\r\n")
 _WIRE_UTF8 = _WIRE.clone(utf8=True)  # type: ignore[call-arg]  # every policy takes utf8; typeshed lists it on EmailPolicy only
 _MAX_LINE = 998  # RFC 5322: longer lines need an encoding
+_QUOTED_ASCII, _QUOTED_UTF8 = '"us-ascii"', '"utf-8"'
 
 
 def build_message(email: Email, sender: str) -> Message:
-    """The MIME tree: text and HTML as alternatives, then the invite (text/calendar with its
-    METHOD, as calendar clients expect), if any."""
-    message = _multipart("alternative", [_text(email.text, "plain"), _text(email.html, "html")])
-    if email.ics is not None:
+    """The MIME tree. Without an invite, text and HTML as alternatives. With one, as RFC 6047
+    (iMIP) describes and mail clients expect before they show an invitation rather than a file:
+    multipart/mixed of the alternatives (text, HTML, and the invite as ``text/calendar;
+    charset=utf-8; method=...``) and the same invite as an ``invite.ics`` attachment, typed
+    application/ics so that a client does not take it for a second invitation."""
+    alternatives = [_text(email.text, "plain"), _text(email.html, "html")]
+    if email.ics is None:
+        message = _multipart("alternative", alternatives)
+    else:
         method = email.ics_method or "REQUEST"
-        invite = _text(email.ics.decode("utf-8"), "calendar", f'; method="{method}"')
-        invite["Content-Disposition"] = 'attachment; filename="invite.ics"'
-        message = _multipart("mixed", [message, invite])
+        ics = email.ics.decode("utf-8")
+        invite = _text(ics, "calendar", f"; method={method}", charset="utf-8")
+        attachment = _text(ics, "", '; name="invite.ics"', charset="utf-8", content_type="application/ics")
+        attachment["Content-Disposition"] = 'attachment; filename="invite.ics"'
+        message = _multipart("mixed", [_multipart("alternative", [*alternatives, invite]), attachment])
     message["From"] = _address(sender)
     message["To"] = email.to  # an address only, ASCII or (with SMTPUTF8) raw UTF-8
     # A Header is what the email package takes for an encoded value; typeshed allows str only.
@@ -94,16 +102,18 @@ def _multipart(subtype: str, parts: list[Message]) -> Message:
     return multipart
 
 
-def _text(content: str, subtype: str, params: str = "") -> Message:
+def _text(content: str, subtype: str, params: str = "", *, charset: str = "", content_type: str = "") -> Message:
     """A text part: plain 7-bit when it is ASCII with no over-long line (readable as it is),
-    otherwise UTF-8 in base64."""
+    otherwise UTF-8 in base64. ``charset`` labels even ASCII text (an invite is always UTF-8);
+    ``content_type`` replaces ``text/{subtype}``."""
     part = Message()
+    kind = content_type or f"text/{subtype}"
     if content.isascii() and max(map(len, content.splitlines()), default=0) <= _MAX_LINE:
-        part["Content-Type"] = f'text/{subtype}; charset="us-ascii"{params}'
+        part["Content-Type"] = f"{kind}; charset={charset or _QUOTED_ASCII}{params}"
         part["Content-Transfer-Encoding"] = "7bit"
         part.set_payload(content)
     else:
-        part["Content-Type"] = f'text/{subtype}; charset="utf-8"{params}'
+        part["Content-Type"] = f"{kind}; charset={charset or _QUOTED_UTF8}{params}"
         part["Content-Transfer-Encoding"] = "base64"
         part.set_payload(base64.encodebytes(content.encode("utf-8")).decode("ascii"))
     return part

@@ -15,14 +15,14 @@ from datetime import timedelta
 
 from icalendar import Calendar
 from icalendar import Event
-from icalendar import Timezone
+from icalendar import vDuration
 
-from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.services import audit
 from scheduler.services import clinic_details
 from scheduler.services.integrations import FeedTarget
+from scheduler.services.vtimezone import clinic_vtimezone
 from scheduler.settings import settings
 from scheduler.store import calendar as store_calendar
 from scheduler.store.unit_of_work import unit_of_work
@@ -96,11 +96,10 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
     calendar.add("x-wr-calname", f"{config.clinic_name}: {title}")
     calendar.add("x-wr-timezone", "America/Chicago")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    # An RFC 5545 duration (PT15M): icalendar writes an X- property's timedelta as "0:15:00".
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     first = to_clinic(now).date() - timedelta(days=FEED_PAST_DAYS + 1)
-    calendar.add_component(
-        Timezone.from_tzinfo(CLINIC_TZ, first_date=first, last_date=first + timedelta(days=FEED_AHEAD_DAYS + 400))
-    )
+    calendar.add_component(clinic_vtimezone(first, first + timedelta(days=FEED_AHEAD_DAYS + 400)))
     stamp = now.astimezone(UTC)
     address = clinic_details.current().one_line()
     for visit in visits:

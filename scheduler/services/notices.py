@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from email.utils import parseaddr
 from functools import lru_cache
 
 from flask import current_app
 from icalendar import Calendar
 from icalendar import Event
-from icalendar import Timezone
+from icalendar import vCalAddress
 from icalendar import vDatetime
 from icalendar import vText
 
@@ -32,6 +33,7 @@ from scheduler.domain.messages import text_still_due
 from scheduler.services import clinic_details
 from scheduler.services.references import manage_url
 from scheduler.services.sms_consent import texts_allowed_to
+from scheduler.services.vtimezone import clinic_vtimezone
 from scheduler.settings import settings
 from scheduler.store import models
 from scheduler.store import notices as store
@@ -105,7 +107,7 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
     if appointment is not None and kind is not MessageKind.REMINDER:
         method = "CANCEL" if kind is MessageKind.CANCELLED else "REQUEST"
         sequence = message.version - 1 + (kind is MessageKind.CANCELLED)
-        ics = invite(appointment, method=method, sequence=sequence, clinic=details)
+        ics = invite(appointment, method=method, sequence=sequence, clinic=details, attendee=address)
     return Email(
         to=address,
         subject=f"{HEADLINES[kind]} - {clinic.clinic_name}",
@@ -208,21 +210,31 @@ def sms_when(moment: datetime) -> str:
 
 
 def invite(
-    appointment: models.Appointment, *, method: str, sequence: int, clinic: ClinicDetails | None = None
+    appointment: models.Appointment,
+    *,
+    method: str,
+    sequence: int,
+    clinic: ClinicDetails | None = None,
+    attendee: str | None = None,
 ) -> bytes:
-    """An iCalendar invite: the same UID for the life of the appointment, SEQUENCE bumped on each
-    change, times in America/Chicago with its VTIMEZONE so calendars get DST right. LOCATION is
-    the clinic's name and full address on one line (``clinic``: the current details when not given).
+    """An iTIP (RFC 5546) invite, METHOD ``REQUEST`` or ``CANCEL``: the same UID for the life of
+    the appointment, SEQUENCE bumped on each change, times in America/Chicago with its VTIMEZONE
+    so calendars get DST right. LOCATION is the clinic's name and full address on one line
+    (``clinic``: the current details when not given). ORGANIZER is the clinic (CLINIC_NAME, the
+    address of MAIL_FROM); ATTENDEE the patient's own email address (``attendee``: the patient's
+    on file when not given), with no name: RSVP=FALSE, since the clinic takes no replies by mail.
 
     Written in three pieces, two of them by icalendar once per process: the calendar around the
     event with its VTIMEZONE (:func:`calendar_head`, per method and year) and the event's
-    descriptive lines (:func:`event_details`, per visit type and method); only the five lines
-    that differ per message are written each time (:func:`event_opening`). Writing it all for every
+    descriptive lines with the ORGANIZER (:func:`event_details`, per visit type and method); only
+    the lines that differ per message are written each time (:func:`event_opening` and the
+    patient's ATTENDEE, :func:`event_attendee`). Writing it all for every
     message (the VTIMEZONE's twenty-odd lines, the long description folded character by
     character) was the largest part of an email's cost. A VCALENDAR is its properties, then its
     components, then END, and the order of a component's properties carries no meaning (RFC 5545,
     3.6), so the pieces joined are the same calendar (a test holds this)."""
     config = settings()
+    address = attendee if attendee is not None else appointment.patient.email or ""
     opening = event_opening(
         f"{appointment.reference}@{config.mail_domain}",
         sequence,
@@ -235,8 +247,29 @@ def invite(
         f"{appointment.visit_type.name} ({config.clinic_name})",
         (clinic or clinic_details.current()).one_line(),
         appointment.visit_type.prep_notes,
+        organizer(config.clinic_name, config.mail_from),
     )
-    return calendar_head(method, to_clinic(appointment.starts_at).year) + opening + details
+    head = calendar_head(method, to_clinic(appointment.starts_at).year)
+    return head + opening + event_attendee(method, address) + details
+
+
+def organizer(name: str, sender: str) -> tuple[str, str]:
+    """The clinic as ORGANIZER: its name (CN) and the mailto: of the sender address in MAIL_FROM."""
+    return name, f"mailto:{parseaddr(sender)[1]}"
+
+
+def event_attendee(method: str, address: str) -> bytes:
+    """The patient's ATTENDEE line (folded, as every one of them is longer than a line)."""
+    attendee = vCalAddress(f"mailto:{address}")
+    attendee.params["CUTYPE"] = "INDIVIDUAL"
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    if method == "REQUEST":
+        attendee.params["PARTSTAT"] = "NEEDS-ACTION"
+    attendee.params["RSVP"] = "FALSE"
+    event = Event()
+    event.add("attendee", attendee)
+    written: bytes = event.to_ical()
+    return written[len(EVENT_BEGIN) : -len(EVENT_END)]
 
 
 EVENT_BEGIN, EVENT_END = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
@@ -270,10 +303,13 @@ def event_opening(uid: str, sequence: int, stamp: datetime, start: datetime, end
 
 
 @lru_cache(maxsize=256)
-def event_details(method: str, summary: str, location: str, description: str) -> bytes:
+def event_details(method: str, summary: str, location: str, description: str, organizer: tuple[str, str]) -> bytes:
     """...then the rest of the event and the end of the calendar: the same for every visit of one
-    type (and method), so written once per process for each."""
+    type (and method), so written once per process for each. ``organizer``: its CN and mailto: URI."""
     event = Event()
+    clinic = vCalAddress(organizer[1])
+    clinic.params["CN"] = organizer[0]
+    event.add("organizer", clinic)
     event.add("summary", summary)
     event.add("location", location)
     event.add("description", description)
@@ -291,11 +327,9 @@ def calendar_head(method: str, year: int) -> bytes:
     """An invite's VCALENDAR up to its event: PRODID, VERSION, METHOD, then America/Chicago as a
     VTIMEZONE (before the event that refers to it, where icalendar's add_missing_timezones puts
     it) covering ``year`` and the years either side, so at least a year around any visit in
-    ``year``. Built by icalendar, once per process for each method and year."""
+    ``year`` (see :mod:`scheduler.services.vtimezone`). Built once per process for each method and year."""
     calendar = empty_calendar(method)
-    calendar.add_component(
-        Timezone.from_tzinfo(CLINIC_TZ, first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31))
-    )
+    calendar.add_component(clinic_vtimezone(date(year - 1, 1, 1), date(year + 1, 12, 31)))
     whole: bytes = calendar.to_ical()
     assert whole.endswith(CALENDAR_END)
     return whole[: -len(CALENDAR_END)]
