@@ -43,11 +43,12 @@ class AppointmentStatus(StrEnum):
 
 class RequestStatus(StrEnum):
     """A visit request waits ``open`` in its specialty's queue until a scheduler places a visit
-    for it or declines it."""
+    for it or declines it, or the patient withdraws it through their request link."""
 
     OPEN = "open"
     PLACED = "placed"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 # Statuses whose time no longer belongs to the visit: their reservations are released.

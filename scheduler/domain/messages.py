@@ -27,6 +27,8 @@ class MessageKind(StrEnum):
     REMINDER = "reminder"
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
+    # The patient asked for their link again ("Find my visit"): about a visit or a request.
+    LINK_RESENT = "link-resent"
 
 
 class Channel(StrEnum):
@@ -107,6 +109,12 @@ def on_cancelled(reach: Reachable, now: datetime) -> list[PlannedMessage]:
 
 def on_request_received(reach: Reachable, now: datetime) -> list[PlannedMessage]:
     return [PlannedMessage(MessageKind.REQUEST_RECEIVED, c, now) for c in reach.channels()]
+
+
+def on_link_asked_for(reach: Reachable, now: datetime) -> list[PlannedMessage]:
+    """The link to a visit or request, sent again to the email (and a pointer to it by text,
+    with consent) on file; never shown on the screen of whoever asked."""
+    return [PlannedMessage(MessageKind.LINK_RESENT, c, now) for c in reach.channels()]
 
 
 # ----- text messages -------------------------------------------------------------------------------

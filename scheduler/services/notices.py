@@ -32,6 +32,7 @@ from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
 from scheduler.services import clinic_details
 from scheduler.services.references import manage_url
+from scheduler.services.references import request_url
 from scheduler.services.sms_consent import texts_allowed_to
 from scheduler.services.vtimezone import clinic_vtimezone
 from scheduler.settings import settings
@@ -44,6 +45,7 @@ HEADLINES = {
     MessageKind.RESCHEDULED: "Your visit has moved",
     MessageKind.CANCELLED: "Your visit is cancelled",
     MessageKind.REQUEST_RECEIVED: "We have your request",
+    MessageKind.LINK_RESENT: "The link you asked for",
 }
 
 
@@ -102,9 +104,10 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
         "day": describe_day(appointment.starts_at) if appointment else None,
         "time": describe_time(appointment.starts_at) if appointment else None,
         "manage_url": manage_url(appointment.reference, appointment.manage_nonce) if appointment else None,
+        "request_url": request_url(request.reference, request.manage_nonce) if request else None,
     }
     ics, method = None, None
-    if appointment is not None and kind is not MessageKind.REMINDER:
+    if appointment is not None and kind not in (MessageKind.REMINDER, MessageKind.LINK_RESENT):
         method = "CANCEL" if kind is MessageKind.CANCELLED else "REQUEST"
         sequence = message.version - 1 + (kind is MessageKind.CANCELLED)
         ics = invite(appointment, method=method, sequence=sequence, clinic=details, attendee=address)
@@ -128,7 +131,10 @@ SMS_TEXTS = {
     MessageKind.RESCHEDULED: "your visit has moved to {when}. Ref {reference}.",
     MessageKind.CANCELLED: "your visit on {when} is cancelled. Ref {reference}.",
     MessageKind.REQUEST_RECEIVED: "we have your request, ref {reference}. We will call you to set a time.",
+    # No link (see below): it went by email, or, with no email on file, the clinic's phone helps.
+    MessageKind.LINK_RESENT: "the link you asked for, ref {reference}, is in your email.",
 }
+LINK_BY_PHONE = "you asked for the link to ref {reference}. Call us to see or change it."
 
 
 def text_subject(message: models.OutboxMessage, now: datetime) -> Subject | None:
@@ -183,8 +189,11 @@ def compose_sms(message: models.OutboxMessage, now: datetime | None = None) -> S
         fields = {"when": "", "reference": subject.request.reference}
     # The clinic's phone only: no address, nor anything else that names the clinic.
     config = settings()
+    wording = SMS_TEXTS[subject.kind]
+    if subject.kind is MessageKind.LINK_RESENT and not subject.patient.email:
+        wording = LINK_BY_PHONE
     body = (
-        f"{config.sms_sender_label}: {SMS_TEXTS[subject.kind].format(**fields)} "
+        f"{config.sms_sender_label}: {wording.format(**fields)} "
         f"Questions: {clinic_details.current().phone}. Reply STOP to opt out."
     )
     try:

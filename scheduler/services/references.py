@@ -16,6 +16,7 @@ from scheduler.settings import settings
 # No 0/O, 1/I/L: codes are read over the phone.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _MANAGE_SALT = "appointment-manage"
+_REQUEST_SALT = "request-page"
 
 
 def new_reference(prefix: str) -> str:
@@ -31,10 +32,10 @@ def _serializer() -> URLSafeTimedSerializer:
     return _serializer_for(current_app.config["SECRET_KEY"])
 
 
-@functools.lru_cache(maxsize=4)
-def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+@functools.lru_cache(maxsize=8)
+def _serializer_for(secret_key: str, salt: str = _MANAGE_SALT) -> URLSafeTimedSerializer:
     # Made once per key: every booking signs a token, and making one derives its signing key.
-    return URLSafeTimedSerializer(secret_key, salt=_MANAGE_SALT)
+    return URLSafeTimedSerializer(secret_key, salt=salt)
 
 
 def manage_token(reference: str, nonce: str) -> str:
@@ -43,9 +44,23 @@ def manage_token(reference: str, nonce: str) -> str:
 
 def token_matches(token: str, reference: str, nonce: str) -> bool:
     """True when ``token`` was issued for this appointment, is unexpired and not revoked."""
+    return _matches(_serializer(), token, reference, nonce)
+
+
+def request_token(reference: str, nonce: str | None) -> str:
+    """The request page's token: signed as a manage token is, with a salt of its own, so a
+    request's token never opens a visit's page (nor the other way round)."""
+    return _serializer_for(current_app.config["SECRET_KEY"], _REQUEST_SALT).dumps({"r": reference, "n": nonce or ""})
+
+
+def request_token_matches(token: str, reference: str, nonce: str | None) -> bool:
+    return _matches(_serializer_for(current_app.config["SECRET_KEY"], _REQUEST_SALT), token, reference, nonce or "")
+
+
+def _matches(serializer: URLSafeTimedSerializer, token: str, reference: str, nonce: str) -> bool:
     max_age = settings().manage_token_max_age_days * 86400
     try:
-        data = _serializer().loads(token, max_age=max_age)
+        data = serializer.loads(token, max_age=max_age)
     except BadData:
         return False
     if not isinstance(data, dict):
@@ -59,3 +74,9 @@ def manage_url(reference: str, nonce: str) -> str:
     and a signed token, never a patient's details."""
     base = settings().public_base_url
     return f"{base}/manage/{quote(reference, safe='')}/{manage_token(reference, nonce)}"
+
+
+def request_url(reference: str, nonce: str | None) -> str:
+    """The patient's page for one request, as :func:`manage_url` builds a visit's."""
+    base = settings().public_base_url
+    return f"{base}/requests/{quote(reference, safe='')}/{request_token(reference, nonce)}"

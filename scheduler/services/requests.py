@@ -22,6 +22,7 @@ from scheduler.services import routing
 from scheduler.services.patients import find_patient
 from scheduler.services.patients import history
 from scheduler.services.patients import save_patient
+from scheduler.services.references import new_nonce
 from scheduler.services.references import new_reference
 from scheduler.services.urgent import call_back_target
 from scheduler.store import models
@@ -75,6 +76,7 @@ def submit_request(
             call_back_by=clinic_now(offer.calendar, now, call_back_target()).call_back_by if decision.urgent else None,
             status=RequestStatus.OPEN,
             created_at=now,
+            manage_nonce=new_nonce(),
         )
         store_requests.add(request)
         outbox.queue(on_request_received(outbox.reach(saved), now), request_id=request.id)

@@ -257,7 +257,7 @@ def decline_request(request_id: int, reason: str, *, actor: Actor) -> RequestOnF
     with unit_of_work():
         visit_request = find_request(request_id)
         if visit_request.status != RequestStatus.OPEN or not store_requests.close_open_request(
-            request_id, RequestStatus.DECLINED
+            request_id, RequestStatus.DECLINED, decline_reason=reason
         ):
             raise NotAllowed("This request has already been dealt with.")
         audit.record(

@@ -310,7 +310,7 @@ class VisitRequest(Model):
 
     __tablename__ = "visit_request"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'placed', 'declined', 'cancelled')", name="status_known"),
+        CheckConstraint(f"status IN {sql_list(RequestStatus)}", name="status_known"),
         Index("ix_visit_request_queue", "routed_specialty_id", "status", "urgent", "created_at"),
     )
 
@@ -331,6 +331,11 @@ class VisitRequest(Model):
     call_back_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[RequestStatus] = mapped_column(EnumText(RequestStatus, 12), default=RequestStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # Part of every request-page token (as an appointment's manage_nonce); None for requests made
+    # before request pages, whose links are signed with an empty nonce.
+    manage_nonce: Mapped[str | None] = mapped_column(String(32))
+    # A staff_visits.DECLINE_REASONS key, set when a scheduler declines the request.
+    decline_reason: Mapped[str | None] = mapped_column(String(40))
 
     patient: Mapped[Patient] = relationship()
     routed_visit_type: Mapped[VisitType] = relationship(lazy="joined")

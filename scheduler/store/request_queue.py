@@ -74,11 +74,14 @@ def request_on_file(request_id: int) -> RequestOnFile | None:
     )
 
 
-def close_open_request(request_id: int, status: RequestStatus) -> bool:
-    """Move the request from open to ``status``; False when it was no longer open (another
-    scheduler placed or declined it a moment ago). Call inside a unit of work."""
+def close_open_request(request_id: int, status: RequestStatus, *, decline_reason: str | None = None) -> bool:
+    """Move the request from open to ``status`` (with why, when declined); False when it was no
+    longer open (another scheduler placed or declined it a moment ago, or the patient withdrew
+    it). Call inside a unit of work."""
     r = models.VisitRequest
     result = db.session.execute(
-        update(r).where(r.id == request_id, r.status == RequestStatus.OPEN).values(status=status)
+        update(r)
+        .where(r.id == request_id, r.status == RequestStatus.OPEN)
+        .values(status=status, decline_reason=decline_reason)
     )
     return cast(CursorResult[Any], result).rowcount == 1

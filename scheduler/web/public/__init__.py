@@ -36,5 +36,8 @@ def provider_with_kind(provider: object) -> str:
     return with_kind(getattr(provider, "name", ""), getattr(provider, "kind", ""))
 
 
-from scheduler.web.public import manage as manage  # noqa: E402  (registers the routes)
+from scheduler.web.public import book_again as book_again  # noqa: E402  (registers the routes)
+from scheduler.web.public import find as find  # noqa: E402
+from scheduler.web.public import manage as manage  # noqa: E402
+from scheduler.web.public import request_page as request_page  # noqa: E402
 from scheduler.web.public import views as views  # noqa: E402

@@ -3,6 +3,7 @@ message says what to fix, in the GOV.UK style ("Select ...", "Enter ...")."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -21,6 +22,7 @@ from wtforms.validators import Optional
 
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
+from scheduler.services.find_visit import normalize_reference
 from scheduler.web import contact
 from scheduler.web.forms import Form
 
@@ -157,26 +159,30 @@ class DetailsForm(Form):
         return ok and contact_ok
 
     def _birth_date(self) -> date | None:
-        """The date from the three boxes, or None with the error on the first box to fix."""
-        month_text, day_text, year_text = (f.data or "" for f in (self.birth_month, self.birth_day, self.birth_year))
-        if not (month_text.strip() or day_text.strip() or year_text.strip()):
-            self.birth_month.errors = [*self.birth_month.errors, "Enter your date of birth"]
-            return None
-        month = _month_number(month_text)
-        if month is None:
-            self.birth_month.errors = [*self.birth_month.errors, "Date of birth must include a month, like 3 or March"]
-            return None
-        if not day_text.strip().isdigit():
-            self.birth_day.errors = [*self.birth_day.errors, "Date of birth must include a day, like 27"]
-            return None
-        if not (year_text.strip().isdigit() and len(year_text.strip()) == 4):
-            self.birth_year.errors = [*self.birth_year.errors, "Year must include 4 numbers, like 1970"]
-            return None
-        try:
-            return contact.birth_date(date(int(year_text), month, int(day_text)))
-        except ValueError:
-            self.birth_month.errors = [*self.birth_month.errors, "Date of birth must be a real date in the past"]
-            return None
+        return birth_date_from(self.birth_month, self.birth_day, self.birth_year)
+
+
+def birth_date_from(month_box: Field, day_box: Field, year_box: Field) -> date | None:
+    """The date from the three boxes, or None with the error on the first box to fix."""
+    month_text, day_text, year_text = (f.data or "" for f in (month_box, day_box, year_box))
+    if not (month_text.strip() or day_text.strip() or year_text.strip()):
+        month_box.errors = [*month_box.errors, "Enter your date of birth"]
+        return None
+    month = _month_number(month_text)
+    if month is None:
+        month_box.errors = [*month_box.errors, "Date of birth must include a month, like 3 or March"]
+        return None
+    if not day_text.strip().isdigit():
+        day_box.errors = [*day_box.errors, "Date of birth must include a day, like 27"]
+        return None
+    if not (year_text.strip().isdigit() and len(year_text.strip()) == 4):
+        year_box.errors = [*year_box.errors, "Year must include 4 numbers, like 1970"]
+        return None
+    try:
+        return contact.birth_date(date(int(year_text), month, int(day_text)))
+    except ValueError:
+        month_box.errors = [*month_box.errors, "Date of birth must be a real date in the past"]
+        return None
 
 
 class CheckForm(Form):
@@ -193,3 +199,31 @@ class CancelForm(Form):
         "Tell us more (optional)",
         validators=[Optional(), Length(max=400, message="Use 400 characters or fewer"), _printable],
     )
+
+
+REFERENCE_FORMAT = re.compile(r"^(SIJ|REQ)-[A-Z0-9]{4}-[A-Z0-9]{4}$")
+REFERENCE_MESSAGE = "Enter your reference as it is written in your email or text, like SIJ-ABCD-EFGH or REQ-ABCD-EFGH"
+
+
+class FindForm(Form):
+    """Find my visit: the reference and the date of birth (the same three boxes as "Your details")."""
+
+    reference = StringField(
+        "Reference", validators=[InputRequired("Enter your reference"), Length(max=40, message=REFERENCE_MESSAGE)]
+    )
+    birth_month = StringField("Month", validators=[Optional(), Length(max=12)])
+    birth_day = StringField("Day", validators=[Optional(), Length(max=4)])
+    birth_year = StringField("Year", validators=[Optional(), Length(max=6)])
+
+    birth_date: date | None = None
+    normalized: str = ""
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        ok = super().validate(extra_validators)
+        if not self.reference.errors:
+            self.normalized = normalize_reference(self.reference.data or "")
+            if not REFERENCE_FORMAT.match(self.normalized):
+                self.reference.errors = [REFERENCE_MESSAGE]
+                ok = False
+        self.birth_date = birth_date_from(self.birth_month, self.birth_day, self.birth_year)
+        return ok and self.birth_date is not None

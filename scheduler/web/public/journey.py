@@ -136,3 +136,40 @@ def next_step(current: dict[str, Any], offer: Catalog) -> str:
     if "details" not in current:
         return "public.details"
     return "public.check"
+
+
+def start_again(requested: str, asked: Intake | None, patient: PatientDetails) -> dict[str, Any]:
+    """A new journey for a patient whose visit was cancelled ("Book a new time"): what they asked
+    for (``asked``: their answers when they booked, when the visit kept them) and their details
+    are kept, so they only choose a time. Answers the visit did not keep are asked again."""
+    clear()
+    current: dict[str, Any] = {"requested": requested}
+    if asked is not None:
+        current.update(
+            seen_before="yes" if asked.seen_before else "no",
+            cause=asked.cause,
+            referred="yes" if asked.referred else "no",
+            red_flags=sorted(asked.red_flags),
+            route_seen=True,
+        )
+    born = patient.birth_date
+    current["typed"] = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_month": str(born.month),
+        "birth_day": str(born.day),
+        "birth_year": str(born.year),
+        "phone": patient.phone or "",
+        "email": patient.email or "",
+        "sms_consent": patient.sms_consent,
+    }
+    current["details"] = {
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date": born.isoformat(),
+        "phone": patient.phone,
+        "email": patient.email,
+        "sms_consent": patient.sms_consent,
+    }
+    session[KEY] = current
+    return current
