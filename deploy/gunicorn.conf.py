@@ -31,6 +31,11 @@ max_requests_jitter = 500
 # SCHEDULER_PROXY_HOPS=1 (see deploy/scheduler.env.example).
 forwarded_allow_ips = "127.0.0.1,::1"
 
+# The longest request line read (gunicorn's most; its default, 4094, answers a plain-text 400 for a
+# longer one). nginx passes lines up to 8 KB (large_client_header_buffers), the app answers a URL
+# over 4096 bytes with its own 414 (an OperationOutcome under /fhir: web/fhir/conventions.py).
+limit_request_line = 8190
+
 # nginx keeps the access log; gunicorn's errors go to stderr (the journal under systemd).
 accesslog = None
 errorlog = "-"

@@ -70,6 +70,10 @@ DEFAULTS: dict[str, object] = {
     # Where patients reach this service, for the manage link in emails: the message worker has no
     # request to take a host from, and behind a proxy the request's host would be the wrong one.
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    # The system of the medical record numbers integrations know patients by (FHIR
+    # Patient.identifier, and $book by identifier): the hospital's MRN namespace when the clinic
+    # shares one. Empty: this service's own, PUBLIC_BASE_URL + /fhir/sid/mrn.
+    "PATIENT_MRN_SYSTEM": "",
     # How many reverse proxies in front of the app to believe (werkzeug's ProxyFix): their
     # X-Forwarded-For/-Proto/-Host/-Port decide the client address (which rate limits count by) and
     # the scheme and host of the request. 0 (development, gunicorn reached directly) believes none,

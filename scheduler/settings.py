@@ -46,6 +46,11 @@ class Settings:
         return self._text("PUBLIC_BASE_URL").rstrip("/")
 
     @property
+    def patient_mrn_system(self) -> str:
+        """The system of patients' medical record numbers (PATIENT_MRN_SYSTEM, or this service's own)."""
+        return self._text("PATIENT_MRN_SYSTEM").strip() or f"{self.public_base_url}/fhir/sid/mrn"
+
+    @property
     def secret_key(self) -> str:
         return self._text("SECRET_KEY")
 

@@ -28,6 +28,7 @@ class Catalog:
     rooms: dict[int, catalog.Room]  # all
     active_room_ids: frozenset[int]
     calendar: ClinicCalendar = field(default_factory=ClinicCalendar)
+    provider_npis: dict[int, str] = field(default_factory=dict)  # National Provider Identifiers on file
 
     def visit_type(self, code: str, *, field: str = "visit_type") -> catalog.VisitType:
         """Raises InvalidInput, naming ``field``, for a code the clinic does not offer."""

@@ -18,6 +18,10 @@ class PatientDetails:
     phone: str | None
     email: str | None
     sms_consent: bool = False
+    # Who the caller says the patient is, matched before the details (an integration's $book):
+    # a patient on file by id, or a medical record number (kept on a new patient's record).
+    patient_id: int | None = None
+    mrn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class PatientRecord:
     phone: str | None
     email: str | None
     sms_consent: bool
+    mrn: str | None = None
 
     def reach(self) -> Reachable:
         """How messages can reach them: email when they gave one, texts only with their consent."""

@@ -93,21 +93,31 @@ def book_appointment(
     def decide(offer: Catalog, visit_type: catalog.VisitType, found: PatientRecord | None) -> RoutingDecision:
         if intake.requested != visit_type.code:
             raise InvalidInput({"reason.requested": "Must match the visit type being booked."})
-        if visit_type.mode is catalog.BookingMode.REQUEST:
-            raise RequiresRequest(
-                f"{visit_type.name} is arranged by our schedulers: send a request with your preferred times instead."
-            )
-        decision = routing.decide(intake, history(found), offer)
-        if decision.urgent:
-            raise UrgentCareNeeded(urgent_advice(), decision=decision)
-        if decision.visit_type != visit_type.code:
-            raise RoutedElsewhere(decision.reason, decision=decision)
-        return decision
+        return route_booking(intake, visit_type, found, offer)
 
     return _book(
         visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, hold_token=hold_token,
         intake=intake,
     )  # fmt: skip
+
+
+def route_booking(
+    intake: Intake, visit_type: catalog.VisitType, found: PatientRecord | None, offer: Catalog
+) -> RoutingDecision:
+    """Where the patient's own booking of ``visit_type`` goes, given their answers and the clinic's
+    records of them (``found``; None: not on file). The one rule for what a patient may book
+    themselves: :func:`book_appointment` applies it, and the FHIR API offers ($find) and holds
+    ($hold) only what it accepts. Raises RequiresRequest, UrgentCareNeeded or RoutedElsewhere."""
+    if visit_type.mode is catalog.BookingMode.REQUEST:
+        raise RequiresRequest(
+            f"{visit_type.name} is arranged by our schedulers: send a request with your preferred times instead."
+        )
+    decision = routing.decide(intake, history(found), offer)
+    if decision.urgent:
+        raise UrgentCareNeeded(urgent_advice(), decision=decision)
+    if decision.visit_type != visit_type.code:
+        raise RoutedElsewhere(decision.reason, decision=decision)
+    return decision
 
 
 def place_visit(

@@ -4,11 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scheduler.domain.clock import utc_now
 from scheduler.domain.patients import PatientDetails
+from scheduler.domain.patients import PatientRecord
 from scheduler.domain.routing import Intake
+from scheduler.domain.routing import RoutingDecision
 from scheduler.services import audit
 from scheduler.services import booking
+from scheduler.services import clinic
 from scheduler.store.unit_of_work import unit_of_work
+
+
+def client_intake(visit_type_code: str, cause: str = "unknown", red_flags: frozenset[str] = frozenset()) -> Intake:
+    """An integration books what it was asked for; its answers (if any) can only make it urgent.
+    Whether the patient is new is the clinic's records' to say, not the client's."""
+    return Intake(visit_type_code, seen_before=False, cause=cause, referred=False, red_flags=red_flags)
+
+
+def bookable(
+    visit_type_code: str,
+    patient: PatientRecord | None,
+    *,
+    cause: str = "unknown",
+    red_flags: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> RoutingDecision:
+    """What :func:`book_for_client` would decide for ``patient`` (None: a patient not on file, so
+    only visit types that need no history): the FHIR API's $find and $hold offer only this.
+    Raises NotFound (no such visit type), RequiresRequest, UrgentCareNeeded or RoutedElsewhere."""
+    offer = clinic.current_catalog(now or utc_now())
+    kind = offer.visit_type(visit_type_code)
+    return booking.route_booking(client_intake(kind.code, cause, red_flags), kind, patient, offer)
 
 
 def book_for_client(
@@ -34,8 +60,7 @@ def book_for_client(
             visit_type_code=visit_type_code,
             start=start,
             patient=patient,
-            # An integration books what it was asked for; its answers (if any) can only make it urgent.
-            intake=Intake(visit_type_code, seen_before=False, cause=cause, referred=False, red_flags=red_flags),
+            intake=client_intake(visit_type_code, cause, red_flags),
             channel="api",
             provider_id=provider_id,
             hold_token=hold_token,

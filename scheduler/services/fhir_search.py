@@ -36,6 +36,11 @@ def patient(patient_id: int) -> PatientRow | None:
     return search.patient(patient_id)
 
 
+def busy_time(reservation_id: int) -> BusyTime | None:
+    """One active reservation, or None (no such reservation, or released)."""
+    return search.busy_time(reservation_id)
+
+
 def busy_times(resources: Iterable[str], window: Interval) -> list[BusyTime]:
     """Active reservations of ``resources`` overlapping ``window``, earliest first."""
     return search.busy_times(resources, window)

@@ -69,6 +69,7 @@ def load_catalog(since: date, hours: ClinicHours) -> Catalog:
         rooms={r.id: r.to_domain() for r in rooms},
         active_room_ids=frozenset(r.id for r in rooms if r.active),
         calendar=ClinicCalendar(hours, tuple(c.to_domain() for c in closures)),
+        provider_npis={p.id: p.npi for p in providers if p.npi},
     )
 
 

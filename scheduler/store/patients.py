@@ -5,6 +5,7 @@ Plain SQL through the driver: these run in every booking and request (see :class
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -14,20 +15,23 @@ from scheduler.domain.patients import PatientRecord
 from scheduler.domain.patients import VisitOnFile
 from scheduler.store.driver import driver
 
-# The patient a booking or request is for: the same names and birth date and a matching phone or
-# email. A contact given as None compares as NULL, which matches nothing: one expression for
-# phone, email or both.
+# The patient a booking or request is for: the one named by id or by MRN when the caller gives
+# one (an integration), else the same names and birth date and a matching phone or email. A value
+# given as None compares as NULL, which matches nothing: one expression for every case.
 MATCHING_PATIENT_ID = (
+    "COALESCE((SELECT id FROM patient WHERE id = :patient_id), (SELECT id FROM patient WHERE mrn = :mrn), "
     "(SELECT id FROM patient WHERE birth_date = :birth_date "
     "AND lower(family_name) = :family_name AND lower(given_name) = :given_name "
-    "AND (phone = :phone OR email = :email) ORDER BY id LIMIT 1)"
+    "AND (phone = :phone OR email = :email) ORDER BY id LIMIT 1))"
 )
-_COLUMNS = "id, given_name, family_name, birth_date, phone, email, sms_consent"
+_COLUMNS = "id, given_name, family_name, birth_date, phone, email, sms_consent, mrn"
 
 
 def matching_params(details: PatientDetails) -> dict[str, Any]:
     """The values :data:`MATCHING_PATIENT_ID` takes."""
     return {
+        "patient_id": details.patient_id,
+        "mrn": details.mrn or None,
         "birth_date": details.birth_date,
         "family_name": details.family_name.lower(),
         "given_name": details.given_name.lower(),
@@ -37,11 +41,35 @@ def matching_params(details: PatientDetails) -> dict[str, Any]:
 
 
 def find_patient_id(details: PatientDetails) -> int | None:
-    """The existing patient with the same names and birth date and a matching phone or email."""
-    if not details.phone and not details.email:
+    """The patient named by id or MRN, else the one with the same names and birth date and a
+    matching phone or email."""
+    if not (details.phone or details.email or details.patient_id is not None or details.mrn):
         return None
     ((patient_id,),) = driver().rows(f"SELECT {MATCHING_PATIENT_ID}", matching_params(details))
     return int(patient_id) if patient_id is not None else None
+
+
+def ids_with_identity(*, mrn: str | None = None, family_name: str | None = None, birth_date: date | None = None,
+                      given_name: str | None = None, limit: int = 100) -> list[int]:  # fmt: skip
+    """Patients by MRN, or by family name and birth date (and given name when given), compared
+    whole and case-insensitively (never a partial name): ids in order, at most ``limit``."""
+    where, values = [], {}
+    if mrn is not None:
+        where.append("mrn = :mrn")
+        values["mrn"] = mrn
+    if family_name is not None:
+        where.append("lower(family_name) = :family_name")
+        values["family_name"] = family_name.lower()
+    if given_name is not None:
+        where.append("lower(given_name) = :given_name")
+        values["given_name"] = given_name.lower()
+    if birth_date is not None:
+        where.append("birth_date = :birth_date")
+        values["birth_date"] = birth_date
+    if not where:
+        return []
+    rows = driver().rows(f"SELECT id FROM patient WHERE {' AND '.join(where)} ORDER BY id LIMIT {int(limit)}", values)
+    return [int(row[0]) for row in rows]
 
 
 def patient(patient_id: int) -> PatientRecord | None:
@@ -60,6 +88,7 @@ def new_patient_row(details: PatientDetails | PatientRecord, now: datetime) -> d
         "email": details.email,
         "sms_consent": details.sms_consent,
         "sms_consent_at": now if details.sms_consent else None,
+        "mrn": details.mrn or None,
         "created_at": now,
     }
 
@@ -74,6 +103,7 @@ def as_record(patient_id: int, details: PatientDetails) -> PatientRecord:
         details.phone,
         details.email,
         details.sms_consent,
+        details.mrn or None,
     )
 
 
@@ -81,8 +111,8 @@ def insert_patient(details: PatientDetails, now: datetime) -> PatientRecord:
     """One INSERT ... RETURNING."""
     (patient_id,) = driver().rows(
         "INSERT INTO patient (given_name, family_name, birth_date, phone, email, sms_consent, sms_consent_at, "
-        "created_at) VALUES (:given_name, :family_name, :birth_date, :phone, :email, :sms_consent, "
-        ":sms_consent_at, :created_at) RETURNING id",
+        "mrn, created_at) VALUES (:given_name, :family_name, :birth_date, :phone, :email, :sms_consent, "
+        ":sms_consent_at, :mrn, :created_at) RETURNING id",
         new_patient_row(details, now),
     )[0]
     return as_record(patient_id, details)
@@ -90,7 +120,8 @@ def insert_patient(details: PatientDetails, now: datetime) -> PatientRecord:
 
 def update_contact(found: PatientRecord, details: PatientDetails, now: datetime) -> PatientRecord:
     """Bring a known patient's contact details and consent up to date: a contact left out keeps
-    the one on file; consent is as given now, and when it is newly given, when it was."""
+    the one on file; consent is as given now, and when it is newly given, when it was. An MRN
+    given is recorded when the patient has none (one on file is never replaced)."""
     updated = PatientRecord(
         found.id,
         found.given_name,
@@ -99,14 +130,16 @@ def update_contact(found: PatientRecord, details: PatientDetails, now: datetime)
         details.phone or found.phone,
         details.email or found.email,
         details.sms_consent,
+        found.mrn or details.mrn or None,
     )
     driver().run(
-        "UPDATE patient SET phone = :phone, email = :email, sms_consent = :sms_consent, "
+        "UPDATE patient SET phone = :phone, email = :email, sms_consent = :sms_consent, mrn = :mrn, "
         "sms_consent_at = CASE WHEN :newly_consented THEN :now ELSE sms_consent_at END WHERE id = :id",
         {
             "id": found.id,
             "phone": updated.phone,
             "email": updated.email,
+            "mrn": updated.mrn,
             "sms_consent": updated.sms_consent,
             "newly_consented": details.sms_consent and not found.sms_consent,
             "now": now,
@@ -130,7 +163,7 @@ def visits_on_file(patient_id: int) -> list[VisitOnFile]:
 
 
 def _record(row: tuple[Any, ...]) -> PatientRecord:
-    patient_id, given_name, family_name, birth_date, phone, email, sms_consent = row
+    patient_id, given_name, family_name, birth_date, phone, email, sms_consent, mrn = row
     return PatientRecord(
         patient_id,
         given_name,
@@ -139,4 +172,5 @@ def _record(row: tuple[Any, ...]) -> PatientRecord:
         phone,
         email,
         bool(sms_consent),
+        mrn,
     )

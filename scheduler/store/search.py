@@ -21,13 +21,17 @@ from scheduler.store.engine import db
 
 @dataclass(frozen=True)
 class AppointmentFilter:
-    """An Appointment search. ``starts_from`` is inclusive and ``starts_before`` exclusive (UTC)."""
+    """An Appointment search. ``starts_from`` and ``updated_from`` are inclusive, ``starts_before``
+    and ``updated_before`` exclusive (UTC); ``excluded_statuses`` are left out."""
 
     patient_id: int | None = None
     provider_id: int | None = None
     statuses: tuple[str, ...] = ()
+    excluded_statuses: tuple[str, ...] = ()
     starts_from: datetime | None = None
     starts_before: datetime | None = None
+    updated_from: datetime | None = None
+    updated_before: datetime | None = None
     reference: str | None = None
 
 
@@ -40,6 +44,12 @@ def _matching(where: AppointmentFilter) -> Select[Any]:
         query = query.where(a.provider_id == where.provider_id)
     if where.statuses:
         query = query.where(a.status.in_(where.statuses))
+    if where.excluded_statuses:
+        query = query.where(a.status.not_in(where.excluded_statuses))
+    if where.updated_from is not None:
+        query = query.where(a.updated_at >= where.updated_from)
+    if where.updated_before is not None:
+        query = query.where(a.updated_at < where.updated_before)
     if where.starts_from is not None:
         query = query.where(a.starts_at >= where.starts_from)
     if where.starts_before is not None:
@@ -88,23 +98,33 @@ class BusyTime:
     visit_type_id: int
 
 
+def _busy() -> Select[Any]:
+    r, a, h = models.Reservation, models.Appointment, models.Hold
+    return (
+        select(r.id, r.resource, r.starts_at, r.ends_at, r.hold_id, func.coalesce(a.visit_type_id, h.visit_type_id))
+        .outerjoin(a, a.id == r.appointment_id)
+        .outerjoin(h, h.id == r.hold_id)
+    )
+
+
+def busy_time(reservation_id: int) -> BusyTime | None:
+    """One active reservation (the Slot ``busy-<id>``), or None when there is none (any more)."""
+    r = models.Reservation
+    row = db.session.execute(_busy().where(r.id == reservation_id, r.active)).first()
+    if row is None:
+        return None
+    rid, resource, starts, ends, hold_id, visit_type_id = row
+    return BusyTime(rid, resource, Interval(starts, ends), hold_id is not None, visit_type_id)
+
+
 def busy_times(resources: Iterable[str], window: Interval) -> list[BusyTime]:
     """Active reservations of ``resources`` overlapping ``window``, earliest first."""
     keys = list(resources)
     if not keys:
         return []
-    r, a, h = models.Reservation, models.Appointment, models.Hold
+    r = models.Reservation
     rows = db.session.execute(
-        select(
-            r.id,
-            r.resource,
-            r.starts_at,
-            r.ends_at,
-            r.hold_id,
-            func.coalesce(a.visit_type_id, h.visit_type_id),
-        )
-        .outerjoin(a, a.id == r.appointment_id)
-        .outerjoin(h, h.id == r.hold_id)
+        _busy()
         .where(
             r.resource.in_(keys),
             r.active,

@@ -109,7 +109,11 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPExcept
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 400: "bad_request"}
     if status == 429:
         return _error(429, "rate_limited", "Too many requests. Please wait a minute and try again.")
-    return _error(status, codes.get(status, "http_error"), error.description or error.name)
+    answer, status = _error(status, codes.get(status, "http_error"), error.description or error.name)
+    allowed = getattr(error, "valid_methods", None)
+    if isinstance(answer, Response) and allowed:
+        answer.headers["Allow"] = ", ".join(allowed)  # a 405 names the methods that would do (RFC 9110)
+    return answer, status
 
 
 def _unexpected(error: Exception) -> tuple[Response | str, int]:

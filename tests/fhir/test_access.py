@@ -29,7 +29,7 @@ def audit_rows(app, action: str | None = None) -> list[models.AuditEvent]:
 def test_the_capability_statement_is_public_and_everything_else_needs_a_token(client, fhir_client, clinic):
     anonymous = fhir_client(token=None)
     metadata = anonymous.capabilities()
-    assert metadata.status == 200 and metadata.headers["Content-Type"] == "application/fhir+json"
+    assert metadata.status == 200 and metadata.headers["Content-Type"] == "application/fhir+json; charset=utf-8"
     validate(metadata.resource)
     for path in ("/Practitioner", "/Slot?status=busy", "/Appointment", f"/Practitioner/{clinic['adams']}"):
         answer = anonymous._call("GET", path)

@@ -27,8 +27,10 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "OperationOutcome unauthorized: no token, an unknown one, or a revoked one",
         403: "OperationOutcome forbidden: the token lacks the scope",
         404: "OperationOutcome not_found",
+        406: "OperationOutcome not_acceptable: _format or Accept asks for something other than JSON",
         409: "OperationOutcome slot_taken: the time is no longer free",
         413: "OperationOutcome too_large: the body is over 64 KB",
+        414: "OperationOutcome uri_too_long: the URL is over 4096 bytes",
         422: "OperationOutcome refused by the clinic's rules: outside_clinic_hours, clinic_closed, not_on_grid, "
         "requires_request, routed_elsewhere",
         429: "OperationOutcome rate_limited",
@@ -52,12 +54,25 @@ def _query(name: str, description: str, *, repeat: bool = False) -> dict[str, An
 
 
 PAGING = [
-    {"name": "_count", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+    {
+        "name": "_count",
+        "in": "query",
+        "required": False,
+        "description": "Page size: default 100, more than 1000 is read as 1000, 0 gives the total only",
+        "schema": {"type": "integer", "minimum": 0},
+    },
     {"name": "_offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+    {
+        "name": "_summary",
+        "in": "query",
+        "required": False,
+        "description": "count: the total only",
+        "schema": {"type": "string", "enum": ["count", "false"]},
+    },
 ]
 IDENT = {"name": "ident", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
-READ_ERRORS = (400, 401, 403, 429, 503)
-FIND_ERRORS = (400, 401, 403, 413, 422, 429, 503)
+READ_ERRORS = (400, 401, 403, 406, 414, 429, 503)
+FIND_ERRORS = (400, 401, 403, 406, 413, 414, 422, 429, 503)
 
 
 def _search(kind: str, extra: list[dict[str, Any]]) -> dict[str, Any]:
@@ -79,7 +94,13 @@ def _read(kind: str) -> dict[str, Any]:
             "summary": f"Read one {kind}",
             "security": BEARER,
             "parameters": [IDENT],
-            "responses": {"200": _answer(kind), **_errors(*READ_ERRORS, 404)},
+            "responses": {
+                "200": _answer(kind),
+                # An Appointment answers with its weak ETag (W/"<versionId>"); If-None-Match may make it a 304.
+                **({"304": {"description": "Not modified: the client's If-None-Match is this version"}}
+                   if kind == "Appointment" else {}),  # fmt: skip
+                **_errors(*READ_ERRORS, 404),
+            },
         }
     }
 
@@ -102,32 +123,64 @@ def _operation(name: str, summary: str, ok: str, statuses: tuple[int, ...], crea
     }
 
 
+def _object(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _array(item: str | dict[str, Any], *, min_items: int = 0) -> dict[str, Any]:
+    items = {"$ref": REF.format(model=item)} if isinstance(item, str) else item
+    return {"type": "array", "items": items, **({"minItems": min_items} if min_items else {})}
+
+
+STRING: dict[str, Any] = {"type": "string"}
+
+
+def result_schemas() -> dict[str, Any]:
+    """What the answers are, item by item, so that a generated client gets typed results (a Bundle
+    whose entries hold resources, an OperationOutcome whose issues carry their codes). Only the
+    elements a client needs to read answers are named; FHIR's other elements are allowed."""
+    return {
+        "Resource": _object(["resourceType"], resourceType=STRING, id=STRING),
+        "Coding": _object([], system=STRING, code=STRING, display=STRING),
+        "CodeableConcept": _object([], coding=_array("Coding"), text=STRING),
+        "BundleLink": _object(["relation", "url"], relation=STRING, url=STRING),
+        "BundleEntrySearch": _object([], mode={"type": "string", "enum": ["match", "include", "outcome"]}),
+        "BundleEntry": _object(
+            ["fullUrl", "resource"],
+            fullUrl=STRING,
+            resource={"$ref": REF.format(model="Resource")},
+            search={"$ref": REF.format(model="BundleEntrySearch")},
+        ),
+        "Bundle": _object(
+            ["resourceType", "type", "total", "link"],
+            resourceType={"type": "string", "enum": ["Bundle"]},
+            type={"type": "string", "enum": ["searchset"]},
+            total={"type": "integer", "minimum": 0},
+            link=_array("BundleLink", min_items=1),
+            entry=_array("BundleEntry", min_items=1),
+        ),
+        "OperationOutcomeIssue": _object(
+            ["severity", "code"],
+            severity={"type": "string", "enum": ["fatal", "error", "warning", "information"]},
+            code=STRING,
+            details={"$ref": REF.format(model="CodeableConcept")},
+            diagnostics=STRING,
+            expression=_array(STRING),
+        ),
+        "OperationOutcome": _object(
+            ["resourceType", "issue"],
+            resourceType={"type": "string", "enum": ["OperationOutcome"]},
+            issue=_array("OperationOutcomeIssue", min_items=1),
+        ),
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     _, defs = models_json_schema([(ParametersIn, "validation")], ref_template=REF)
     components = dict(defs.get("$defs", {}))
-    components["Resource"] = {
-        "type": "object",
-        "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string"}, "id": {"type": "string"}},
-    }
-    components["Bundle"] = {
-        "type": "object",
-        "required": ["resourceType", "type", "total", "link"],
-        "properties": {
-            "resourceType": {"const": "Bundle"},
-            "type": {"const": "searchset"},
-            "total": {"type": "integer", "minimum": 0},
-            "link": {"type": "array", "minItems": 1},
-            "entry": {"type": "array", "minItems": 1},
-        },
-    }
-    components["OperationOutcome"] = {
-        "type": "object",
-        "required": ["resourceType", "issue"],
-        "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array", "minItems": 1}},
-    }
-    write_errors = (400, 401, 403, 409, 413, 422, 429, 503)
+    components.update(result_schemas())
+    write_errors = (400, 401, 403, 406, 409, 413, 414, 422, 429, 503)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -146,7 +199,7 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "capabilities",
                     "summary": "The CapabilityStatement",
-                    "responses": {"200": _answer("CapabilityStatement"), **_errors(429)},
+                    "responses": {"200": _answer("CapabilityStatement"), **_errors(406, 414, 429)},
                 }
             },
             "/fhir/Slot": {
@@ -172,9 +225,12 @@ def openapi_document() -> dict[str, Any]:
                     _query("practitioner", "Practitioner/N"),
                     _query("date", "ge2027-03-08, ...", repeat=True),
                     _query("status", "booked, cancelled, ..."),
-                    _query("identifier", "An appointment reference"),
+                    _query("status:not", "Statuses to leave out: cancelled, ..."),
+                    _query("_lastUpdated", "gt2027-03-08T10:00:00Z, ...", repeat=True),
+                    _query("identifier", "An appointment reference, with its system (system|value) or without"),
                 ],
             ),
+            "/fhir/Slot/{ident}": _read("Slot"),
             "/fhir/Appointment/{ident}": _read("Appointment"),
             "/fhir/Patient/{ident}": _read("Patient"),
             "/fhir/Schedule": _search("Schedule", [_query("actor", "Practitioner/N")]),

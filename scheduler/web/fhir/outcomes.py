@@ -17,6 +17,8 @@ from scheduler.web.fhir.codes import ERROR_SYSTEM
 from scheduler.web.fhir.codes import NEXT_OPEN_URL
 
 FHIR_JSON = "application/fhir+json"
+# Every /fhir answer says its charset (FHIR's JSON is always UTF-8; some clients assume otherwise).
+FHIR_CONTENT_TYPE = f"{FHIR_JSON}; charset=utf-8"
 
 ISSUE_TYPES = {
     "invalid_input": "invalid",
@@ -30,6 +32,8 @@ ISSUE_TYPES = {
     "too_many_holds": "throttled",
     "too_large": "too-costly",
     "method_not_allowed": "not-supported",
+    "not_acceptable": "not-supported",
+    "uri_too_long": "too-long",
     "internal_error": "exception",
     "unavailable": "transient",
 }
@@ -65,7 +69,7 @@ def outcome_response(status: int, code: str, message: str, **extra: Any) -> tupl
     anything else the JSON API adds (routed_to) is left out."""
     status = STATUS_OVERRIDES.get(code, status)
     body = outcome(code, message, fields=extra.get("fields"), next_open=extra.get("next_open"))
-    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype=FHIR_JSON)
+    response = current_app.response_class(current_app.json.dumps(body), status=status, content_type=FHIR_CONTENT_TYPE)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="fhir"'
     return response, status

@@ -142,12 +142,22 @@ def reference_ids(args: MultiDict[str, str], param: str, resource_type: str) -> 
     return found
 
 
-def identifiers(args: MultiDict[str, str], param: str) -> list[str]:
-    """Identifier values (``system|value`` or ``value``) that could be ids; comma-separated values OR."""
-    found = [text.rsplit("|", 1)[-1].strip() for raw in args.getlist(param) for text in raw.split(",")]
-    if not all(ID.fullmatch(value) for value in found):
-        raise InvalidInput({param: "Use an appointment reference, such as SIJ-7K3M-Q9TX."})
-    return found
+def identifiers(args: MultiDict[str, str], param: str, system: str) -> tuple[list[str], bool]:
+    """Identifier values (``system|value``, ``|value`` or ``value``) that could be ids, of those
+    whose system is ``system`` or unstated; comma-separated values OR. The flag says whether any
+    value was asked at all: values of another system (or ``|value``, no system) match nothing, so
+    asked-but-none-left is an empty answer, not an unfiltered one."""
+    found: list[str] = []
+    asked = False
+    for raw in args.getlist(param):
+        for text in raw.split(","):
+            asked = True
+            named, bar, value = text.strip().rpartition("|")
+            if not ID.fullmatch(value):
+                raise InvalidInput({param: "Use an appointment reference, such as SIJ-7K3M-Q9TX."})
+            if not bar or named == system:
+                found.append(value)
+    return found, asked
 
 
 def numeric_ids(args: MultiDict[str, str], param: str, resource_type: str) -> list[int]:
@@ -168,13 +178,59 @@ def whole_number(args: MultiDict[str, str], param: str, default: int, lowest: in
 
 @dataclass(frozen=True)
 class Page:
+    """``count`` 0 is a count only (``_summary=count`` or ``_count=0``): the total, no entries."""
+
     offset: int
     count: int
 
 
 def paging(args: MultiDict[str, str]) -> Page:
-    """``_count`` (default DEFAULT_COUNT, at most MAX_COUNT) and ``_offset`` (where the page starts)."""
-    return Page(
-        offset=whole_number(args, "_offset", 0, 0, MAX_OFFSET),
-        count=whole_number(args, "_count", DEFAULT_COUNT, 1, MAX_COUNT),
+    """``_count`` (default DEFAULT_COUNT; more than MAX_COUNT is read as MAX_COUNT, as FHIR lets a
+    server cap a page; 0, or ``_summary=count``, asks only the total) and ``_offset``."""
+    raw = args.get("_count")
+    if raw is not None and not DIGITS.fullmatch(raw.strip()):
+        raise InvalidInput({"_count": f"Use a whole number from 0 to {MAX_COUNT}."})
+    count = DEFAULT_COUNT if raw is None else min(int(raw), MAX_COUNT)
+    if summary_count(args):
+        count = 0
+    return Page(offset=whole_number(args, "_offset", 0, 0, MAX_OFFSET), count=count)
+
+
+SUMMARY_VALUES = ("count", "false")
+
+
+def summary_count(args: MultiDict[str, str]) -> bool:
+    """Whether ``_summary=count`` was asked; ``false`` (the full resources) is the default, and
+    the other summaries (true, text, data) are refused: this server cannot trim resources."""
+    values = args.getlist("_summary")
+    if any(v not in SUMMARY_VALUES for v in values):
+        raise InvalidInput({"_summary": "Only _summary=count (the total, no entries) or false is supported."})
+    return "count" in values
+
+
+# ----- which parameters a search answers ------------------------------------------------------------
+
+# Every search takes these: paging, the count-only summary and the format (see conventions.py).
+# ``_total`` (and Aidbox's ``_totalMethod``, which fhirpy's count() sends) change nothing: the
+# total given is always exact.
+RESULT_PARAMETERS = frozenset({"_count", "_offset", "_summary", "_format", "_total", "_totalMethod"})
+
+
+def unsupported(args: MultiDict[str, str], supported: frozenset[str]) -> list[str]:
+    """The names in ``args`` a search does not answer, in order: unknown names, modifiers
+    (``status:not``) and chains (``patient.identifier``) not listed in ``supported``, and result
+    parameters such as ``_include`` and ``_sort``."""
+    known = supported | RESULT_PARAMETERS
+    return list(dict.fromkeys(name for name in args.keys() if name not in known))
+
+
+def refusal(names: list[str], supported: frozenset[str]) -> InvalidInput:
+    """The 400 for unsupported parameters: one issue per name, each naming it and what would do."""
+    offered = ", ".join(sorted(supported | RESULT_PARAMETERS))
+    return InvalidInput(
+        {
+            name[:80]: f"The search parameter '{name[:80]}' is not supported here (supported: {offered}); "
+            "send 'Prefer: handling=lenient' to have unsupported parameters ignored."
+            for name in names
+        }
     )

@@ -9,6 +9,7 @@ offset of their instant (``iso_central``); ``meta.lastUpdated`` (an instant) is 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC
@@ -22,6 +23,9 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.hours import WEEKDAY_NAMES
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.offer import Catalog
+from scheduler.domain.patients import PatientRecord
+from scheduler.domain.routing import CAUSES
+from scheduler.domain.routing import RED_FLAGS
 from scheduler.domain.slots import Slot
 from scheduler.domain.visits import Visit
 from scheduler.services import clinic_details
@@ -29,12 +33,17 @@ from scheduler.services.fhir_search import AppointmentRow
 from scheduler.services.fhir_search import BusyTime
 from scheduler.services.fhir_search import PatientRow
 from scheduler.services.holds import HeldTime
+from scheduler.settings import settings
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.fhir.codes import IDENTIFIER_TYPE_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
+from scheduler.web.fhir.codes import NPI_SYSTEM
 from scheduler.web.fhir.codes import REFERENCE_SYSTEM
-from scheduler.web.fhir.codes import SPECIALTY_SYSTEM
-from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
+from scheduler.web.fhir.codes import APPOINTMENT_TYPE_SYSTEM
+from scheduler.web.fhir.codes import SNOMED_SYSTEM
+from scheduler.web.fhir.codes import SPECIALTY_SNOMED
+from scheduler.web.fhir.codes import published
 
 Resource = dict[str, Any]
 CLINIC_LOCATION_ID = "clinic"
@@ -46,14 +55,23 @@ def instant(moment: datetime) -> str:
 
 
 def visit_type_concept(kind: catalog.VisitType) -> Resource:
-    return {"coding": [{"system": VISIT_TYPE_SYSTEM, "code": kind.code, "display": kind.name}], "text": kind.name}
+    coding = {"system": published("visit-type"), "code": kind.code, "display": kind.name}
+    return {"coding": [coding], "text": kind.name}
 
 
 def specialty_concept(specialty: catalog.Specialty) -> Resource:
-    return {
-        "coding": [{"system": SPECIALTY_SYSTEM, "code": specialty.code, "display": specialty.name}],
-        "text": specialty.name,
-    }
+    """Our code, and SNOMED CT's practice setting where one fits."""
+    codings = [{"system": published("specialty"), "code": specialty.code, "display": specialty.name}]
+    if specialty.code in SPECIALTY_SNOMED:
+        code, display = SPECIALTY_SNOMED[specialty.code]
+        codings.append({"system": SNOMED_SYSTEM, "code": code, "display": display})
+    return {"coding": codings, "text": specialty.name}
+
+
+def appointment_type(kind: catalog.VisitType) -> Resource:
+    """HL7 v2 table 0276: a follow-up, or a routine visit."""
+    code, display = ("FOLLOWUP", "A follow up visit") if kind.code == "follow-up" else ("ROUTINE", "Routine appointment")
+    return {"coding": [{"system": APPOINTMENT_TYPE_SYSTEM, "code": code, "display": display}]}
 
 
 def provider_schedule_id(provider_id: int) -> str:
@@ -71,14 +89,13 @@ def room_location_id(room_id: int) -> str:
 # ----- the clinic's catalog --------------------------------------------------------------------------
 
 
-def practitioner(provider_id: int, name: str, active: bool, kind: str) -> Resource:
-    """The provider, with their kind ("Physical therapist") as a qualification in words."""
-    resource: Resource = {
-        "resourceType": "Practitioner",
-        "id": str(provider_id),
-        "active": active,
-        "name": [{"text": name}],
-    }
+def practitioner(provider_id: int, name: str, active: bool, kind: str, npi: str | None = None) -> Resource:
+    """The provider, with their NPI when on file and their kind ("Physical therapist") as a
+    qualification in words."""
+    resource: Resource = {"resourceType": "Practitioner", "id": str(provider_id)}
+    if npi:
+        resource["identifier"] = [{"system": NPI_SYSTEM, "value": npi}]
+    resource |= {"active": active, "name": [{"text": name}]}
     if kind:
         resource["qualification"] = [{"code": {"text": catalog.kind_label(kind)}}]
     return resource
@@ -219,14 +236,17 @@ def healthcare_service(specialty: catalog.Specialty, offer: Catalog, since: date
 # ----- patients and appointments ---------------------------------------------------------------------
 
 
-def patient(row: PatientRow) -> Resource:
-    """Minimal on purpose: who the appointments are for, nothing the caller did not send us."""
-    return {
-        "resourceType": "Patient",
-        "id": str(row.id),
-        "name": [{"family": row.family_name, "given": [row.given_name]}],
-        "birthDate": row.birth_date.isoformat(),
-    }
+def patient(row: PatientRow | PatientRecord) -> Resource:
+    """Minimal on purpose: who the appointments are for, nothing the caller did not send us. The
+    MRN, when on file, is an identifier (system: PATIENT_MRN_SYSTEM)."""
+    resource: Resource = {"resourceType": "Patient", "id": str(row.id)}
+    if row.mrn:
+        mrn_type = {"coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": "MR", "display": "Medical record number"}]}
+        resource["identifier"] = [
+            {"use": "usual", "type": mrn_type, "system": settings().patient_mrn_system, "value": row.mrn}
+        ]
+    resource |= {"name": [{"family": row.family_name, "given": [row.given_name]}], "birthDate": row.birth_date.isoformat()}
+    return resource
 
 
 def _participants(
@@ -255,6 +275,7 @@ def _visit(kind: catalog.VisitType, offer: Catalog, start: datetime, end: dateti
     resource: Resource = {
         "serviceType": [visit_type_concept(kind)],
         "specialty": [specialty_concept(offer.specialties[kind.specialty])],
+        "appointmentType": appointment_type(kind),
         "description": kind.name,
         "start": iso_central(start),
         "end": iso_central(end),
@@ -309,12 +330,19 @@ def held_appointment(held: HeldTime, offer: Catalog) -> Resource:
     room = next((r for r in offer.rooms.values() if r.name == held.room_name), None) if held.room_name else None
     return {
         "resourceType": "Appointment",
+        "id": held_id(held.token),
         "extension": [{"url": HOLD_EXPIRES_URL, "valueInstant": instant(held.expires_at)}],
         "identifier": [{"system": HOLD_TOKEN_SYSTEM, "value": held.token}],
         "status": "pending",
         **_visit(kind, offer, held.starts_at, held.ends_at),
         "participant": _participants(held.provider_id, held.provider_name, room, "tentative"),
     }
+
+
+def held_id(token: str) -> str:
+    """The id of a held (pending) appointment: named by a digest of its token, never the token
+    (the bearer's key to $book it), so that the id may be shown and logged."""
+    return "hold-" + hashlib.sha256(token.encode()).hexdigest()[:24]
 
 
 def proposed_full_url(slot: Slot, kind_code: str) -> str:
@@ -366,6 +394,39 @@ def busy_slot(busy: BusyTime, offer: Catalog) -> Resource:
     return resource
 
 
+# ----- code systems ----------------------------------------------------------------------------------
+
+
+def code_system(name: str, title: str, description: str, concepts: dict[str, str]) -> Resource:
+    """One of our published code systems (at its canonical URL), whole."""
+    return {
+        "resourceType": "CodeSystem",
+        "id": name,
+        "url": published(name),
+        "name": "".join(part.capitalize() for part in name.split("-")),
+        "title": title,
+        "status": "active",
+        "description": description,
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(concepts),
+        "concept": [{"code": code, "display": display} for code, display in concepts.items()],
+    }
+
+
+def code_systems(offer: Catalog) -> list[Resource]:
+    return [
+        code_system("visit-type", "Visit types", "The clinic's visit types (Slot and Appointment serviceType).",
+                    {v.code: v.name for v in offer.visit_types.values()}),
+        code_system("specialty", "Specialties", "The clinic's specialties (with SNOMED CT beside them where one fits).",
+                    {s.code: s.name for s in offer.specialties.values()}),
+        code_system("red-flag", "Red flags", "Symptoms that make a visit urgent (Appointment reasonCode on $book).",
+                    dict(RED_FLAGS)),
+        code_system("cause", "Likely causes", "The likely cause, as the patient tells it (reasonCode on $book).",
+                    dict(CAUSES)),
+    ]  # fmt: skip
+
+
 # ----- bundles ---------------------------------------------------------------------------------------
 
 
@@ -384,3 +445,9 @@ def searchset(
             {"fullUrl": url, "resource": resource, "search": {"mode": "match"}} for url, resource in entries
         ]
     return bundle
+
+
+def operation_result(full_url: str, resource: Resource, self_url: str) -> Resource:
+    """An operation's ``return`` Bundle, as the IHE ITI Scheduling profile asks of $hold and
+    $book: a searchset holding the one appointment."""
+    return searchset([(full_url, resource)], 1, self_url, None, None)

@@ -10,6 +10,8 @@ would be a PostgreSQL error, so a 500). The OpenAPI document is generated from t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -19,10 +21,12 @@ from typing import Any
 from typing import Literal
 
 from pydantic import AfterValidator
+from pydantic import AliasChoices
 from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import PrivateAttr
 from pydantic import field_validator
 from pydantic import model_validator
 
@@ -34,9 +38,9 @@ from scheduler.web.api.schemas import CODE_PATTERN
 from scheduler.web.api.schemas import TEXT_PATTERN
 from scheduler.web.api.schemas import IsoDate
 from scheduler.web.api.schemas import Name
-from scheduler.web.fhir.codes import CAUSE_SYSTEM
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
-from scheduler.web.fhir.codes import RED_FLAG_SYSTEM
+from scheduler.web.fhir.codes import published_identifier
+from scheduler.web.fhir.codes import systems
 from scheduler.web.sane_input import CONTROL_MESSAGE
 from scheduler.web.sane_input import control_problem
 from scheduler.web.sane_input import sane_moment
@@ -72,14 +76,15 @@ class CodeableConcept(Element):
     text: Text | None = None
 
 
-class Reference(Element):
-    reference: Uri | None = None
-    display: Text | None = None
-
-
 class Identifier(Element):
     system: Uri | None = None
     value: Text | None = None
+
+
+class Reference(Element):
+    reference: Uri | None = None
+    identifier: Identifier | None = None
+    display: Text | None = None
 
 
 class ParameterIn(Element):
@@ -211,6 +216,53 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+MRN_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+class PatientRef(Strict):
+    """A patient on file: by reference (``Patient/9``) or by identifier (the MRN, as an
+    Identifier or ``system|value``). Read from a Reference, an Identifier or text."""
+
+    id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
+    system: Uri | None = None
+    mrn: Annotated[str, Field(pattern=MRN_PATTERN)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, value: Any) -> Any:
+        if isinstance(value, Reference):
+            if value.reference:
+                value = value.reference
+            elif value.identifier is not None:
+                value = value.identifier
+            else:
+                raise ValueError("Refer to a Patient (Patient/9) or give its identifier.")
+        if isinstance(value, Identifier):
+            if not value.value:
+                raise ValueError("The patient's identifier needs a value.")
+            return {"system": value.system, "mrn": value.value}
+        if isinstance(value, str):
+            text = value.strip()
+            kind, _, ident = text.rpartition("/")
+            if kind.endswith("Patient") and re.fullmatch(r"[0-9]{1,9}", ident):
+                return {"id": int(ident)}
+            if "|" in text:
+                system, _, mrn = text.partition("|")
+                return {"system": system or None, "mrn": mrn}
+            raise ValueError("Refer to a Patient (Patient/9) or give its identifier (system|value).")
+        return value
+
+    @model_validator(mode="after")
+    def _one(self) -> PatientRef:
+        if self.id is None and self.mrn is None:
+            raise ValueError("Refer to a Patient (Patient/9) or give its identifier (system|value).")
+        return self
+
+
+# The patient a $find or $hold is for: given, only what they may book is offered.
+PatientParameter = Field(None, validation_alias=AliasChoices("patient", "patient-reference"))
+
+
 class FindIn(Strict):
     """$find: free times of a service type in [start, end), optionally with one practitioner."""
 
@@ -218,6 +270,7 @@ class FindIn(Strict):
     start: Start
     end: End
     practitioner: PractitionerId | None = None
+    patient: PatientRef | None = PatientParameter
     count: Annotated[int, Field(strict=False, ge=1, le=1000, alias="_count")] = 100
 
     @model_validator(mode="after")
@@ -229,38 +282,84 @@ class FindIn(Strict):
         return self
 
 
+@dataclass(frozen=True)
+class SlotRef:
+    """What a free Slot's id says: the provider, the visit type (its id) and the start (UTC)."""
+
+    provider_id: int
+    visit_type_id: int
+    start: datetime
+
+
+# The appointment a $hold or $book is about: our name, Argonaut's and IHE's.
+APPOINTMENT_NAMES = ("appointment", "appt-resource", "appointment-resource")
+# Names only the Argonaut / IHE shapes use: a call with one of them is answered their way (a Bundle).
+STANDARD_NAMES = frozenset({"appt-resource", "appointment-resource", "patient-reference", "patient-resource"})
+
+
 class AppointmentIn(Strict):
     """The parts of an Appointment (a $find proposal, or a $hold answer) that say which time."""
 
     resourceType: Literal["Appointment"]
-    start: Start
-    serviceType: Annotated[list[CodeableConcept], Field(min_length=1, max_length=5)]
+    # Which time: start and serviceType, or a free Slot (``slot``: Slot/free-..., from a Slot search).
+    start: Start | None = None
+    serviceType: Annotated[list[CodeableConcept], Field(max_length=5)] = []
+    slot: Annotated[list[Reference], Field(max_length=1)] = []
     participant: Annotated[list[dict[str, Any]], Field(max_length=10)] = []
     identifier: Annotated[list[Identifier], Field(max_length=10)] = []
-    # The patient's answers (codes of RED_FLAG_SYSTEM and CAUSE_SYSTEM): a red flag or an
+    # The patient's answers (codes of our red-flag and cause systems): a red flag or an
     # infection is refused with the "urgent" outcome, as on every channel.
     reasonCode: Annotated[list[CodeableConcept], Field(max_length=10)] = []
 
-    def _reasons(self, system: str) -> list[str]:
-        return [c.code for concept in self.reasonCode for c in concept.coding if c.system == system and c.code]
+    @model_validator(mode="after")
+    def _which_time(self) -> AppointmentIn:
+        if self.slot:
+            found = re.fullmatch(r"(?:.*/)?Slot/free-([0-9]{1,9})-([0-9]{1,9})-([0-9]{12})", self.slot[0].reference or "")
+            if found is None:
+                raise ValueError("slot must refer to a free Slot, such as Slot/free-3-1-202703081600.")
+            try:
+                start = datetime.strptime(found[3], "%Y%m%d%H%M").replace(tzinfo=UTC)
+            except ValueError:
+                raise ValueError("slot must refer to a free Slot, such as Slot/free-3-1-202703081600.") from None
+            if self.start is not None and self.start != start:
+                raise ValueError("start is not the start of the slot referred to.")
+            self.start = sane_moment(start)
+            self._slot = SlotRef(int(found[1]), int(found[2]), start)
+        elif self.start is None or not self.serviceType:
+            raise ValueError("Give start and serviceType, or a slot (Slot/free-...).")
+        return self
+
+    _slot: SlotRef | None = PrivateAttr(None)
+
+    @property
+    def slot_ref(self) -> SlotRef | None:
+        """The free Slot the appointment was asked by (None: by start and serviceType)."""
+        return self._slot
+
+    def _reasons(self, name: str) -> list[str]:
+        known = systems(name)
+        return [c.code for concept in self.reasonCode for c in concept.coding if c.system in known and c.code]
 
     @property
     def red_flags(self) -> frozenset[str]:
-        flags = self._reasons(RED_FLAG_SYSTEM)
+        flags = self._reasons("red-flag")
         unknown = [f for f in flags if f not in RED_FLAGS]
         if unknown:
-            raise ValueError(f"reasonCode: {RED_FLAG_SYSTEM} has no code '{unknown[0][:40]}' ({', '.join(RED_FLAGS)}).")
+            raise ValueError(f"reasonCode: {systems('red-flag')[0]} has no code '{unknown[0][:40]}' ({', '.join(RED_FLAGS)}).")
         return frozenset(flags)
 
     @property
     def cause(self) -> str:
-        causes = self._reasons(CAUSE_SYSTEM)
+        causes = self._reasons("cause")
         if causes and causes[0] not in CAUSES:
-            raise ValueError(f"reasonCode: {CAUSE_SYSTEM} has no code '{causes[0][:40]}' ({', '.join(CAUSES)}).")
+            raise ValueError(f"reasonCode: {systems('cause')[0]} has no code '{causes[0][:40]}' ({', '.join(CAUSES)}).")
         return causes[0] if causes else "unknown"
 
     @property
-    def service_type(self) -> str:
+    def service_type(self) -> str | None:
+        """The visit type code (None: booking by slot without one; the slot says which)."""
+        if not self.serviceType:
+            return None
         code = code_of(self.serviceType[0])
         if not isinstance(code, str) or not re.fullmatch(CODE_PATTERN, code) or len(code) > 40:
             raise ValueError("serviceType must hold a visit type code, such as 'evaluation'.")
@@ -279,32 +378,68 @@ class AppointmentIn(Strict):
         return None
 
     @property
+    def patient_reference(self) -> str | None:
+        """A participant that is a Patient (``Patient/9``): who the appointment is for (Argonaut)."""
+        for participant in self.participant:
+            actor = participant.get("actor") if isinstance(participant, dict) else None
+            reference = actor.get("reference") if isinstance(actor, dict) else None
+            if isinstance(reference, str) and reference.rpartition("/")[0].endswith("Patient"):
+                return reference
+        return None
+
+    @property
     def hold_token(self) -> str | None:
         for identifier in self.identifier:
-            if identifier.system == HOLD_TOKEN_SYSTEM and identifier.value:
+            if identifier.system in (HOLD_TOKEN_SYSTEM, published_identifier("hold-token")) and identifier.value:
                 if not re.fullmatch(HOLD_TOKEN_PATTERN, identifier.value):
                     raise ValueError("The hold token is not one this server issued.")
                 return identifier.value
         return None
 
 
-class HoldIn(Strict):
+class OperationIn(Strict):
+    """A $hold or $book call, which remembers whether it named its parameters as Argonaut or
+    IHE ITI Scheduling do: then it is answered their way (a ``return`` Bundle)."""
+
+    _standard: bool = PrivateAttr(False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _shape(cls, data: Any, handler: Any) -> Any:
+        model = handler(data)
+        model._standard = isinstance(data, dict) and bool(set(data) & STANDARD_NAMES)
+        return model
+
+    @property
+    def standard_shape(self) -> bool:
+        return self._standard
+
+
+class HoldIn(OperationIn):
     """$hold: a proposed ``appointment`` from $find, or ``start`` + ``service-type`` (+ ``practitioner``)."""
 
-    appointment: AppointmentIn | None = None
+    appointment: AppointmentIn | None = Field(None, validation_alias=AliasChoices(*APPOINTMENT_NAMES))
     start: Start | None = None
     service_type: ServiceType | None = Field(None, alias="service-type")
     practitioner: PractitionerId | None = None
+    patient: PatientRef | None = PatientParameter
 
     @model_validator(mode="after")
     def _which_time(self) -> HoldIn:
         if self.appointment is not None:
             self.start = self.appointment.start
             self.service_type = self.appointment.service_type
-            self.practitioner = self.practitioner or self.appointment.practitioner
-        if self.start is None or self.service_type is None:
-            raise ValueError("Give an appointment (from $find), or start and service-type.")
+            slot = self.appointment.slot_ref
+            self.practitioner = self.practitioner or self.appointment.practitioner or (slot and slot.provider_id)
+            if self.patient is None and (named := self.appointment.patient_reference):
+                self.patient = PatientRef.model_validate(named)
+        if self.start is None or (self.service_type is None and self.slot_ref is None):
+            raise ValueError("Give an appointment (from $find, or with a slot), or start and service-type.")
         return self
+
+    @property
+    def slot_ref(self) -> SlotRef | None:
+        return self.appointment.slot_ref if self.appointment is not None else None
 
 
 class HumanName(Element):
@@ -324,6 +459,14 @@ class PatientResourceIn(Element):
     name: Annotated[list[HumanName], Field(min_length=1, max_length=5)]
     birthDate: IsoDate
     telecom: Annotated[list[ContactPoint], Field(max_length=10)] = []
+    # Its MRN, when one is in the system of PATIENT_MRN_SYSTEM (others are the caller's own ids).
+    identifier: Annotated[list[Identifier], Field(max_length=10)] = []
+
+    def mrn(self, system: str) -> str | None:
+        value = next((i.value for i in self.identifier if i.system == system and i.value), None)
+        if value is not None and not re.fullmatch(MRN_PATTERN, value):
+            raise ValueError("identifier: a medical record number is 1 to 64 letters, digits, '.', '_' or '-'.")
+        return value
 
     @field_validator("birthDate")
     @classmethod
@@ -353,11 +496,25 @@ class PatientResourceIn(Element):
         return self
 
 
-class BookIn(Strict):
-    """$book: the ``appointment`` (held or proposed) and the ``patient`` it is for."""
+class BookIn(OperationIn):
+    """$book: the ``appointment`` (held, proposed, or by slot) and the patient it is for: a
+    ``patient`` resource (name, birthDate, telecom; an MRN identifier is matched first), or a
+    patient on file by reference or identifier (``patient`` or ``patient-reference``: Patient/9,
+    an Identifier, ``system|value``; or a Patient participant of the appointment)."""
 
-    appointment: AppointmentIn
-    patient: PatientResourceIn
+    appointment: AppointmentIn = Field(validation_alias=AliasChoices(*APPOINTMENT_NAMES))
+    patient: PatientResourceIn | None = Field(None, validation_alias=AliasChoices("patient", "patient-resource"))
+    patient_reference: PatientRef | None = Field(None, validation_alias=AliasChoices("patient-reference"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_apart(cls, data: Any) -> Any:
+        # ``patient`` given as a reference or identifier rather than a resource: read it as one.
+        if isinstance(data, dict) and data.get("patient") is not None and not isinstance(data["patient"], dict):
+            data = {k: v for k, v in data.items() if k != "patient"} | {
+                "patient_reference": data.get("patient-reference") or data["patient"]
+            }
+        return data
 
     @model_validator(mode="after")
     def _readable(self) -> BookIn:
@@ -367,4 +524,12 @@ class BookIn(Strict):
                 getattr(self.appointment, attribute)
             except ValueError as problem:
                 raise ValueError(f"appointment: {problem}") from None
+        if self.patient is None and self.patient_reference is None:
+            named = self.appointment.patient_reference
+            if named is None:
+                raise ValueError(
+                    "Give the patient: a Patient resource (name, birthDate, telecom), or a patient on file "
+                    "(patient-reference: Patient/9, or an identifier)."
+                )
+            self.patient_reference = PatientRef.model_validate(named)
         return self

@@ -32,7 +32,7 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import RequiresRequest
 from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
-from scheduler.domain.patients import PatientDetails
+from scheduler.domain.patients import PatientRecord
 from scheduler.domain.slots import provider_resource
 from scheduler.domain.slots import room_resource
 from scheduler.extensions import limiter
@@ -40,11 +40,13 @@ from scheduler.services import client_bookings
 from scheduler.services import clinic
 from scheduler.services import fhir_search
 from scheduler.services import holds
+from scheduler.services import patients
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
 from scheduler.settings import settings
 from scheduler.web.api.schemas import MAX_BODY_BYTES
 from scheduler.web.fhir import access
+from scheduler.web.fhir import identity
 from scheduler.web.fhir import params
 from scheduler.web.fhir import resources
 from scheduler.web.fhir.access import PUBLIC
@@ -56,6 +58,7 @@ from scheduler.web.fhir.schemas import BookIn
 from scheduler.web.fhir.schemas import FindIn
 from scheduler.web.fhir.schemas import HoldIn
 from scheduler.web.fhir.schemas import ParametersIn
+from scheduler.web.fhir.schemas import SlotRef
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 bp.before_request(access.authenticate)
@@ -172,7 +175,7 @@ def openapi() -> Response:
 
 def _practitioners(offer: Catalog) -> list[Resource]:
     return [
-        resources.practitioner(pid, name, pid in offer.providers, offer.provider_kinds[pid])
+        resources.practitioner(pid, name, pid in offer.providers, offer.provider_kinds[pid], offer.provider_npis.get(pid))
         for pid, name in offer.provider_names.items()
     ]
 
@@ -196,6 +199,8 @@ CATALOG_TYPES: dict[str, tuple[str, Callable[[Catalog, datetime], list[Resource]
     "Schedule": ("schedule", lambda offer, now: _schedules(offer)),
     "Location": ("location", lambda offer, now: _locations(offer)),
     "HealthcareService": ("healthcare_service", _services),
+    # Our published code systems (their canonical URLs are these addresses).
+    "CodeSystem": ("code_system", lambda offer, now: resources.code_systems(offer)),
 }
 
 
@@ -423,6 +428,42 @@ def read_patient(ident: str) -> Response:
     return fhir(resources.patient(row))
 
 
+PATIENT_SEARCHES = frozenset({"identifier", "family", "given", "name", "birthdate"})
+
+
+@bp.get("/Patient")
+@needs("read")
+def search_patient() -> Response:
+    """Patients by identifier (the MRN: ``system|value``), or by name and birth date together:
+    an integration finding the person it means, never browsing (no partial name, no name alone)."""
+    args = request.args
+    page = params.paging(args)
+    entry = access.note("fhir.search", "patient")
+    unknown = sorted({k for k in args if not k.startswith("_")} - PATIENT_SEARCHES)
+    if unknown:
+        raise InvalidInput({unknown[0]: "Search patients by identifier, or by name (or family) and birthdate."})
+    wanted = {k: [v.strip() for v in args.getlist(k)] for k in PATIENT_SEARCHES if args.getlist(k)}
+    if any(len(values) > 1 or not values[0] or len(values[0]) > 100 for values in wanted.values()):
+        raise InvalidInput({next(iter(wanted)): "Give each parameter once, with a value of at most 100 characters."})
+    found: list[PatientRecord] = []
+    if "identifier" in wanted:
+        ref = identity.patient_ref(wanted["identifier"][0])
+        found = patients.with_identity(mrn=ref.mrn) if ref.mrn is not None else []
+    elif "birthdate" in wanted and ("name" in wanted or "family" in wanted):
+        given, family = wanted.get("given", [None])[0], wanted.get("family", [None])[0]
+        if "name" in wanted:  # "Ann Lee" or "Lee": whole words, the last the family name
+            *first, last = wanted["name"][0].split()
+            family, given = (family or last), (given or " ".join(first) or None)
+        found = patients.with_identity(
+            family_name=family, given_name=given, birth_date=identity.birth_date(wanted["birthdate"][0])
+        )
+    else:
+        raise InvalidInput({"birthdate": "Search patients by identifier, or by name (or family) and birthdate together."})
+    entry.patient_ids = [p.id for p in found]
+    entry.detail = f"{len(found)} found"
+    return fhir(searchset([resources.patient(p) for p in found], page))
+
+
 # ----- operations ------------------------------------------------------------------------------------
 
 
@@ -433,6 +474,14 @@ def _bookable(offer: Catalog, code: str) -> catalog.VisitType:
     return kind
 
 
+def _slot_kind(offer: Catalog, slot: SlotRef | None) -> str:
+    """The visit type code a free Slot's id names (a Slot from a search of this catalog)."""
+    kind = offer.visit_types_by_id.get(slot.visit_type_id) if slot is not None else None
+    if kind is None:
+        raise InvalidInput({"appointment.slot": "That slot is not one of this clinic's: search Slot again."})
+    return kind.code
+
+
 @bp.route("/Appointment/$find", methods=["GET", "POST"])
 @needs("read")
 def find() -> Response:
@@ -441,12 +490,19 @@ def find() -> Response:
     data: FindIn = read(FindIn)
     now, offer = now_and_catalog()
     kind = _bookable(offer, data.service_type)
+    patient = identity.patient_on_file(data.patient) if data.patient is not None else None
+    # Only what $book would accept for this patient (none given: one not on file yet).
+    decision = client_bookings.bookable(kind.code, patient, now=now)
     first_day = to_clinic(data.start).date()
     days = (to_clinic(data.end - timedelta(microseconds=1)).date() - first_day).days + 1
-    result = find_availability(kind.code, first_day, days, provider_id=data.practitioner, now=now)
+    result = find_availability(
+        kind.code, first_day, days, provider_id=data.practitioner, specialty_code=decision.specialty,
+        patient_id=patient.id if patient else None, now=now,
+    )  # fmt: skip
     slots = [s for s in result.slots if data.start <= s.start < data.end]
     shown = slots[: data.count]
-    access.note("fhir.find", "appointment", detail=f"{len(shown)} of {len(slots)} proposed")
+    entry = access.note("fhir.find", "appointment", detail=f"{len(shown)} of {len(slots)} proposed")
+    entry.patient_ids = [patient.id] if patient else []
     entries = [
         (resources.proposed_full_url(s, kind.code), resources.proposed_appointment(s, kind, offer)) for s in shown
     ]
@@ -461,12 +517,19 @@ def hold() -> Response:
     access.note("fhir.hold", "hold")
     data: HoldIn = read(HoldIn)
     now, offer = now_and_catalog()
-    kind = _bookable(offer, data.service_type or "")
+    kind = _bookable(offer, data.service_type or _slot_kind(offer, data.slot_ref))
     assert data.start is not None  # HoldIn refuses a request without one
+    patient = identity.patient_on_file(data.patient) if data.patient is not None else None
+    decision = client_bookings.bookable(kind.code, patient, now=now)  # never a time $book would refuse
     held = holds.hold_time(kind.code, data.start, provider_id=data.practitioner, channel="api", now=now,
+                           specialty=decision.specialty,
                            client=holds.HoldClient.integration(access.caller().id))  # fmt: skip
-    access.note("fhir.hold", "hold", detail=f"{kind.code} held")
-    return fhir(resources.held_appointment(held, clinic.current_catalog(now)))
+    entry = access.note("fhir.hold", "hold", detail=f"{kind.code} held")
+    entry.patient_ids = [patient.id] if patient else []
+    resource = resources.held_appointment(held, clinic.current_catalog(now))
+    if not data.standard_shape:  # Argonaut / IHE ITI Scheduling names: the return Bundle
+        return fhir(resource)
+    return fhir(resources.operation_result(f"{base_url()}/Appointment/{resource['id']}", resource, request.url))
 
 
 @bp.post("/Appointment/$book")
@@ -476,29 +539,30 @@ def book() -> Response:
     access.note("fhir.book", "appointment")
     data: BookIn = read(BookIn)
     wanted = data.appointment
-    person = data.patient
-    name = person.name[0]
-    details = PatientDetails(
-        given_name=" ".join(name.given),
-        family_name=name.family,
-        birth_date=person.birthDate,
-        phone=person.phone,
-        email=person.email,
-        sms_consent=False,  # consent to texts is asked by the clinic, never assumed for an integration
-    )
     _, offer = now_and_catalog()
-    _bookable(offer, wanted.service_type)
+    code = wanted.service_type or _slot_kind(offer, wanted.slot_ref)
+    kind = _bookable(offer, code)
+    assert wanted.start is not None  # AppointmentIn refuses an appointment without a time
+    if data.patient is not None:
+        details = identity.details_given(data.patient)
+    else:
+        assert data.patient_reference is not None  # BookIn refuses a call without a patient
+        details = patients.details_on_file(identity.patient_on_file(data.patient_reference, "patient-reference"))
+    slot = wanted.slot_ref
     booked = client_bookings.book_for_client(
         access.caller().id,
-        visit_type_code=wanted.service_type,
+        visit_type_code=kind.code,
         start=wanted.start,
         patient=details,
-        provider_id=wanted.practitioner,
+        provider_id=wanted.practitioner or (slot.provider_id if slot else None),
         hold_token=wanted.hold_token,
-        detail=f"POST /fhir/Appointment/$book 201; {wanted.service_type}",
+        detail=f"POST /fhir/Appointment/$book 201; {kind.code}",
         cause=wanted.cause,
         red_flags=wanted.red_flags,
     )
     access.audited()
     resource = resources.appointment(booked.appointment, booked.catalog)
+    location = f"{base_url()}/Appointment/{booked.appointment.reference}"
+    if data.standard_shape:  # Argonaut / IHE ITI Scheduling names: the return Bundle
+        return fhir(resources.operation_result(location, resource, request.url), 201, {"Location": location})
     return fhir(resource, 201, {"Location": f"{base_url()}/Appointment/{booked.appointment.reference}"})
