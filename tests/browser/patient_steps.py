@@ -113,9 +113,24 @@ def answer_by_post(
     assert page.request.get("/request/route").ok  # the routing result, seen
 
 
-def pick_time(page: Page, index: int = 0, then: str = "/request/details") -> str:
-    """Choose the ``index``-th time offered and continue; returns the chosen radio's value."""
-    choice = page.get_by_role("radio").nth(index)
+def pick_day(page: Page, index: int = 0) -> str:
+    """On the picker's first step, choose the ``index``-th day offered and continue to its
+    times; returns the day (YYYY-MM-DD)."""
+    choice = page.locator('input[name="day"]').nth(index)
+    day = choice.get_attribute("value")
+    assert day, "a day radio without a value"
+    choice.check()
+    press(page, "Continue")
+    expect(page).to_have_url(re.compile(r"[?&]day=" + re.escape(day)))
+    return day
+
+
+def pick_time(page: Page, index: int = 0, then: str = "/request/details", day: int = 0) -> str:
+    """Choose the ``index``-th time offered (on the ``day``-th day, when the page is still the
+    list of days) and continue; returns the chosen radio's value."""
+    if page.locator('input[name="day"]').count():
+        pick_day(page, day)
+    choice = page.locator('input[name="slot"]').nth(index)
     value = choice.get_attribute("value")
     assert value, "a time radio without a value"
     choice.check()

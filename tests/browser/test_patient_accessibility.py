@@ -23,6 +23,7 @@ from tests.browser.patient_steps import UNSURE
 from tests.browser.patient_steps import answer_by_post
 from tests.browser.patient_steps import answer_questions
 from tests.browser.patient_steps import lands_on
+from tests.browser.patient_steps import pick_day
 from tests.browser.patient_steps import press
 from tests.browser.patient_steps import rows
 from tests.browser.patient_steps import slot_start
@@ -120,7 +121,14 @@ def test_a_keyboard_only_booking_reaches_the_confirmation(page, app, make_provid
     tab_to(page, "Continue")  # the route page's link drawn as a button
     page.keyboard.press("Enter")
     lands_on(page, "/request/time")
-    tab_to(page, "slot-0")
+    tab_to(page, "day-0")  # the first step: a day
+    assert_focus_visible(page)
+    page.keyboard.press("Space")
+    assert page.evaluate("document.activeElement.checked")
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/request/time\?.*day="))
+    tab_to(page, "slot-0")  # then a time on it
     page.keyboard.press("Space")
     assert page.evaluate("document.activeElement.checked")
     tab_to(page, "Continue")
@@ -172,6 +180,7 @@ def test_a_patient_in_los_angeles_sees_their_own_time_beside_central_time(page, 
     make_provider("pmr")
     answer_by_post(page)
     page.goto("/request/time")
+    pick_day(page)
     shown = offered_starts_and_local_notes(page)
     assert shown
     for start, note in shown:
@@ -185,6 +194,7 @@ def test_a_patient_in_central_time_sees_nothing_extra(page, make_provider):
     make_provider("pmr")
     answer_by_post(page)
     page.goto("/request/time")
+    pick_day(page)
     shown = offered_starts_and_local_notes(page)
     assert shown and all(note == "" for _, note in shown)
     expect(page.locator(".local-time").first).to_be_hidden()

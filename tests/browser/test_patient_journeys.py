@@ -28,6 +28,7 @@ from tests.browser.patient_steps import assert_error_state
 from tests.browser.patient_steps import book_directly
 from tests.browser.patient_steps import fill_details
 from tests.browser.patient_steps import lands_on
+from tests.browser.patient_steps import pick_day
 from tests.browser.patient_steps import pick_time
 from tests.browser.patient_steps import press
 from tests.browser.patient_steps import rows
@@ -50,7 +51,10 @@ def test_a_new_patient_books_an_evaluation_end_to_end(page, app, make_provider, 
     press(page, "Continue", "/request/time")
     visit("07-time")
     heading = page.get_by_role("heading", level=1)
-    expect(heading).to_have_text("Choose a time for your comprehensive SI joint evaluation")
+    expect(heading).to_have_text("Choose a day for your comprehensive SI joint evaluation")
+    pick_day(page)
+    visit("07-time-of-day")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Choose a time on \w+day, "))
     chosen = pick_time(page)
     visit("08-details")
     fill_details(page)
@@ -157,11 +161,11 @@ def test_another_patient_reschedules_through_the_manage_link(page, app, make_pro
     axe(page)
     screenshot(page, "reschedule")
 
-    press(page, "Continue")  # no time chosen
-    assert_error_state(page, {"Select a new time for your visit": "slot-0"}, axe)
+    press(page, "Continue")  # no day chosen
+    assert_error_state(page, {"Select a day for your visit": "day-0"}, axe)
 
     # A week or more ahead, so the new time's reminder (two days before) is still to come.
-    page.get_by_role("link", name="Show later dates").click()
+    page.get_by_role("link", name="Later dates").click()
     expect(page).to_have_url(re.compile(r"/reschedule\?from="))
     chosen = pick_time(page, index=2, then=manage + "/reschedule/check")
     axe(page)
@@ -194,6 +198,7 @@ def test_a_held_time_taken_anyway_keeps_every_answer(page, app, make_provider):
     expect(page.get_by_role("status")).to_contain_text(
         "Sorry, the time you chose was taken by someone else before we could book it."
     )
+    pick_day(page)  # the day of the time that was taken: it is no longer offered
     expect(page.locator(f'input[name="slot"][value="{chosen}"]')).to_have_count(0)
     pick_time(page, then="/request/check")  # straight back to the answers: nothing to type again
     expect(page.locator("main")).to_contain_text("Ann Lee")
@@ -266,6 +271,9 @@ def test_each_question_left_empty_says_what_to_do_and_keeps_what_was_chosen(page
 
     press(page, "Continue", "/request/time")
     press(page, "Continue")
+    assert_error_state(page, {"Select a day for your visit": "day-0"}, axe)
+    pick_day(page)
+    press(page, "Continue")
     assert_error_state(page, {"Select a time for your visit": "slot-0"}, axe)
 
 
@@ -285,6 +293,7 @@ def test_a_refused_time_says_why_and_offers_the_next_open_time(page, make_provid
     provider = make_provider("pmr")
     answer_by_post(page)
     page.goto("/request/time")
+    pick_day(page)
     refused = [
         (central(_next_saturday(), 9), "The clinic is closed on Saturdays"),
         (central(next_clinic_day(after_days=3), 7, 30), "is before the clinic opens"),

@@ -48,6 +48,17 @@ def offered(response: Any) -> list[str]:
     return re.findall(r'name="slot" value="([^"]+)"', page_text(response))
 
 
+def offered_days(response: Any) -> list[str]:
+    """The days on the picker's first step (YYYY-MM-DD), in order."""
+    return re.findall(r'name="day" value="([^"]+)"', page_text(response))
+
+
+def first_day_page(client: FlaskClient, base: str = "/request/time") -> Any:
+    """The picker's second step for the first day it offers (``base``: booking or reschedule)."""
+    day = offered_days(client.get(base))[0]
+    return client.get(f"{base}{'&' if '?' in base else '?'}day={day}")
+
+
 def answer_questions(client: FlaskClient, *, requested="unsure", seen_before="no", cause="trauma", referred="no",
                      red_flags=()) -> Any:  # fmt: skip
     client.post("/request/what", data={"requested": requested})
@@ -60,7 +71,7 @@ def answer_questions(client: FlaskClient, *, requested="unsure", seen_before="no
 def book_first_time(client: FlaskClient, details: dict[str, str] | None = None) -> str:
     """Walk a new patient's evaluation booking to the check page; returns the slot chosen."""
     answer_questions(client)
-    slot = offered(client.get("/request/time"))[0]
+    slot = offered(first_day_page(client))[0]
     assert client.post("/request/time", data={"slot": slot}).status_code == 302
     assert client.post("/request/details", data=details or DETAILS).status_code == 302
     return slot

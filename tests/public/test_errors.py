@@ -21,6 +21,7 @@ from tests.conftest import next_clinic_day
 from tests.public.conftest import DETAILS
 from tests.public.conftest import answer_questions
 from tests.public.conftest import errors
+from tests.public.conftest import first_day_page
 from tests.public.conftest import page_text
 from tests.public.conftest import summary_links
 from tests.public.conftest import title
@@ -57,7 +58,7 @@ def test_details_errors_keep_everything_typed(web, make_provider):
     answer_questions(web)
     web.post(
         "/request/time",
-        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(web.get("/request/time"))).group(1)},
+        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(first_day_page(web))).group(1)},
     )
     typed = {**DETAILS, "given_name": "", "birth_month": "Smarch", "phone": "12", "email": "ann@"}
     response = web.post("/request/details", data=typed)
@@ -80,7 +81,7 @@ def test_a_birth_month_may_be_a_number_or_a_name(web, app, make_provider, month)
     answer_questions(web)
     web.post(
         "/request/time",
-        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(web.get("/request/time"))).group(1)},
+        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(first_day_page(web))).group(1)},
     )
     assert web.post("/request/details", data={**DETAILS, "birth_month": month}).status_code == 302
     assert "March 3, 1970" in page_text(web.get("/request/check"))
@@ -102,7 +103,7 @@ def test_an_impossible_birth_date_is_refused_with_what_to_fix(web, make_provider
     answer_questions(web)
     web.post(
         "/request/time",
-        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(web.get("/request/time"))).group(1)},
+        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(first_day_page(web))).group(1)},
     )
     response = web.post(
         "/request/details", data={**DETAILS, "birth_month": month, "birth_day": day, "birth_year": year}
@@ -115,7 +116,7 @@ def test_no_phone_and_no_email_asks_for_one_and_texts_need_a_phone(web, make_pro
     answer_questions(web)
     web.post(
         "/request/time",
-        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(web.get("/request/time"))).group(1)},
+        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(first_day_page(web))).group(1)},
     )
     none = web.post("/request/details", data={**DETAILS, "phone": "", "email": "", "sms_consent": ""})
     assert errors(none) == ["Give a phone number or an email address so we can reach you."]
@@ -179,7 +180,7 @@ def test_the_honeypot_refuses_a_robot_and_saves_nothing(web, app, make_provider)
     answer_questions(web)
     web.post(
         "/request/time",
-        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(web.get("/request/time"))).group(1)},
+        data={"slot": re.search(r'name="slot" value="([^"]+)"', page_text(first_day_page(web))).group(1)},
     )
     response = web.post("/request/details", data={**DETAILS, "website": "http://spam.example"})
     assert response.status_code == 400 and "507-538-1280" in page_text(response)

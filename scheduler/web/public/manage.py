@@ -18,15 +18,15 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import SlotTaken
 from scheduler.extensions import limiter
 from scheduler.services import booking
+from scheduler.services import clinic
 from scheduler.services import holds
 from scheduler.services import moves
 from scheduler.settings import settings
 from scheduler.web.public import bp
 from scheduler.web.public import forms
+from scheduler.web.public import picker
 from scheduler.web.public.present import describe_refusal
 from scheduler.web.public.present import when
-from scheduler.web.public.times import first_day_asked
-from scheduler.web.public.times import offered_days
 from scheduler.web.public.times import parse_choice
 
 MOVE_KEY = "move"
@@ -125,18 +125,19 @@ def reschedule(reference: str, token: str) -> Any:
                     "token": held.token,
                 }
                 return redirect(url_for("public.reschedule_check", reference=reference, token=token))
-    days, later = offered_days(appointment.visit_type.code, specialty, first_day_asked(),
-                               patient_id=appointment.patient_id)  # fmt: skip
+    capable = clinic.current_catalog(utc_now()).capable_providers(appointment.visit_type.code, specialty)
+    chosen = picker.build(appointment.visit_type.code, specialty, capable, "public.reschedule",
+                          patient_id=appointment.patient_id, reference=reference, token=token)  # fmt: skip
     return render_template(
         "public/reschedule.html",
         form=form,
+        picker=chosen,
+        problem=bool(chosen.problems),
         appointment=appointment,
-        days=days,
-        later=later,
         notice=session.pop("move_notice", None),
         when=when,
         token=token,
-    ), (422 if form.errors else 200)
+    ), (422 if form.errors or chosen.problems else 200)
 
 
 @bp.route("/manage/<reference>/<token>/reschedule/check", methods=["GET", "POST"])

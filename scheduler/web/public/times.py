@@ -1,4 +1,5 @@
-"""The times a patient may choose from, grouped by day, and reading their choice back."""
+"""The times a patient may choose from, grouped by day (staff pages) or day then time (the
+patient's picker), and reading their choice back."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from scheduler.web.sane_input import sane_year
 # How many days with free times a page shows at once, and how far ahead it looks.
 DAYS_PER_PAGE = 3
 HORIZON_DAYS = 62
+DAYS_PER_STEP = 10  # the picker's first step: about two working weeks
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,58 @@ class OfferedTime:
     value: str  # what the radio button posts: "<ISO start>|<provider id>"
     start: datetime
     provider_name: str
+
+
+@dataclass(frozen=True)
+class OfferedDay:
+    """A Central date with free times: how many distinct starts, and the first of them."""
+
+    day: date
+    count: int
+    earliest: datetime
+
+
+def days_with_times(
+    visit_type: str, specialty: str, first: date, *, provider_id: int | None = None, patient_id: int | None = None
+) -> tuple[list[OfferedDay], date | None]:
+    """Up to DAYS_PER_STEP days with free times from ``first`` on, and the day "later dates"
+    continues from (None when nothing more is free before the horizon). ``provider_id``: only
+    that provider's times (raises InvalidInput when they do not perform the visit)."""
+    horizon = clinic_today(utc_now()) + timedelta(days=HORIZON_DAYS)
+    starts: dict[date, set[datetime]] = {}
+    day, full = first, False
+    while day < horizon and not full:
+        found = find_availability(
+            visit_type, day, 14, specialty_code=specialty, provider_id=provider_id, patient_id=patient_id
+        )
+        for slot in found.slots:
+            local_day = to_clinic(slot.start).date()
+            if local_day not in starts:
+                if len(starts) == DAYS_PER_STEP:
+                    full = True
+                    break
+                starts[local_day] = set()
+            starts[local_day].add(slot.start)
+        day += timedelta(days=14)
+    shown = [OfferedDay(d, len(s), min(s)) for d, s in sorted(starts.items())]
+    return shown, (shown[-1].day + timedelta(days=1) if full else None)
+
+
+def times_on(
+    visit_type: str, specialty: str, day: date, *, provider_id: int | None = None, patient_id: int | None = None
+) -> list[OfferedTime]:
+    """The free starts on Central date ``day``, each once with the provider the clinic would
+    choose (or ``provider_id``'s), earliest first."""
+    found = find_availability(
+        visit_type, day, 1, specialty_code=specialty, provider_id=provider_id, patient_id=patient_id
+    )
+    chosen: dict[datetime, OfferedTime] = {}
+    for slot in found.slots:
+        if to_clinic(slot.start).date() == day:
+            provider = found.providers[slot.provider_id].described
+            value = f"{slot.start.isoformat()}|{slot.provider_id}"
+            chosen.setdefault(slot.start, OfferedTime(value, slot.start, provider))
+    return sorted(chosen.values(), key=lambda t: t.start)
 
 
 def offered_days(

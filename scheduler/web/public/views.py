@@ -17,7 +17,6 @@ from flask_wtf import FlaskForm
 from werkzeug import Response
 
 from scheduler.domain.catalog import UNSURE
-from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import RoutedElsewhere
@@ -37,10 +36,9 @@ from scheduler.web import contact
 from scheduler.web.public import bp
 from scheduler.web.public import forms
 from scheduler.web.public import journey
+from scheduler.web.public import picker
 from scheduler.web.public.present import describe_refusal
 from scheduler.web.public.present import when
-from scheduler.web.public.times import first_day_asked
-from scheduler.web.public.times import offered_days
 from scheduler.web.public.times import parse_choice
 
 TAKEN_KINDLY = (
@@ -150,22 +148,24 @@ def route() -> Any:
 def _time_page(
     form: forms.TimeForm, current: dict[str, Any], offer: Catalog, notice: str | None = None
 ) -> tuple[str, int]:
-    first = first_day_asked()
+    """The picker: a day, then a time on it (see picker.py); 422 for a refused time or a bad
+    value in the address."""
     decision = journey.decision(current, offer)
-    days, later = offered_days(decision.visit_type, decision.specialty, first)
+    capable = offer.capable_providers(decision.visit_type, decision.specialty)
+    chosen = picker.build(decision.visit_type, decision.specialty, capable, "public.time")
     held = journey.held_slot(current)
     if form.slot.data is None and held is not None:
         form.slot.data = f"{held.start.isoformat()}|{held.provider_id}"
-    return _form_page(
+    page = render_template(
         "public/time.html",
-        form,
-        days=days,
-        later=later,
-        earlier=first > clinic_today(utc_now()),
+        form=form,
+        picker=chosen,
+        problem=bool(chosen.problems),
         visit_type=offer.visit_type(decision.visit_type),
         specialty=offer.specialties[decision.specialty],
         notice=notice,
     )
+    return page, 422 if form.errors or chosen.problems else 200
 
 
 @bp.route("/request/time", methods=["GET", "POST"])
