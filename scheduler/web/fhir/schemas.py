@@ -271,7 +271,9 @@ class FindIn(Strict):
     end: End
     practitioner: PractitionerId | None = None
     patient: PatientRef | None = PatientParameter
-    count: Annotated[int, Field(strict=False, ge=1, le=1000, alias="_count")] = 100
+    # More than 1000 is read as 1000 (FHIR lets a server cap a page); 0 asks only the total.
+    count: Annotated[int, Field(strict=False, ge=0, alias="_count"), AfterValidator(lambda n: min(n, 1000))] = 100
+    offset: Annotated[int, Field(strict=False, ge=0, le=100_000, alias="_offset")] = 0
 
     @model_validator(mode="after")
     def _window(self) -> FindIn:

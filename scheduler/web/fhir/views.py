@@ -6,7 +6,9 @@ by scheduler.web.errors (see outcomes.py). Who may call what is declared per vie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -46,14 +48,16 @@ from scheduler.services.memo import app_cache
 from scheduler.settings import settings
 from scheduler.web.api.schemas import MAX_BODY_BYTES
 from scheduler.web.fhir import access
+from scheduler.web.fhir import conventions
 from scheduler.web.fhir import identity
 from scheduler.web.fhir import params
 from scheduler.web.fhir import resources
 from scheduler.web.fhir.access import PUBLIC
 from scheduler.web.fhir.access import needs
 from scheduler.web.fhir.capability import capability_statement
+from scheduler.web.fhir.codes import REFERENCE_SYSTEM
 from scheduler.web.fhir.openapi import openapi_document
-from scheduler.web.fhir.outcomes import FHIR_JSON
+from scheduler.web.fhir.outcomes import FHIR_CONTENT_TYPE
 from scheduler.web.fhir.schemas import BookIn
 from scheduler.web.fhir.schemas import FindIn
 from scheduler.web.fhir.schemas import HoldIn
@@ -61,6 +65,7 @@ from scheduler.web.fhir.schemas import ParametersIn
 from scheduler.web.fhir.schemas import SlotRef
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+bp.before_request(conventions.check_request)  # 414 and 406 first: they need no token
 bp.before_request(access.authenticate)
 bp.after_request(access.record_call)
 
@@ -100,17 +105,26 @@ def base_url() -> str:
 
 def fhir(body: Resource | str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     text = body if isinstance(body, str) else current_app.json.dumps(body)
-    return current_app.response_class(text, status=status, mimetype=FHIR_JSON, headers=headers)
+    return current_app.response_class(text, status=status, content_type=FHIR_CONTENT_TYPE, headers=headers)
 
 
-def page_links(page: params.Page, total: int) -> tuple[str, str | None, str | None]:
-    """self, next and previous URLs of this page of a search (the same parameters, another _offset)."""
-    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("_offset", "_count")]
+def page_links(
+    page: params.Page, total: int, args: list[tuple[str, str]] | None = None
+) -> tuple[str, str | None, str | None]:
+    """self, next and previous URLs of this page of a search (the same parameters, another
+    _offset): the parameters the search answered (``args``, by default those of search_args), so a
+    parameter ignored under ``Prefer: handling=lenient`` is not shown as searched. A count-only
+    page (``_count=0``, ``_summary=count``) has no next or previous."""
+    if args is None:
+        args = list(conventions.searched_args().items(multi=True))
+    kept = [(k, v) for k, v in args if k not in ("_offset", "_count")]
     url = f"{base_url()}{request.path.removeprefix(bp.url_prefix or '')}"
 
     def at(offset: int) -> str:
         return f"{url}?{urlencode([*kept, ('_count', page.count), ('_offset', offset)])}"
 
+    if page.count == 0:
+        return at(page.offset), None, None
     following = at(page.offset + page.count) if page.offset + page.count < total else None
     previous = at(max(page.offset - page.count, 0)) if page.offset > 0 else None
     return at(page.offset), following, previous
@@ -132,16 +146,16 @@ def by_id(found: list[Resource], ident: str, what: str) -> Resource:
     raise NotFound(f"No {what} '{ident[:64]}'.")
 
 
-def filtered(found: list[Resource]) -> list[Resource]:
+def filtered(found: list[Resource], args: MultiDict[str, str]) -> list[Resource]:
     """The ``_id`` search parameter, which every search supports."""
-    wanted = params.reference_ids(request.args, "_id", found[0]["resourceType"] if found else "Resource")
+    wanted = params.reference_ids(args, "_id", found[0]["resourceType"] if found else "Resource")
     return [r for r in found if r["id"] in wanted] if wanted else found
 
 
 def parameters() -> dict[str, Any]:
     """A Parameters body (POST) or the query string (GET), as {name: value}."""
     if request.method == "GET":
-        return {k: v for k, v in request.args.items() if not k.startswith("_") or k == "_count"}
+        return {k: v for k, v in request.args.items() if not k.startswith("_") or k in ("_count", "_offset")}
     request.max_content_length = MAX_BODY_BYTES
     return ParametersIn.model_validate_json(request.get_data(cache=False) or b"{}").values()
 
@@ -204,13 +218,18 @@ CATALOG_TYPES: dict[str, tuple[str, Callable[[Catalog, datetime], list[Resource]
 }
 
 
+# What each catalog search answers besides paging (params.RESULT_PARAMETERS).
+CATALOG_SEARCHES = {"Schedule": frozenset({"_id", "actor"})}
+
+
 def _catalog_search(resource_type: str) -> Response:
     record_type, build = CATALOG_TYPES[resource_type]
-    page = params.paging(request.args)
+    args = conventions.search_args(CATALOG_SEARCHES.get(resource_type, frozenset({"_id"})))
+    page = params.paging(args)
     now, offer = now_and_catalog()
-    found = filtered(build(offer, now))
+    found = filtered(build(offer, now), args)
     if resource_type == "Schedule":
-        actors = {f"Practitioner/{i}" for i in params.reference_ids(request.args, "actor", "Practitioner")}
+        actors = {f"Practitioner/{i}" for i in params.reference_ids(args, "actor", "Practitioner")}
         if actors:
             found = [s for s in found if any(a["reference"] in actors for a in s["actor"])]
     access.note("fhir.search", record_type, detail=f"{len(found)} found")
@@ -251,11 +270,14 @@ def _slot_window(args: MultiDict[str, str], now: datetime) -> Interval:
     return Interval(start, max(start, end))
 
 
+SLOT_SEARCH = frozenset({"schedule", "start", "status", "service-type", "specialty"})
+
+
 @bp.get("/Slot")
 @needs("read")
 def search_slot() -> Response:
     """Free slots (computed, per service type) and busy ones (reservations) of the schedules asked."""
-    args = request.args
+    args = conventions.search_args(SLOT_SEARCH)
     page = params.paging(args)
     statuses = params.codes(args, "status") or list(SLOT_STATUSES)
     if any(s not in SLOT_STATUSES for s in statuses):
@@ -300,7 +322,9 @@ def search_slot() -> Response:
         found = app_cache("fhir-slot-matches", size=size).get_or_compute(question, every_slot)
         return current_app.json.dumps(searchset(found, page))
 
-    body = app_cache("fhir-slots").get_or_compute((question, page, request.url_root), render)
+    # The parameters as given too: the Bundle's links repeat them.
+    links = (tuple(args.items(multi=True)), base_url())
+    body = app_cache("fhir-slots").get_or_compute((question, page, links), render)
     access.note("fhir.search", "slot")
     return fhir(body)
 
@@ -370,34 +394,89 @@ def _slots(
     return found
 
 
+_FREE_SLOT = re.compile(r"free-([0-9]{1,9})-([0-9]{1,9})-([0-9]{12})")
+_BUSY_SLOT = re.compile(r"busy-([0-9]{1,12})")
+
+
+@bp.get("/Slot/<ident>")
+@needs("read")
+def read_slot(ident: str) -> Response:
+    """One Slot of a search, by its id (so a Bundle's fullUrl resolves): ``busy-<reservation>``
+    while the reservation is active, ``free-<provider>-<visit type>-<UTC yyyymmddHHMM>`` while
+    that time is still offered. A time since taken, released or past is a 404."""
+    access.note("fhir.read", "slot", ident[:64])
+    now, offer = now_and_catalog()
+    if busy := _BUSY_SLOT.fullmatch(ident):
+        found = fhir_search.busy_time(int(busy[1]))
+        if found is not None and found.resource.startswith(("provider:", "room:")):
+            return fhir(resources.busy_slot(found, offer))
+    elif free := _FREE_SLOT.fullmatch(ident):
+        provider_id, kind_id = int(free[1]), int(free[2])
+        known = offer.visit_types_by_id.get(kind_id)
+        kind = offer.visit_types.get(known.code) if known else None  # a retired visit type offers nothing
+        try:
+            start = datetime.strptime(free[3], "%Y%m%d%H%M").replace(tzinfo=UTC)
+        except ValueError:
+            start = None
+        if kind is not None and start is not None and provider_id in offer.providers:
+            provider = offer.providers[provider_id]
+            if provider.does(kind.code):
+                day = to_clinic(start).date()
+                team = provider.specialty
+                result = find_availability(kind.code, day, 1, provider_id=provider_id, specialty_code=team, now=now)
+                for slot in result.slots:
+                    if slot.start == start and slot.provider_id == provider_id:
+                        specialty = resources.specialty_concept(result.specialty)
+                        service = resources.visit_type_concept(kind)
+                        return fhir(resources.free_slot(slot, kind_id, specialty, service))
+    raise NotFound(f"No Slot '{ident[:64]}' (a free time may have been taken since it was listed).")
+
+
 # ----- appointments and patients ---------------------------------------------------------------------
+
+
+APPOINTMENT_SEARCH = frozenset(
+    {"_id", "identifier", "patient", "practitioner", "date", "status", "status:not", "_lastUpdated"}
+)
 
 
 @bp.get("/Appointment")
 @needs("read")
 def search_appointment() -> Response:
-    args = request.args
+    args = conventions.search_args(APPOINTMENT_SEARCH)
     page = params.paging(args)
     patients = params.numeric_ids(args, "patient", "Patient")
     practitioners = params.numeric_ids(args, "practitioner", "Practitioner")
     if len(patients) > 1 or len(practitioners) > 1:
         raise InvalidInput({"patient" if len(patients) > 1 else "practitioner": "Give one value."})
     statuses = params.codes(args, "status")
+    excluded = params.codes(args, "status:not")
     if any(s not in APPOINTMENT_STATUSES for s in statuses):
         raise InvalidInput({"status": f"Use one or more of {', '.join(APPOINTMENT_STATUSES)}."})
+    if any(s not in APPOINTMENT_STATUSES for s in excluded):
+        raise InvalidInput({"status:not": f"Use one or more of {', '.join(APPOINTMENT_STATUSES)}."})
     window = params.date_window(args.getlist("date"), "date")
-    references = params.reference_ids(args, "_id", "Appointment") + params.identifiers(args, "identifier")
+    changed = params.date_window(args.getlist("_lastUpdated"), "_lastUpdated")
+    named, asked = params.identifiers(args, "identifier", REFERENCE_SYSTEM)
+    references = params.reference_ids(args, "_id", "Appointment") + named
     if len(references) > 1:
         raise InvalidInput({"_id": "Give one value."})
     where = fhir_search.AppointmentFilter(
         patient_id=patients[0] if patients else None,
         provider_id=practitioners[0] if practitioners else None,
         statuses=tuple(statuses),
+        excluded_statuses=tuple(excluded),
         starts_from=window.start,
         starts_before=window.end,
+        updated_from=changed.start,
+        updated_before=changed.end,
         reference=references[0][:20] if references else None,
     )
-    found = fhir_search.search_appointments(where, offset=page.offset, count=page.count)
+    if asked and not named:
+        # Only identifiers of another system were asked: none of ours can match.
+        found = fhir_search.AppointmentPage([], 0)
+    else:
+        found = fhir_search.search_appointments(where, offset=page.offset, count=page.count)
     now, offer = now_and_catalog()
     entry = access.note("fhir.search", "appointment", detail=f"{len(found.rows)} of {found.total}")
     entry.patient_ids = sorted({row.patient_id for row in found.rows})
@@ -414,7 +493,7 @@ def read_appointment(ident: str) -> Response:
         raise NotFound(f"No Appointment '{ident[:64]}'.")
     entry.patient_ids = [row.patient_id]
     _, offer = now_and_catalog()
-    return fhir(resources.appointment(row, offer))
+    return conventions.conditional(fhir(resources.appointment(row, offer)), row.version, row.updated_at)
 
 
 @bp.get("/Patient/<ident>")
@@ -500,14 +579,18 @@ def find() -> Response:
         patient_id=patient.id if patient else None, now=now,
     )  # fmt: skip
     slots = [s for s in result.slots if data.start <= s.start < data.end]
-    shown = slots[: data.count]
+    shown = slots[data.offset : data.offset + data.count]
     entry = access.note("fhir.find", "appointment", detail=f"{len(shown)} of {len(slots)} proposed")
     entry.patient_ids = [patient.id] if patient else []
     entries = [
         (resources.proposed_full_url(s, kind.code), resources.proposed_appointment(s, kind, offer)) for s in shown
     ]
-    bundle = resources.searchset(entries, len(slots), request.url, None, None)
-    return fhir(bundle)
+    # The links are GET $find with the question in the query string, whether it came so or POSTed.
+    question = [("service-type", kind.code), ("start", data.start.isoformat()), ("end", data.end.isoformat())]
+    if data.practitioner is not None:
+        question.append(("practitioner", f"Practitioner/{data.practitioner}"))
+    links = page_links(params.Page(data.offset, data.count), len(slots), question)
+    return fhir(resources.searchset(entries, len(slots), *links))
 
 
 @bp.post("/Appointment/$hold")
