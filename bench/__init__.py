@@ -3,8 +3,13 @@ within one run on this machine, and writes them to bench/results/latest.json.
 
 B1  GET /api/v1/availability (evaluation, next Monday + 14 days, all PM&R providers) rps / GET /healthz
     rps, gunicorn (2 x cores) + 1 sync workers, 8 connections; SQLite and PostgreSQL. Target >= 0.2.
-    B1u: the same with the per-process availability cache off (SCHEDULER_CACHE_SIZE=0), a
-    diagnostic: B1 repeats one URL, so once warm it measures cache hits.
+    B1u: the same with the per-process availability cache off (SCHEDULER_CACHE_SIZE=0): B1 repeats
+    one URL, so once warm it measures cache hits; B1u is what a client asking new questions costs.
+    Target >= 0.3. B1u62: the same for 62 days (the most one call answers), and B1x the cost of
+    62 days relative to 14 (B1u rps / B1u62 rps). Target <= 4.
+B1m one gunicorn worker, cache on (default CACHE_SIZE and CACHE_MAX_BYTES), asked 1,000 distinct
+    62-day questions: its resident memory (VmRSS, MB) after them; the same with the byte bound
+    lifted (a count of entries alone) is shown beside it.
 B2  the same availability call, cache off, one connection, against a copy of the database holding
     100,000 more appointments (3 years back, and from 60 days after the window for a year) versus
     the original: p50 latency ratio. Target <= 1.3.

@@ -32,6 +32,8 @@ from bench import _slots
 from bench._server import WORKERS
 from bench._server import Server
 from bench._server import gunicorn
+from bench._server import memory_mb
+from bench._server import worker_pids
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))  # per load run; each figure takes ROUNDS runs a side
@@ -39,6 +41,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WARMUP = 1.0
 CONNECTIONS = 8  # concurrent clients for throughput runs (wrk -t1 -c8)
 WINDOW_DAYS = 14
+LONG_WINDOW_DAYS = 62  # the most the API answers in one call
+MEMORY_QUERIES = 1_000  # B1m: distinct 62-day questions asked of one worker
 HISTORY_PAST = 90_000
 HISTORY_FUTURE = 10_000
 # Every B4 booking needs a body of its own: enough for 2,000 bookings a second (the app makes
@@ -48,7 +52,10 @@ NO_CACHE = {"SCHEDULER_CACHE_SIZE": "0"}  # the per-process availability cache o
 
 TARGETS = {
     "B1": (">=", 0.2, "availability rps / healthz rps"),
-    "B1u": (">=", 0.2, "  same, availability cache off (CACHE_SIZE=0)"),
+    "B1u": (">=", 0.3, "  same, availability cache off (CACHE_SIZE=0)"),
+    "B1u62": (">=", None, "  same, cache off, 62 days"),
+    "B1x": ("<=", 4.0, "  cost of 62 days / 14 days, cache off"),
+    "B1m": ("<=", None, "worker RSS MB after 1,000 distinct 62-day queries"),
     "B2": ("<=", 1.3, "availability p50, 100k history / none (no cache)"),
     "B3": ("<=", 2.0, "free_slots time, 1,000 reservations / 50"),
     "B4": (">=", 0.15, "booking rps / healthz rps, 0 errors"),
@@ -185,6 +192,7 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
     today = clinic_today(utc_now())
     first = next_monday(today)
     availability = f"/api/v1/availability?visit_type=evaluation&from={first.isoformat()}&days={WINDOW_DAYS}"
+    availability_62 = f"/api/v1/availability?visit_type=evaluation&from={first.isoformat()}&days={LONG_WINDOW_DAYS}"
     history = _database.insert_history(
         _database.make_app(hist),
         past_days=_database.weekdays(today - timedelta(days=15 + 3 * 365), today - timedelta(days=15)),
@@ -208,12 +216,16 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
             if status != 200:
                 raise RuntimeError(f"availability answered {status} on {name}: {body[:500]!r}")
             answers[name] = body
+        status, long_answer = uncached.get(availability_62)
+        if status != 200:
+            raise RuntimeError(f"62-day availability answered {status}: {long_answer[:500]!r}")
+        long_slots = len(json.loads(long_answer)["slots"])
         slots = len(json.loads(answers["base"])["slots"])
         if len({len(json.loads(b)["slots"]) for b in answers.values()}) != 1:
             raise RuntimeError("the history changed the window's availability: it must lie outside the window")
         say(
             f"{kind}: 3 x gunicorn -w {WORKERS} sync; availability {first} +{WINDOW_DAYS}d: {slots} slots, "
-            f"{len(answers['base']):,} bytes"
+            f"{len(answers['base']):,} bytes; +{LONG_WINDOW_DAYS}d: {long_slots} slots, {len(long_answer):,} bytes"
         )
 
         # B1 (and B1u): throughput against /healthz on the same setup.
@@ -222,6 +234,7 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
                 "healthz": lambda s: run(server, "/healthz", tool, seconds=s),
                 "availability": lambda s: run(server, availability, tool, seconds=s),
                 "availability_uncached": lambda s: run(uncached, availability, tool, seconds=s),
+                "availability_uncached_62": lambda s: run(uncached, availability_62, tool, seconds=s),
             }
         )
         for name, series in b1.items():
@@ -250,9 +263,48 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
                 round(b1["availability_uncached"].rps / health.rps, 4),
                 label,
                 {**common, "availability": b1["availability_uncached"].summary()},
+                required=required,
+            )
+        )
+        long = b1["availability_uncached_62"]
+        figures.append(
+            Figure(
+                "B1u62",
+                kind,
+                round(long.rps / health.rps, 4),
+                label,
+                {
+                    **common,
+                    "slots": long_slots,
+                    "response_bytes": len(long_answer),
+                    "days": LONG_WINDOW_DAYS,
+                    "availability": long.summary(),
+                },
                 required=False,
             )
         )
+        short = b1["availability_uncached"]
+        figures.append(
+            Figure(
+                "B1x",
+                kind,
+                round(short.rps / long.rps, 3) if long.rps else None,
+                label,
+                {
+                    "rps_14": round(short.rps, 1),
+                    "rps_62": round(long.rps, 1),
+                    "slots_14": slots,
+                    "slots_62": long_slots,
+                    # per round, each side's rps: how steady the machine was
+                    "round_ratios": [
+                        round(a.rps / b.rps, 2) for a, b in zip(short.runs, long.runs, strict=True) if b.rps
+                    ],
+                },
+                required=required,
+            )
+        )
+
+        figures.append(bench_memory(kind, base, workdir, first, label))
 
         # B2: one client at a time, so the figure is the computation's latency, not queueing.
         b2 = rounds(
@@ -322,6 +374,47 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
             )
         )
     return figures
+
+
+def bench_memory(kind: str, url: str, workdir: Path, first: date, label: str) -> Figure:
+    """B1m: one gunicorn worker with the availability cache on (default CACHE_SIZE and
+    CACHE_MAX_BYTES) asked MEMORY_QUERIES distinct 62-day questions (two visit types, a
+    different first day each); its resident memory before and after. The same with the byte bound
+    lifted (entries capped by count alone, as before it existed) for comparison."""
+    questions = [
+        f"/api/v1/availability?visit_type={visit_type}&from={(first + timedelta(days=k)).isoformat()}"
+        f"&days={LONG_WINDOW_DAYS}"
+        for k in range(MEMORY_QUERIES // 2)
+        for visit_type in ("evaluation", "therapy")
+    ]
+    details: dict[str, Any] = {"queries": len(questions)}
+    for name, env in (("default", {}), ("count_only", {"SCHEDULER_CACHE_MAX_BYTES": str(10**12)})):
+        with gunicorn(url, workdir, workers=1, env=env) as one:
+            (pid,) = worker_pids(one)
+            one.get(questions[0])
+            before = memory_mb(pid)
+            started = time.perf_counter()
+            answered = 0
+            for path in questions:
+                status, body = one.get(path)
+                if status != 200:
+                    raise RuntimeError(f"B1m: {path} answered {status}: {body[:300]!r}")
+                answered += len(body)
+            elapsed = time.perf_counter() - started
+            after = memory_mb(pid)
+        details[name] = {
+            "before_mb": before["rss_mb"],
+            "after_mb": after["rss_mb"],
+            "peak_mb": after["peak_mb"],
+            "answers_mb": round(answered / 1e6, 1),
+            "seconds": round(elapsed, 1),
+        }
+        say(
+            f"{kind}: B1m ({name}) worker RSS {before['rss_mb']} MB -> {after['rss_mb']} MB (peak "
+            f"{after['peak_mb']}) after {len(questions)} distinct 62-day queries ({answered / 1e6:,.0f} MB of "
+            f"answers) in {elapsed:.0f}s"
+        )
+    return Figure("B1m", kind, details["default"]["after_mb"], "http.client", details, required=False)
 
 
 def bench_drain(workdir: Path) -> list[Figure]:
@@ -451,12 +544,25 @@ def print_table(figures: list[Figure], m: dict[str, Any], elapsed: float) -> Non
         d = f.details
         if f.value is None:
             print(f"{f.id} {f.database}: {f.note}")
-        elif f.id in ("B1", "B1u"):
+        elif f.id in ("B1", "B1u", "B1u62"):
             a, h = d["availability"], d["healthz"]
             print(
                 f"{f.id} {f.database}: availability {a['rps']:,.1f} rps (p50 {a['p50_ms']:.1f} ms; {d['slots']} slots, "
                 f"{d['response_bytes']:,} B) / healthz {h['rps']:,.1f} rps (p50 {h['p50_ms']:.2f} ms); "
                 f"errors {a['errors']} + {h['errors']}"
+            )
+        elif f.id == "B1x":
+            print(
+                f"B1x {f.database}: cache off, 14 days {d['rps_14']:,.1f} rps ({d['slots_14']} slots) / 62 days "
+                f"{d['rps_62']:,.1f} rps ({d['slots_62']} slots) "
+                f"(rounds: {', '.join(f'{x:.2f}' for x in d['round_ratios'])})"
+            )
+        elif f.id == "B1m":
+            a, c = d["default"], d["count_only"]
+            print(
+                f"B1m {f.database}: one worker, cache on: {a['before_mb']} -> {a['after_mb']} MB RSS (peak "
+                f"{a['peak_mb']}) after {d['queries']} distinct 62-day queries ({a['answers_mb']:,.0f} MB of answers); "
+                f"bounded by count alone (CACHE_MAX_BYTES lifted): {c['before_mb']} -> {c['after_mb']} MB"
             )
         elif f.id == "B2":
             h = d["history"]

@@ -35,6 +35,10 @@ def app_env(database_url: str, extra: dict[str, str] | None = None) -> dict[str,
             "FLASK_APP": "wsgi",
             "SCHEDULER_DATABASE_URL": database_url,
             "SCHEDULER_SECRET_KEY": "bench",
+            # Set on purpose (a production app refuses to start with them left to their defaults).
+            "SCHEDULER_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+            "SCHEDULER_MAIL_DOMAIN": "si-joint-clinic.example",
+            "SCHEDULER_MAIL_FROM": "SI Joint Clinic <no-reply@si-joint-clinic.example>",
             # The documented switch for load tests: otherwise 600 reads / 30 writes a minute per client.
             "SCHEDULER_RATELIMIT_ENABLED": "false",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -123,3 +127,30 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def worker_pids(server: Server) -> list[int]:
+    """The pids of the gunicorn master's worker processes (its children), from /proc."""
+    master = server.process.pid
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after its closing bracket.
+        if int(stat.rpartition(")")[2].split()[1]) == master:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """A process's resident memory now (VmRSS) and at its peak (VmHWM), in MB (10^6 bytes)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = round(int(rest.split()[0]) * 1024 / 1e6, 1)  # the kernel writes kB (KiB)
+    return {"rss_mb": values["VmRSS"], "peak_mb": values["VmHWM"]}
