@@ -9,8 +9,9 @@ from scheduler.web.fhir.codes import ERROR_SYSTEM
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
 
-# The Argonaut Scheduling IG's operation definitions, whose shape $find/$hold/$book follow.
-ARGONAUT = "http://fhir.org/guides/argonaut/scheduling/OperationDefinition"
+# The canonical URLs of the operation definitions $find/$hold/$book follow: IHE ITI Scheduling's
+# (which take up the Argonaut Scheduling IG's; Argonaut's parameter names are accepted too).
+ARGONAUT = "https://profiles.ihe.net/ITI/Scheduling/OperationDefinition"
 RELEASE_DATE = "2026-11-24"
 
 

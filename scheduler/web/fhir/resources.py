@@ -34,13 +34,13 @@ from scheduler.services.fhir_search import BusyTime
 from scheduler.services.fhir_search import PatientRow
 from scheduler.services.holds import HeldTime
 from scheduler.settings import settings
+from scheduler.web.fhir.codes import APPOINTMENT_TYPE_SYSTEM
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
 from scheduler.web.fhir.codes import IDENTIFIER_TYPE_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
 from scheduler.web.fhir.codes import NPI_SYSTEM
 from scheduler.web.fhir.codes import REFERENCE_SYSTEM
-from scheduler.web.fhir.codes import APPOINTMENT_TYPE_SYSTEM
 from scheduler.web.fhir.codes import SNOMED_SYSTEM
 from scheduler.web.fhir.codes import SPECIALTY_SNOMED
 from scheduler.web.fhir.codes import published
@@ -70,7 +70,8 @@ def specialty_concept(specialty: catalog.Specialty) -> Resource:
 
 def appointment_type(kind: catalog.VisitType) -> Resource:
     """HL7 v2 table 0276: a follow-up, or a routine visit."""
-    code, display = ("FOLLOWUP", "A follow up visit") if kind.code == "follow-up" else ("ROUTINE", "Routine appointment")
+    follow_up = kind.code == "follow-up"
+    code, display = ("FOLLOWUP", "A follow up visit") if follow_up else ("ROUTINE", "Routine appointment")
     return {"coding": [{"system": APPOINTMENT_TYPE_SYSTEM, "code": code, "display": display}]}
 
 
@@ -245,7 +246,8 @@ def patient(row: PatientRow | PatientRecord) -> Resource:
         resource["identifier"] = [
             {"use": "usual", "type": mrn_type, "system": settings().patient_mrn_system, "value": row.mrn}
         ]
-    resource |= {"name": [{"family": row.family_name, "given": [row.given_name]}], "birthDate": row.birth_date.isoformat()}
+    resource["name"] = [{"family": row.family_name, "given": [row.given_name]}]
+    resource["birthDate"] = row.birth_date.isoformat()
     return resource
 
 

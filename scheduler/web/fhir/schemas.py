@@ -316,7 +316,8 @@ class AppointmentIn(Strict):
     @model_validator(mode="after")
     def _which_time(self) -> AppointmentIn:
         if self.slot:
-            found = re.fullmatch(r"(?:.*/)?Slot/free-([0-9]{1,9})-([0-9]{1,9})-([0-9]{12})", self.slot[0].reference or "")
+            reference = self.slot[0].reference or ""
+            found = re.fullmatch(r"(?:.*/)?Slot/free-([0-9]{1,9})-([0-9]{1,9})-([0-9]{12})", reference)
             if found is None:
                 raise ValueError("slot must refer to a free Slot, such as Slot/free-3-1-202703081600.")
             try:
@@ -347,7 +348,8 @@ class AppointmentIn(Strict):
         flags = self._reasons("red-flag")
         unknown = [f for f in flags if f not in RED_FLAGS]
         if unknown:
-            raise ValueError(f"reasonCode: {systems('red-flag')[0]} has no code '{unknown[0][:40]}' ({', '.join(RED_FLAGS)}).")
+            system = systems("red-flag")[0]
+            raise ValueError(f"reasonCode: {system} has no code '{unknown[0][:40]}' ({', '.join(RED_FLAGS)}).")
         return frozenset(flags)
 
     @property
@@ -432,7 +434,8 @@ class HoldIn(OperationIn):
             self.start = self.appointment.start
             self.service_type = self.appointment.service_type
             slot = self.appointment.slot_ref
-            self.practitioner = self.practitioner or self.appointment.practitioner or (slot and slot.provider_id)
+            by_slot = slot.provider_id if slot else None
+            self.practitioner = self.practitioner or self.appointment.practitioner or by_slot
             if self.patient is None and (named := self.appointment.patient_reference):
                 self.patient = PatientRef.model_validate(named)
         if self.start is None or (self.service_type is None and self.slot_ref is None):

@@ -189,7 +189,9 @@ def openapi() -> Response:
 
 def _practitioners(offer: Catalog) -> list[Resource]:
     return [
-        resources.practitioner(pid, name, pid in offer.providers, offer.provider_kinds[pid], offer.provider_npis.get(pid))
+        resources.practitioner(
+            pid, name, pid in offer.providers, offer.provider_kinds[pid], offer.provider_npis.get(pid)
+        )
         for pid, name in offer.provider_names.items()
     ]
 
@@ -537,7 +539,7 @@ def search_patient() -> Response:
             family_name=family, given_name=given, birth_date=identity.birth_date(wanted["birthdate"][0])
         )
     else:
-        raise InvalidInput({"birthdate": "Search patients by identifier, or by name (or family) and birthdate together."})
+        raise InvalidInput({"birthdate": "Search patients by identifier, or by name and birthdate together."})
     entry.patient_ids = [p.id for p in found]
     entry.detail = f"{len(found)} found"
     return fhir(searchset([resources.patient(p) for p in found], page))
