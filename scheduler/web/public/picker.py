@@ -9,12 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
 from flask import request
 from flask import url_for
 
+from scheduler.domain.bookings import describe_time
 from scheduler.domain.catalog import Provider
 from scheduler.domain.catalog import ProviderKind
 from scheduler.domain.clock import clinic_today
@@ -30,7 +32,7 @@ from scheduler.web.public.times import times_on
 
 NOON = 12
 # One line on who each kind of provider is, in words a patient understands (the kind's own words).
-KIND_WORDS = {
+KIND_WORDS: dict[str, str] = {
     ProviderKind.PHYSIATRIST: "A doctor who treats joint and back pain without surgery.",
     ProviderKind.PAIN_PHYSICIAN: "A doctor who gives image-guided injections and nerve treatments for pain.",
     ProviderKind.SPINE_SURGEON: "A surgeon for the spine and pelvis, including SI joint fusion.",
@@ -100,6 +102,17 @@ class Picker:
 
     def label(self, day: date) -> str:
         return day_label(day)
+
+    @staticmethod
+    def clock(moment: datetime) -> str:
+        """ "8:15 a.m.": a tile's time, the zone said once above the tiles, not on each."""
+        return describe_time(moment).rsplit(" ", 1)[0]
+
+    @property
+    def zone(self) -> str:
+        """ "CST" or "CDT" on the chosen day."""
+        times = self.morning + self.afternoon
+        return describe_time(times[0].start).rsplit(" ", 1)[-1] if times else ""
 
 
 def _read_day(problems: dict[str, str]) -> date | None:
