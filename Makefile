@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_WORKERS ?= 2
+# The address patients and other systems use: every absolute URL the service makes (manage links
+# in emails, FHIR links, calendar feeds) starts with it. Give the public one when HOST is 0.0.0.0.
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 export FLASK_APP := wsgi
 
 .PHONY: run test check bench lint vendor clean
@@ -26,13 +29,18 @@ instance/secret_key:
 	mkdir -p instance
 	$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 
+# A production app refuses to start with these left unset: the demo sets them on purpose (its mail
+# goes to instance/mail/, so the reserved .example domain is right for it).
+run: export SCHEDULER_PUBLIC_BASE_URL ?= $(PUBLIC_BASE_URL)
+run: export SCHEDULER_MAIL_DOMAIN ?= si-joint-clinic.example
+run: export SCHEDULER_MAIL_FROM ?= SI Joint Clinic <no-reply@si-joint-clinic.example>
 run: $(VENV)/.installed instance/secret_key
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask db upgrade
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask seed-demo --if-empty
 	@echo ""
-	@echo "  SI Joint Clinic scheduler: open http://$(HOST):$(PORT)/ (patients) and http://$(HOST):$(PORT)/staff/ (staff)"
+	@echo "  SI Joint Clinic scheduler: open $$SCHEDULER_PUBLIC_BASE_URL/ (patients) and $$SCHEDULER_PUBLIC_BASE_URL/staff/ (staff)"
 	@echo "  Demo staff sign-in: demo-admin, demo-scheduler or demo-phone, password demo-password-2026"
-	@echo "  API description: http://$(HOST):$(PORT)/api/v1/openapi.json"
+	@echo "  API description: $$SCHEDULER_PUBLIC_BASE_URL/api/v1/openapi.json"
 	@echo "  Email goes to instance/mail/ (no SMTP server configured). Ctrl+C stops web and worker."
 	@echo ""
 	export SCHEDULER_SECRET_KEY=$$(cat instance/secret_key); \

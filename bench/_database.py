@@ -98,8 +98,11 @@ def migrate(url: str) -> None:
 
 def make_app(url: str) -> Flask:
     from scheduler import create_app
+    from scheduler.config import DEFAULTS
 
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    # The addresses set on purpose, as app_env does: a production app refuses their defaults left unset.
+    addresses = {key: DEFAULTS[key] for key in ("PUBLIC_BASE_URL", "MAIL_DOMAIN", "MAIL_FROM")}
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, **addresses})
 
 
 def seed(app: Flask) -> dict[str, int]:

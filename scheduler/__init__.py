@@ -46,6 +46,35 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     settings.check(app)  # a setting of the wrong type stops the app here, by name
     if app.config["SECRET_KEY"] == DEV_SECRET and not (app.debug or app.testing or app.config.get("ALLOW_DEV_SECRET")):
         raise RuntimeError("Set SCHEDULER_SECRET_KEY: the development secret is not allowed here.")
+    if not (app.debug or app.testing):
+        _refuse_development_addresses(app, test_config or {})
+
+
+# Left to these defaults, a production service would send patients links to a developer's machine
+# and mail from a domain that cannot exist (RFC 2606 .example), and put both in every invite.
+DEVELOPMENT_ADDRESSES = {
+    "PUBLIC_BASE_URL": "the address patients and other systems reach the service at, e.g. https://scheduler.example.org",
+    "MAIL_DOMAIN": "the clinic's own mail domain (Message-IDs and calendar UIDs)",
+    "MAIL_FROM": "the clinic's sender, e.g. SI Joint Clinic <no-reply@clinic.example.org>",
+}
+
+
+def _refuse_development_addresses(app: Flask, given: dict[str, Any]) -> None:
+    """Outside development and tests, refuse to start while PUBLIC_BASE_URL, MAIL_DOMAIN or
+    MAIL_FROM is still its development default, naming each: every absolute URL the app makes
+    (emails, FHIR, feeds) starts with PUBLIC_BASE_URL. A value set on purpose, in the environment
+    or the config given to create_app, is taken as it is (``make run`` sets them for the demo)."""
+    unset = [
+        key
+        for key, what in DEVELOPMENT_ADDRESSES.items()
+        if app.config[key] == DEFAULTS[key] and key not in given and f"SCHEDULER_{key}" not in os.environ
+    ]
+    if unset:
+        raise RuntimeError(
+            "Set "
+            + "; ".join(f"SCHEDULER_{key} ({DEVELOPMENT_ADDRESSES[key]})" for key in unset)
+            + ": the development defaults are not allowed here."
+        )
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from scheduler.services.integrations import SCOPES
-from scheduler.settings import settings
+from scheduler.services.public_urls import public_url
 
 
 def register(app: Flask) -> None:
@@ -100,10 +100,9 @@ def create_calendar_feed_command(username: str, provider_id: int | None, special
         made = create_feed(staff_id, provider_id=provider_id, specialty_code=specialty_code)
     except DomainError as refused:
         raise _fail_on_refusal(refused) from None
-    base = settings().public_base_url
     click.echo(f"Created calendar feed {made.feed.id} for {username.lower()} ({made.feed.scope}).")
     click.echo("Subscribe to this URL (shown once; anyone with it sees the visits, so keep it private):")
-    click.echo(f"{base}/feeds/{made.token}.ics")
+    click.echo(public_url(f"/feeds/{made.token}.ics"))
 
 
 @click.command("revoke-calendar-feed")

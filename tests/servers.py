@@ -24,10 +24,18 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from scheduler.config import DEFAULTS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The gunicorn of the environment running us (the project venv under `make test`).
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 HOST = "127.0.0.1"  # never a public interface: tests run on shared machines
+# A production app refuses to start with these left to their development defaults: the servers and
+# workers started here set them, to the defaults' values so that tests may expect those.
+MAIL_SETTINGS = {
+    "SCHEDULER_MAIL_DOMAIN": str(DEFAULTS["MAIL_DOMAIN"]),
+    "SCHEDULER_MAIL_FROM": str(DEFAULTS["MAIL_FROM"]),
+}
 
 
 class ServerDidNotStart(RuntimeError):
@@ -57,6 +65,7 @@ def gunicorn_server(
         SCHEDULER_DATABASE_URL=database_url,
         SCHEDULER_SECRET_KEY=f"test-{secrets.token_hex(16)}",  # "test-": never parsed as a JSON number
         SCHEDULER_RATELIMIT_ENABLED="false",
+        **MAIL_SETTINGS,
     )
     environment.update(env or {})
     # We bind the port (127.0.0.1, chosen by the kernel) and hand gunicorn the socket: probing for a
@@ -66,6 +75,7 @@ def gunicorn_server(
         listener.bind((HOST, 0))
         port = int(listener.getsockname()[1])
         fd = listener.fileno()
+        environment.setdefault("SCHEDULER_PUBLIC_BASE_URL", f"http://{HOST}:{port}")
         # --no-control-socket: gunicorn (>= 25.1) otherwise opens one fixed socket per user
         # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl), shared by every server we start and `make run`.
         command = [

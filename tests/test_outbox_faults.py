@@ -50,6 +50,7 @@ from tests.conftest import central
 from tests.conftest import free_port
 from tests.conftest import next_clinic_day
 from tests.conftest import patient_json
+from tests.servers import MAIL_SETTINGS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).with_name("flask")
@@ -106,6 +107,8 @@ class Worker:
             SCHEDULER_SECRET_KEY=f"test-{secrets.token_hex(16)}",
             SCHEDULER_MAIL_SMTP_HOST=HOST,
             SCHEDULER_MAIL_SMTP_PORT=str(smtp_port),
+            SCHEDULER_PUBLIC_BASE_URL="https://scheduler.test",
+            **MAIL_SETTINGS,
             **{f"SCHEDULER_{k}": v for k, v in settings.items()},
         )
         self.command = [str(FLASK), "--app", "wsgi", "jobs", *args]

@@ -29,6 +29,7 @@ from scheduler.services import requests as visit_requests
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
+from scheduler.services.public_urls import public_url
 from scheduler.settings import settings
 from scheduler.web.api import presenters
 from scheduler.web.api import schemas
@@ -152,7 +153,9 @@ def _book() -> idempotency.Answer:
         channel="api",
     )
     body = {**presenters.appointment(booked.appointment, booked.catalog), "manage_token": booked.manage_token}
-    location = url_for("api.show_appointment", reference=booked.appointment.reference)
+    # Absolute, from PUBLIC_BASE_URL: url_for's path is relative to the application's root.
+    path = url_for("api.show_appointment", reference=booked.appointment.reference)
+    location = public_url(path.removeprefix(request.script_root))
     return idempotency.Answer(201, current_app.json.dumps(body), location)
 
 

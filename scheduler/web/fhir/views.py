@@ -45,6 +45,7 @@ from scheduler.services import holds
 from scheduler.services import patients
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
+from scheduler.services.public_urls import public_url
 from scheduler.settings import settings
 from scheduler.web.api.schemas import MAX_BODY_BYTES
 from scheduler.web.fhir import access
@@ -100,7 +101,8 @@ limiter.limit(_limit)(bp)
 
 
 def base_url() -> str:
-    return request.url_root.rstrip("/") + (bp.url_prefix or "")
+    """The FHIR base, from PUBLIC_BASE_URL: never the request's Host or scheme."""
+    return public_url(bp.url_prefix or "")
 
 
 def fhir(body: Resource | str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
