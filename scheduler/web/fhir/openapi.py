@@ -71,6 +71,7 @@ PAGING = [
     },
 ]
 IDENT = {"name": "ident", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+NOT_MODIFIED = {"304": {"description": "Not modified: the client's If-None-Match is this version"}}
 READ_ERRORS = (400, 401, 403, 406, 414, 429, 503)
 FIND_ERRORS = (400, 401, 403, 406, 413, 414, 422, 429, 503)
 
@@ -97,8 +98,7 @@ def _read(kind: str) -> dict[str, Any]:
             "responses": {
                 "200": _answer(kind),
                 # An Appointment answers with its weak ETag (W/"<versionId>"); If-None-Match may make it a 304.
-                **({"304": {"description": "Not modified: the client's If-None-Match is this version"}}
-                   if kind == "Appointment" else {}),  # fmt: skip
+                **(NOT_MODIFIED if kind == "Appointment" else {}),
                 **_errors(*READ_ERRORS, 404),
             },
         }
@@ -114,11 +114,15 @@ def _operation(name: str, summary: str, ok: str, statuses: tuple[int, ...], crea
             "requestBody": {
                 "required": True,
                 "content": {
+                    # application/json is read the same; only one is listed, as two make
+                    # openapi-python-client write a body argument it cannot import (Unset).
                     FHIR_JSON: {"schema": {"$ref": REF.format(model="ParametersIn")}},
-                    "application/json": {"schema": {"$ref": REF.format(model="ParametersIn")}},
                 },
             },
-            "responses": {"201" if created else "200": _answer(ok), **_errors(*statuses)},
+            "responses": {
+                "201" if created else "200": _answer(ok, "Bundle" if ok == "Bundle" else "Resource"),
+                **_errors(*statuses),
+            },
         }
     }
 

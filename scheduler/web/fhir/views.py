@@ -593,6 +593,8 @@ def find() -> Response:
     question = [("service-type", kind.code), ("start", data.start.isoformat()), ("end", data.end.isoformat())]
     if data.practitioner is not None:
         question.append(("practitioner", f"Practitioner/{data.practitioner}"))
+    if patient is not None:
+        question.append(("patient", f"Patient/{patient.id}"))  # the next page offers what they may book
     links = page_links(params.Page(data.offset, data.count), len(slots), question)
     return fhir(resources.searchset(entries, len(slots), *links))
 
