@@ -76,6 +76,8 @@ def self_params(bundle) -> list[tuple[str, str]]:
         ("/fhir/Schedule?actor:missing=false", "actor:missing"),
         ("/fhir/Location?_elements=name", "_elements"),
         ("/fhir/HealthcareService?_contained=true", "_contained"),
+        ("/fhir/Patient?identifier=x&_sort=birthdate", "_sort"),
+        ("/fhir/Patient?identifier=x&_include=Patient:organization", "_include"),
     ],
 )
 @pytest.mark.parametrize("prefer", [None, "handling=strict"])

@@ -7,6 +7,7 @@ from typing import Any
 from scheduler.settings import settings
 from scheduler.web.fhir.codes import ERROR_SYSTEM
 from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.fhir.codes import REFERENCE_SYSTEM
 from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
 
 # The canonical URLs of the operation definitions $find/$hold/$book follow: IHE ITI Scheduling's
@@ -19,17 +20,23 @@ def _param(name: str, kind: str, documentation: str) -> dict[str, str]:
     return {"name": name, "type": kind, "documentation": documentation}
 
 
+# What every search takes besides its own parameters (params.RESULT_PARAMETERS).
 PAGING = [
-    _param("_count", "number", "Page size (default 100, at most 1000)."),
+    _param("_count", "number", "Page size: default 100; more than 1000 is read as 1000; 0 gives the total only."),
     _param("_offset", "number", "Where the page starts (0 first); the Bundle's next link carries it."),
+    _param("_summary", "token", "count: the total only, no entries. No other summary is supported."),
+    _param("_total", "token", "Accepted (as is fhirpy's _totalMethod); the total is always exact."),
 ]
 
 
-def _resource(kind: str, search: list[dict[str, str]], *, read: bool = True, doc: str = "") -> dict[str, Any]:
+def _resource(
+    kind: str, search: list[dict[str, str]], *, read: bool = True, doc: str = "", **extra: Any
+) -> dict[str, Any]:
     interactions = ([{"code": "read"}] if read else []) + [{"code": "search-type"}]
     entry: dict[str, Any] = {
         "type": kind,
         "interaction": interactions,
+        **extra,
         "searchParam": [*search, *PAGING],
     }
     if doc:
@@ -58,7 +65,12 @@ def capability_statement(base: str) -> dict[str, Any]:
                     f"17:00 Central. Visit types are codes of {VISIT_TYPE_SYSTEM} (service-type). Errors are "
                     f"OperationOutcome whose issue.details.coding ({ERROR_SYSTEM}) holds the JSON API's error "
                     "code: invalid_input (400), slot_taken (409), outside_clinic_hours, clinic_closed, "
-                    "not_on_grid, requires_request, routed_elsewhere (422)."
+                    "not_on_grid, requires_request, routed_elsewhere (422). Searches are strict: a parameter, "
+                    "modifier or chain not listed here (and _include, _revinclude, _sort, _elements) is a 400 "
+                    "naming it, unless the request says 'Prefer: handling=lenient', when it is ignored and left "
+                    "out of the Bundle's links. Answers are JSON only (_format=json or an Accept of "
+                    "application/fhir+json or application/json; anything else is a 406); URLs of more than "
+                    "4096 bytes are a 414."
                 ),
                 "security": {
                     "cors": False,
@@ -78,20 +90,31 @@ def capability_statement(base: str) -> dict[str, Any]:
                             _param("service-type", "token", "A visit type code; needed for free slots."),
                             _param("specialty", "token", "A specialty code."),
                         ],
-                        read=False,
                         doc="Free slots are computed for a service type, busy slots come from booked visits "
-                        "and holds. Room schedules list busy slots only; free times are offered per provider.",
+                        "and holds. Room schedules list busy slots only; free times are offered per provider. "
+                        "A read (each entry's fullUrl) answers a free slot while it is still offered and a busy "
+                        "one while it is booked or held; otherwise 404.",
                     ),
                     _resource(
                         "Appointment",
                         [
                             ident,
-                            _param("identifier", "token", "The appointment reference (SIJ-XXXX-XXXX)."),
+                            _param(
+                                "identifier",
+                                "token",
+                                f"The appointment reference (SIJ-XXXX-XXXX), as {REFERENCE_SYSTEM}|value or value "
+                                "alone; another system matches nothing.",
+                            ),
                             _param("patient", "reference", "Patient/N."),
                             _param("practitioner", "reference", "Practitioner/N."),
                             _param("date", "date", "The start, with ge, gt, le, lt."),
-                            _param("status", "token", "booked, cancelled, fulfilled, ..."),
+                            _param("status", "token", "booked, cancelled, fulfilled, ...; status:not leaves them out."),
+                            _param("_lastUpdated", "date", "The last change, with ge, gt, le, lt."),
                         ],
+                        versioning="versioned",
+                        conditionalRead="full-support",
+                        doc='A read carries meta.versionId and a weak ETag (W/"<versionId>") and Last-Modified; '
+                        "If-None-Match (or If-Modified-Since) answers 304 when nothing changed.",
                     ),
                     _resource("Schedule", [ident, _param("actor", "reference", "Practitioner/N.")]),
                     _resource("Practitioner", [ident]),
@@ -112,7 +135,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                         "name": "find",
                         "definition": f"{ARGONAUT}/appointment-find",
                         "documentation": "POST Appointment/$find (or GET): Parameters service-type, start, end "
-                        "(dates or date-times), practitioner, _count; answers a Bundle of proposed Appointments.",
+                        "(dates or date-times), practitioner, _count, _offset; answers a Bundle of proposed "
+                        "Appointments with the total and next/previous links (GET $find with the same question).",
                     },
                     {
                         "name": "hold",

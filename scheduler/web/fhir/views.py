@@ -519,7 +519,7 @@ PATIENT_SEARCHES = frozenset({"identifier", "family", "given", "name", "birthdat
 def search_patient() -> Response:
     """Patients by identifier (the MRN: ``system|value``), or by name and birth date together:
     an integration finding the person it means, never browsing (no partial name, no name alone)."""
-    args = request.args
+    args = conventions.search_args(PATIENT_SEARCHES)  # _sort, _include, ... refused like any other
     page = params.paging(args)
     entry = access.note("fhir.search", "patient")
     unknown = sorted({k for k in args if not k.startswith("_")} - PATIENT_SEARCHES)
