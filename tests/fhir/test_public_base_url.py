@@ -14,8 +14,11 @@ from scheduler.services.outbox_delivery import drain_once
 from tests.conftest import booking_json
 from tests.conftest import central
 from tests.conftest import next_clinic_day
+from tests.fhir.spec_client import FhirClient
+from tests.fhir.spec_client import patient_resource
 
 PUBLIC = "https://scheduler.example.org/clinic"
+ANN = patient_resource("Ann", "Lee", "1970-02-03", "507-555-0101", "ann.lee@example.com")
 # What a request behind a TLS proxy looks like to the app: plain http, an internal host name.
 INTERNAL = "http://app-3.internal:8000"
 
@@ -52,6 +55,32 @@ def test_fhir_links_full_urls_and_the_capability_statement_use_the_public_base_u
         for entry in bundle["entry"]:
             assert entry["fullUrl"].startswith(f"{PUBLIC}/fhir/"), entry["fullUrl"]
         never_the_requests_host(response.get_data(as_text=True))
+
+
+def test_the_ihe_return_bundles_of_hold_and_book_use_the_public_base_url(proxied, api_token, clinic):
+    client = proxied.test_client()
+
+    def send(method, url, headers, body):
+        answer = client.open(url, method=method, headers={**headers, **FORWARDED}, data=body, base_url=INTERNAL)
+        return answer.status_code, dict(answer.headers), answer.get_data()
+
+    ehr = FhirClient(send, "/fhir", api_token("read", "book"))
+    day = next_clinic_day(after_days=3).isoformat()
+    question = [("service-type", "valueCode", "evaluation"), ("start", "valueDate", day), ("end", "valueDate", day)]
+    found = ehr._call("POST", "/Appointment/$find", ehr.parameters(*question))
+    assert found.status == 200, found.resource
+    first, last = found.resource["entry"][0]["resource"], found.resource["entry"][-1]["resource"]
+    held = ehr._call("POST", "/Appointment/$hold", ehr.parameters(("appt-resource", "resource", first)))
+    booked = ehr._call("POST", "/Appointment/$book", ehr.parameters(
+        ("appt-resource", "resource", last), ("patient-resource", "resource", ANN)))  # fmt: skip
+    for answer in (found, held, booked):
+        assert answer.status in (200, 201), answer.resource
+        assert answer.resource["resourceType"] == "Bundle"
+        for link in answer.resource["link"]:
+            assert link["url"].startswith(f"{PUBLIC}/fhir/"), link
+        for entry in answer.resource["entry"]:  # a proposal, not yet on the server, is a urn:uuid:
+            assert entry["fullUrl"].startswith((f"{PUBLIC}/fhir/", "urn:uuid:")), entry["fullUrl"]
+    assert booked.headers["Location"].startswith(f"{PUBLIC}/fhir/Appointment/")
 
 
 def test_the_api_location_header_uses_the_public_base_url(proxied, make_provider):

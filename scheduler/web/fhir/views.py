@@ -105,6 +105,12 @@ def base_url() -> str:
     return public_url(bp.url_prefix or "")
 
 
+def public_request_url() -> str:
+    """This request's URL (path and query) under the FHIR base, never under its own Host."""
+    query = request.query_string.decode("ascii", "replace")
+    return f"{base_url()}{request.path.removeprefix(bp.url_prefix or '')}" + (f"?{query}" if query else "")
+
+
 def fhir(body: Resource | str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     text = body if isinstance(body, str) else current_app.json.dumps(body)
     return current_app.response_class(text, status=status, content_type=FHIR_CONTENT_TYPE, headers=headers)
@@ -618,7 +624,8 @@ def hold() -> Response:
     resource = resources.held_appointment(held, clinic.current_catalog(now))
     if not data.standard_shape:  # Argonaut / IHE ITI Scheduling names: the return Bundle
         return fhir(resource)
-    return fhir(resources.operation_result(f"{base_url()}/Appointment/{resource['id']}", resource, request.url))
+    full_url = f"{base_url()}/Appointment/{resource['id']}"
+    return fhir(resources.operation_result(full_url, resource, public_request_url()))
 
 
 @bp.post("/Appointment/$book")
@@ -653,5 +660,5 @@ def book() -> Response:
     resource = resources.appointment(booked.appointment, booked.catalog)
     location = f"{base_url()}/Appointment/{booked.appointment.reference}"
     if data.standard_shape:  # Argonaut / IHE ITI Scheduling names: the return Bundle
-        return fhir(resources.operation_result(location, resource, request.url), 201, {"Location": location})
+        return fhir(resources.operation_result(location, resource, public_request_url()), 201, {"Location": location})
     return fhir(resource, 201, {"Location": f"{base_url()}/Appointment/{booked.appointment.reference}"})
