@@ -98,7 +98,7 @@ class BusyTime:
     visit_type_id: int
 
 
-def _busy() -> Select[Any]:
+def _busy() -> Select[int, str, datetime, datetime, int | None, int]:
     r, a, h = models.Reservation, models.Appointment, models.Hold
     return (
         select(r.id, r.resource, r.starts_at, r.ends_at, r.hold_id, func.coalesce(a.visit_type_id, h.visit_type_id))

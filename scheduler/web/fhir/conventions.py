@@ -95,4 +95,5 @@ def conditional(response: Response, version: int, updated: datetime) -> Response
     body when the client's ``If-None-Match`` (or ``If-Modified-Since``) says it has this version."""
     response.set_etag(str(version), weak=True)
     response.last_modified = updated
-    return response.make_conditional(request)
+    response.make_conditional(request)  # the same response, made a 304 when it applies
+    return response
