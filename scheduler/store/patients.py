@@ -53,7 +53,8 @@ def ids_with_identity(*, mrn: str | None = None, family_name: str | None = None,
                       given_name: str | None = None, limit: int = 100) -> list[int]:  # fmt: skip
     """Patients by MRN, or by family name and birth date (and given name when given), compared
     whole and case-insensitively (never a partial name): ids in order, at most ``limit``."""
-    where, values = [], {}
+    where: list[str] = []
+    values: dict[str, object] = {}
     if mrn is not None:
         where.append("mrn = :mrn")
         values["mrn"] = mrn
