@@ -120,15 +120,29 @@ def capability_statement(base: str) -> dict[str, Any]:
                     _resource("Practitioner", [ident]),
                     _resource("Location", [ident]),
                     _resource(
+                        "CodeSystem",
+                        [ident],
+                        doc="This service's own code systems (visit types, specialties, red flags, causes), each "
+                        "published at its canonical URL.",
+                    ),
+                    _resource(
                         "HealthcareService",
                         [ident],
                         doc="One per specialty: availableTime is the clinic's hours, notAvailable its closures.",
                     ),
-                    {
-                        "type": "Patient",
-                        "interaction": [{"code": "read"}],
-                        "documentation": "Minimal (name, birth date); every read is audited.",
-                    },
+                    _resource(
+                        "Patient",
+                        [
+                            _param("identifier", "token", "The MRN, as system|value (the system: PATIENT_MRN_SYSTEM)."),
+                            _param("name", "string", "The whole name ('Ann Lee'); only with birthdate."),
+                            _param("family", "string", "The whole family name; only with birthdate."),
+                            _param("given", "string", "The whole given name; with family and birthdate."),
+                            _param("birthdate", "date", "YYYY-MM-DD; with name or family."),
+                        ],
+                        doc="Name, birth date and the MRN. Found by identifier, or by whole name and birth "
+                        "date together (never a partial name, never a name alone); every read and search is "
+                        "audited.",
+                    ),
                 ],
                 "operation": [
                     {
