@@ -63,6 +63,10 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     # Availability answers cached per process (keyed by revisions, so never stale); 0 switches it off.
     "CACHE_SIZE": 512,
+    # ... and at most this many bytes of them in each process (each such cache: availability, FHIR
+    # Slot pages), least recently used out first; an answer over an eighth of it is not kept. A
+    # 62-day availability answer is about 300 KB. 0 switches the caches off.
+    "CACHE_MAX_BYTES": 32 * 1024 * 1024,
     # How far ahead the public API lets a client look in one availability call.
     "AVAILABILITY_MAX_DAYS": 62,
     # Manage links (patients' bearer tokens) stay valid this long after they are issued.

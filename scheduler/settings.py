@@ -90,6 +90,13 @@ class Settings:
         return self._int("CACHE_SIZE")
 
     @property
+    def cache_max_bytes(self) -> int:
+        limit = self._int("CACHE_MAX_BYTES")
+        if limit < 0:
+            raise ValueError(f"{limit} is not a number of bytes")
+        return limit
+
+    @property
     def availability_max_days(self) -> int:
         return self._int("AVAILABILITY_MAX_DAYS")
 

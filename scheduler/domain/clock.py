@@ -45,6 +45,65 @@ def iso_central(moment: datetime) -> str:
     return to_clinic(moment).isoformat(timespec="seconds")
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+
+
+class IsoCentralMemo:
+    """:func:`iso_central` for the many instants of one answer (thousands of slots), same text.
+
+    Each instant is formatted once, and a whole-minute UTC instant is written from parts kept per
+    UTC day (the Central date's text and offset): converting to Central and formatting costs
+    microseconds, and a 62-day answer has over a thousand instants. A day's parts are used only
+    when its first and last minute carry the same whole-hour offset and the Central hour falls on
+    the same date; any other instant (a daylight-saving night, say) goes through
+    :func:`iso_central`. Not shared between threads: one per answer.
+    """
+
+    __slots__ = ("_instants", "_days")
+
+    def __init__(self) -> None:
+        self._instants: dict[datetime, str] = {}
+        self._days: dict[date, tuple[str, int, str] | None] = {}
+
+    def __call__(self, moment: datetime) -> str:
+        text = self._instants.get(moment)
+        if text is None:
+            text = self._instants[moment] = self._format(moment)
+        return text
+
+    def _format(self, moment: datetime) -> str:
+        if moment.tzinfo is not UTC or moment.second or moment.microsecond:
+            return iso_central(moment)
+        day = moment.date()
+        try:
+            parts = self._days[day]
+        except KeyError:
+            parts = self._days[day] = _day_parts(day)
+        if parts is not None:
+            prefix, hours, suffix = parts
+            hour = moment.hour + hours
+            if 0 <= hour < 24:
+                return prefix + _TWO_DIGITS[hour] + ":" + _TWO_DIGITS[moment.minute] + suffix
+        return iso_central(moment)
+
+
+def _day_parts(day: date) -> tuple[str, int, str] | None:
+    """("2027-03-08T", -6, ":00-06:00") for the UTC ``day``: its date, the Central offset in
+    hours and the text after the minutes; None when the offset changes during it or is no whole
+    number of hours."""
+    try:
+        first = to_clinic(datetime.combine(day, time(), tzinfo=UTC))
+        last = to_clinic(datetime.combine(day, time(23, 59), tzinfo=UTC))
+    except OverflowError:  # the first day of year 1 begins before Central's first date
+        return None
+    offset = first.utcoffset()
+    if offset is None or offset != last.utcoffset() or offset % timedelta(hours=1):
+        return None
+    hours = offset // timedelta(hours=1)
+    sign = "-" if hours < 0 else "+"
+    return day.isoformat() + "T", hours, f":00{sign}{abs(hours):02d}:00"
+
+
 def days_from(first: date, count: int) -> list[date]:
     return [first + timedelta(days=i) for i in range(count)]
 

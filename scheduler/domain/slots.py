@@ -14,6 +14,9 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from functools import partial
+from operator import itemgetter
+from typing import Any
 from typing import NamedTuple
 
 from scheduler.domain.catalog import Provider
@@ -70,14 +73,71 @@ def provider_free_intervals(
     provider: Provider, day: date, open_today: list[Interval], busy: Sequence[Interval]
 ) -> list[Interval]:
     """When ``provider`` is free on ``day``: their pattern within clinic hours, minus time off and busy."""
+    away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
+    return subtract(_worked(provider, day, open_today), [*away, *busy])
+
+
+def _worked(provider: Provider, day: date, open_today: list[Interval]) -> list[Interval]:
     worked = [
         Interval(clinic_instant(day, block.starts), clinic_instant(day, block.ends))
         for block in provider.blocks_for(day)
     ]
-    if not worked:
-        return []
-    away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
-    return subtract(intersect(worked, open_today), [*away, *busy])
+    return intersect(worked, open_today) if worked else []
+
+
+class WorkingTime:
+    """What a catalog alone decides about each Central day: when the clinic is open, and when each
+    provider works then, less their time off. Bookings change far more often than the catalog, so
+    one of these per catalog snapshot spares every availability question made with it this part
+    of the work (most of it, for a day with few bookings).
+
+    The providers given must be the catalog's (their id names them). Remembers at most ``limit``
+    days and provider-days, forgetting the oldest first; safe to share between threads (at worst
+    a day is worked out twice).
+    """
+
+    def __init__(self, calendar: ClinicCalendar, limit: int = 20_000) -> None:
+        self.calendar = calendar
+        self.limit = limit
+        self._days: dict[date, tuple[datetime, datetime, list[Interval]]] = {}
+        self._free: dict[tuple[int, date], list[Interval]] = {}
+
+    def day(self, day: date) -> tuple[datetime, datetime, list[Interval]]:
+        """Central midnight starting ``day``, its opening time (the grid's anchor) and the
+        intervals the clinic is open (none on weekends and closed days)."""
+        found = self._days.get(day)
+        if found is None:
+            found = (
+                clinic_instant(day, time()),
+                clinic_instant(day, self.calendar.hours.opens),
+                self.calendar.open_intervals(day),
+            )
+            self._keep(self._days, day, found)
+        return found
+
+    def free(self, provider: Provider, day: date) -> list[Interval]:
+        """When ``provider`` works on ``day`` within clinic hours, less time off (not bookings)."""
+        key = (provider.id, day)
+        found = self._free.get(key)
+        if found is None:
+            midnight, _, open_today = self.day(day)
+            found = _worked(provider, day, open_today)
+            if found and provider.time_off:
+                after = self.day(day + timedelta(days=1))[0]
+                away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
+                found = subtract(found, [i for i in away if i.start < after and i.end > midnight])
+            self._keep(self._free, key, found)
+        return found
+
+    def _keep(self, memo: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(memo) >= self.limit:
+            memo.pop(next(iter(memo)), None)  # the oldest (dicts keep insertion order)
+        memo[key] = value
+
+
+# Slots are made by the thousand per request: tuple.__new__ directly costs half of Slot(...),
+# whose generated __new__ is a Python function.
+_new_slot = partial(tuple.__new__, Slot)
 
 
 def free_slots(
@@ -91,6 +151,7 @@ def free_slots(
     busy: Busy,
     not_before: datetime,
     patient_busy: Sequence[Interval] = (),
+    working: WorkingTime | None = None,
 ) -> list[Slot]:
     """Every start on the clinic's grid at which ``visit_type`` fits, earliest first.
 
@@ -98,49 +159,80 @@ def free_slots(
     reservations overlapping the window. A visit that needs a room is offered only when the
     provider and at least one room of that kind are both free; the slot names the first such room.
     Ties at the same start go to the provider with the lighter day (fewer booked minutes).
+    ``working``: the :class:`WorkingTime` kept for this catalog (used only if made for this
+    ``calendar``), else one is made for this call.
     """
+    if working is None or working.calendar is not calendar:
+        working = WorkingTime(calendar)
     duration = timedelta(minutes=visit_type.minutes)
     step = timedelta(minutes=calendar.hours.grid_minutes)
     candidate_rooms = [r for r in rooms if visit_type.room_kind and r.kind == visit_type.room_kind]
     if visit_type.room_kind and not candidate_rooms:
         return []
     days_wanted = days_from(first_day, days)
-    midnights = [clinic_instant(day, time()) for day in days_from(first_day, days + 1)]
+    midnights = [working.day(day)[0] for day in days_from(first_day, days + 1)]
     # Bucket every resource's reservations by Central day once, so each provider-day works on
     # its own few intervals rather than the whole window's.
     busy_by_day = {key: _by_day(intervals, days_wanted, midnights) for key, intervals in busy.items()}
     patient_by_day = _by_day(patient_busy, days_wanted, midnights)
-    ranked: list[tuple[datetime, timedelta, int, Slot]] = []
+    found: list[Slot] = []
     for day in days_wanted:
-        open_today = calendar.open_intervals(day)
+        _, anchor, open_today = working.day(day)
         if not open_today:
             continue
-        anchor = clinic_instant(day, calendar.hours.opens)
+        # The day's grid points, made as the providers' free pieces need them and shared between
+        # them (a provider's day is often full: most of the grid is never offered).
+        grid: dict[int, datetime] = {}
         room_indexes = [
             (room, _FreeIndex(subtract(open_today, busy_by_day.get(room_resource(room.id), {}).get(day, ()))))
             for room in candidate_rooms
         ]
+        patient_today = patient_by_day.get(day, [])
+        offers: list[tuple[timedelta, int, list[Slot]]] = []
         for provider in providers:
-            booked = busy_by_day.get(provider_resource(provider.id), {}).get(day, [])
-            free = provider_free_intervals(provider, day, open_today, [*booked, *patient_by_day.get(day, ())])
+            pid = provider.id
+            booked = busy_by_day.get(provider_resource(pid), {}).get(day, [])
+            free = working.free(provider, day)
             if not free:
                 continue
-            # One provider's reservations never overlap (the database refuses it): no merge needed.
-            booked_minutes = sum((i.end - i.start for i in booked), timedelta())
-            for piece in free:
-                if piece.end - piece.start < duration:
+            if booked or patient_today:
+                free = subtract(free, [*booked, *patient_today])
+            mine: list[Slot] = []
+            for piece_start, piece_end in free:
+                if piece_end - piece_start < duration:
                     continue  # most gaps between many reservations are too short: skip the grid maths
-                start = _first_grid_point(piece.start if piece.start > not_before else not_before, anchor, step)
-                while start + duration <= piece.end:
+                earliest = piece_start if piece_start > not_before else not_before
+                first = -((anchor - earliest) // step) if earliest > anchor else 0  # ceiling division
+                stop = (piece_end - duration - anchor) // step + 1  # past the latest start that fits
+                if first >= stop:
+                    continue
+                for k in range(first, stop):
+                    start = grid.get(k)
+                    if start is None:
+                        start = grid[k] = anchor + k * step
                     end = start + duration
-                    room_id = None
                     if room_indexes:
                         room_id = next((room.id for room, idx in room_indexes if idx.fits(start, end)), None)
-                    if room_id is not None or not room_indexes:
-                        ranked.append((start, booked_minutes, provider.id, Slot(start, end, provider.id, room_id)))
-                    start += step
-    ranked.sort(key=lambda r: (r[0], r[1], r[2]))
-    return [r[3] for r in ranked]
+                        if room_id is not None:
+                            mine.append(_new_slot((start, end, pid, room_id)))
+                    else:
+                        mine.append(_new_slot((start, end, pid, None)))
+            if mine:
+                # One provider's reservations never overlap (the database refuses it): no merge needed.
+                offers.append((sum((i.end - i.start for i in booked), timedelta()), pid, mine))
+        if len(offers) == 1:
+            found += offers[0][2]
+        elif offers:
+            # Each provider's times are in order; a stable sort by start of the lists laid end to
+            # end, lightest day (then lowest id) first, breaks ties at one start the same way.
+            offers.sort(key=lambda offer: (offer[0], offer[1]))
+            today = [slot for offer in offers for slot in offer[2]]
+            today.sort(key=_slot_start)
+            found += today
+    return found
+
+
+_slot_start = itemgetter(0)
 
 
 def _by_day(intervals: Sequence[Interval], days: list[date], midnights: list[datetime]) -> dict[date, list[Interval]]:
@@ -161,11 +253,3 @@ def _by_day(intervals: Sequence[Interval], days: list[date], midnights: list[dat
                 grouped.setdefault(days[k], []).append(interval)
             k += 1
     return grouped
-
-
-def _first_grid_point(moment: datetime, anchor: datetime, step: timedelta) -> datetime:
-    """The first grid point at or after ``moment``, the grid running from ``anchor`` by ``step``."""
-    if moment <= anchor:
-        return anchor
-    steps = -((anchor - moment) // step)  # ceiling division on timedeltas
-    return anchor + steps * step

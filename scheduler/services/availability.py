@@ -55,7 +55,10 @@ def find_availability(
     ``offer``: the catalog to read instead of the current one (a schedule change not yet made).
     """
     now = now or utc_now()
-    offer = offer or clinic.current_catalog(now, catalog_revision)
+    working = None
+    if offer is None:
+        offer = clinic.current_catalog(now, catalog_revision)
+        working = clinic.working_time(offer)
     visit_type = offer.visit_type(visit_type_code)
     specialty = offer.specialties[specialty_code or visit_type.specialty]
     window = clinic.day_window(first_day, days)
@@ -77,6 +80,7 @@ def find_availability(
         busy=busy,
         not_before=clinic.earliest_bookable(now),
         patient_busy=busy.get(patient_resource(patient_id), []) if patient_id is not None else (),
+        working=working,
     )
     last_day = last_bookable_day(now)
     if days_from(first_day, days)[-1:] > [last_day]:  # nothing is offered that could not be booked

@@ -20,6 +20,7 @@ from scheduler.domain.clock import clinic_today
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
+from scheduler.domain.slots import WorkingTime
 from scheduler.services.memo import RevisionCache
 from scheduler.services.memo import app_cache
 from scheduler.settings import settings
@@ -43,6 +44,18 @@ def current_catalog(now: datetime, catalog_revision: int | None = None) -> Catal
     return snapshots.get_or_compute(
         (catalog_revision, since), lambda: store_catalog.load_catalog(since, clinic_hours())
     )
+
+
+def working_time(offer: Catalog) -> WorkingTime:
+    """What ``offer`` (a snapshot from :func:`current_catalog`) alone decides about each day's
+    free time, kept in this process beside the snapshot: the same for every question made with it
+    whatever the bookings, so worked out once per day and provider rather than on every call.
+    Never stale: a snapshot is exact for its revision. Two are kept (the current snapshot, and the
+    one before while requests in flight finish), each at most a few MB (WorkingTime's limit)."""
+    kept: RevisionCache[tuple[Catalog, WorkingTime]] = app_cache("working-time", size=2)
+    # Keyed by the snapshot's id, which cannot be reused while the entry holds the snapshot.
+    found, working = kept.get_or_compute(id(offer), lambda: (offer, WorkingTime(offer.calendar)))
+    return working if found is offer else WorkingTime(offer.calendar)
 
 
 def day_window(first_day: date, days: int) -> Interval:

@@ -121,7 +121,7 @@ def availability() -> Response:
             now=now,
             catalog_revision=freshness[2],
         )
-        return current_app.json.dumps(presenters.availability(result))
+        return presenters.availability_json(result, current_app.json.dumps)
 
     # Exact, not time-limited: the key holds the database's revisions and the booking cut-off.
     key = (query.visit_type, query.from_, query.days, query.provider, *freshness)
