@@ -188,9 +188,7 @@ def apply(
                 "The visits this change affects have changed since you looked (a booking or a move meanwhile). "
                 "Review them again."
             )
-        for decision in decisions.values():
-            if decision not in ("cancel", "keep") and not decision.startswith("move:"):
-                raise ScheduleChangeRefused("Choose what happens to each visit: move it, cancel it or keep it.")
+        moves = {visit_id: _move_target(d) for visit_id, d in decisions.items() if d not in ("cancel", "keep")}
         if along_with is not None:
             along_with()
         _write(change, actor)
@@ -206,12 +204,25 @@ def apply(
                 store.keep_outside_hours(visit_id)
                 _audit(actor, "appointment.keep-outside-hours", "appointment", visit_id, "kept by a schedule change")
             else:
-                start_text, _, provider_text = decision.removeprefix("move:").partition("|")
-                staff_visits.move(
-                    visit_id, datetime.fromisoformat(start_text), actor=actor, notify=True,
-                    provider_id=int(provider_text) if provider_text.isdigit() else None, now=now,
-                )  # fmt: skip
+                start, provider_id = moves[visit_id]
+                staff_visits.move(visit_id, start, actor=actor, notify=True, provider_id=provider_id, now=now)
     return done
+
+
+def _move_target(decision: str) -> tuple[datetime, int | None]:
+    """The time and provider of a "move:<ISO start>|<provider id>" decision (a Suggestion's value).
+    Anything else is refused before the change is made."""
+    refused = ScheduleChangeRefused("Choose what happens to each visit: move it, cancel it or keep it.")
+    if not decision.startswith("move:"):
+        raise refused
+    start_text, _, provider_text = decision.removeprefix("move:").partition("|")
+    try:
+        start = datetime.fromisoformat(start_text)
+    except ValueError:
+        raise refused from None
+    if start.tzinfo is None or not (provider_text == "" or (provider_text.isdigit() and len(provider_text) < 10)):
+        raise refused
+    return start, int(provider_text) if provider_text else None
 
 
 def _write(change: ScheduleChange, actor: staff_visits.Actor) -> None:

@@ -299,3 +299,19 @@ def test_new_hours_on_the_provider_page_show_the_stranded_visits_first_and_save_
     page = client.get(f"/staff/admin/providers/{lin}").get_data(as_text=True)
     assert re.search(r"From \w+day, \w+ \d+, \d{4}:</strong>\s*Mon 08:00-17:00", page)
     assert re.search(r'id="friday" name="friday" type="text" value="08:00-17:00"', page)  # still the hours now
+
+
+@pytest.mark.parametrize(
+    "decision", ["move:garbage", "move:2027-03-08T09:00:00|1", "move:2027-03-08T09:00:00+00:00|x", "later"]
+)
+def test_a_decision_that_is_no_choice_offered_is_refused_before_anything_changes(app, make_provider, decision):
+    lin = make_provider("pmr", name="Dr. Lin")
+    day = next_clinic_day(after_days=4)
+    with app.app_context():
+        visit = book(central(day, 9))
+        change = TimeOffChange(lin, central(day, 8), central(day, 12))
+        with pytest.raises(schedule_changes.ScheduleChangeRefused):
+            schedule_changes.apply(change, {visit.id: decision}, actor=SCHEDULER)
+        db.session.rollback()
+        assert db.session.execute(select(models.TimeOff)).first() is None
+        assert appointment(visit.id).starts_at == central(day, 9)
