@@ -28,6 +28,7 @@ from tests.fhir.conftest import fhir_client  # noqa: F401
 from tests.public.conftest import answer_questions
 from tests.public.conftest import errors
 from tests.public.conftest import offered
+from tests.public.conftest import offered_days
 from tests.staff.conftest import signed_in  # noqa: F401
 from tests.staff.conftest import staff_user  # noqa: F401
 
@@ -40,8 +41,11 @@ def journey(app, address: str = ADDRESS):
     browser = app.test_client()
     browser.environ_base["REMOTE_ADDR"] = address
     answer_questions(browser, requested="evaluation")
-    # Every eighth time offered: two hours apart, so that no hold stands in another's way.
-    return browser, offered(browser.get("/request/time"))[::8]
+    # Every eighth time offered over the first days: two hours apart, so that no hold stands in
+    # another's way (today's day may have only a few times left).
+    days = offered_days(browser.get("/request/time"))[:3]
+    times = [t for day in days for t in offered(browser.get(f"/request/time?day={day}"))[::8]]
+    return browser, times
 
 
 def live_holds(app) -> list[models.Hold]:

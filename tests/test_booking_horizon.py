@@ -33,6 +33,7 @@ from tests.fhir.conftest import clinic  # noqa: F401
 from tests.fhir.conftest import fhir_client  # noqa: F401
 from tests.fhir.spec_client import patient_resource
 from tests.public.conftest import answer_questions
+from tests.public.conftest import first_day_page
 from tests.public.conftest import offered
 from tests.public.conftest import web  # noqa: F401
 from tests.staff.conftest import signed_in  # noqa: F401
@@ -137,7 +138,7 @@ def test_a_patients_reschedule_refuses_a_time_beyond_the_horizon(app, web, make_
             visit_type_code="evaluation", start=central(next_clinic_day(3), 10), patient=ANN, channel="web"
         )
     page = f"/manage/{booked.appointment.reference}/{booked.manage_token}/reschedule"
-    assert offered(web.get(page))
+    assert offered(first_day_page(web, page))
     refused = web.post(page, data={"slot": f"{beyond_horizon().isoformat()}|{provider}"})
     assert refused.status_code == 422
     assert "That is too far ahead" in refused.get_data(as_text=True)

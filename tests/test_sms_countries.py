@@ -23,6 +23,7 @@ from tests.conftest import patient_json
 from tests.public.conftest import DETAILS
 from tests.public.conftest import answer_questions
 from tests.public.conftest import errors
+from tests.public.conftest import first_day_page
 from tests.public.conftest import offered
 from tests.public.conftest import web  # noqa: F401
 from tests.staff.conftest import signed_in  # noqa: F401
@@ -74,7 +75,7 @@ def test_the_api_refuses_consent_to_texts_for_a_foreign_number_and_books_without
 def test_the_patients_details_page_refuses_consent_for_a_foreign_number_on_the_phone_field(app, web, make_provider):  # noqa: F811
     make_provider("pmr")
     answer_questions(web, requested="evaluation")
-    assert web.post("/request/time", data={"slot": offered(web.get("/request/time"))[0]}).status_code == 302
+    assert web.post("/request/time", data={"slot": offered(first_day_page(web))[0]}).status_code == 302
     refused = web.post("/request/details", data={**DETAILS, "phone": "+44 121 234 5678"})
     assert refused.status_code == 422
     assert errors(refused) == [REFUSED]
