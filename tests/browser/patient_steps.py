@@ -164,9 +164,10 @@ def book_directly(app: Flask, start: datetime, given_name: str = "Bob") -> tuple
 
 
 def rows(app: Flask, model: Any) -> list[Any]:
-    """Every row of ``model``, read in the test's own app context (expunged, so usable after it)."""
+    """Every row of ``model`` in the order they were written (by id; PostgreSQL promises no order
+    otherwise), read in the test's own app context (expunged, so usable after it)."""
     with app.app_context():
-        found = db.session.execute(select(model)).scalars().all()
+        found = db.session.execute(select(model).order_by(model.id)).scalars().all()
         db.session.expunge_all()
         return list(found)
 
