@@ -261,7 +261,8 @@ def test_the_patient_lookup_uses_its_index_even_when_planned_while_the_table_is_
         plan = "\n".join(
             row[0]
             for row in connection.exec_driver_sql(
-                "EXPLAIN EXECUTE lookup('1970-01-01', 'lee', 'ana', NULL, 'ana@example.com')"
+                # (patient id, MRN, birth date, family name, given name, phone, email): a new patient
+                "EXPLAIN EXECUTE lookup(NULL, NULL, '1970-01-01', 'lee', 'ana', NULL, 'ana@example.com')"
             )
         )
         connection.exec_driver_sql("DEALLOCATE lookup")

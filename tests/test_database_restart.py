@@ -80,6 +80,7 @@ def test_a_restart_during_a_booking_load_loses_nothing_doubles_nothing_and_sends
                 assert after_outage > before, "no booking was answered after the restart"
                 assert errors <= WEB_WORKERS, (statuses, load.failures[:3])
                 with app.app_context():
+                    db.engine.dispose()  # the restart closed this process's own connections too
                     rows = db.session.execute(select(func.count()).select_from(models.Appointment)).scalar_one()
                     references = db.session.execute(select(models.Appointment.reference)).scalars().all()
                     expected_mail = db.session.execute(
