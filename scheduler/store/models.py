@@ -33,6 +33,7 @@ from sqlalchemy import func
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
@@ -153,20 +154,29 @@ class Provider(Model):
         return sorted(changes.items())
 
 
-class UrgentBlock(Model):
-    """A weekly block a physician keeps for urgent patients (Central wall-clock time, Monday=0)."""
+class _WeeklyBlock:
+    """A provider's block of a weekday, in Central wall-clock time (Monday=0): the columns and
+    checks their working hours and their urgent-only times share."""
 
-    __tablename__ = "urgent_block"
-    __table_args__ = (
-        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        CheckConstraint("starts < ends", name="starts_before_ends"),
-    )
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[CheckConstraint, ...]:
+        # One set of constraint objects per table: a constraint belongs to a single table.
+        return (
+            CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+            CheckConstraint("starts < ends", name="starts_before_ends"),
+        )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
     weekday: Mapped[int] = mapped_column(Integer)
     starts: Mapped[time] = mapped_column(Time)
     ends: Mapped[time] = mapped_column(Time)
+
+
+class UrgentBlock(_WeeklyBlock, Model):
+    """A weekly block a physician keeps for urgent patients."""
+
+    __tablename__ = "urgent_block"
 
 
 class ProviderVisitType(Model):
@@ -180,20 +190,11 @@ class ProviderVisitType(Model):
     )
 
 
-class ProviderHours(Model):
-    """One weekly block a provider works, in Central wall-clock time (Monday=0)."""
+class ProviderHours(_WeeklyBlock, Model):
+    """One weekly block a provider works."""
 
     __tablename__ = "provider_hours"
-    __table_args__ = (
-        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        CheckConstraint("starts < ends", name="starts_before_ends"),
-    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
-    weekday: Mapped[int] = mapped_column(Integer)
-    starts: Mapped[time] = mapped_column(Time)
-    ends: Mapped[time] = mapped_column(Time)
     # None: the pattern in effect now; a date: part of a new pattern that takes over that day.
     effective_from: Mapped[date | None] = mapped_column(Date)
 
