@@ -17,6 +17,7 @@ One browser per session (pytest-playwright), a fresh context per test.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
@@ -33,9 +34,12 @@ from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
+from scheduler.services.staff import create_account
 from tests.browser.helpers import OriginGuard
 from tests.browser.helpers import assert_accessible
 from tests.browser.helpers import save_screenshots
+from tests.staff.conftest import PASSWORD
+from tests.staff.conftest import Staff
 
 HOST = "127.0.0.1"  # never a public interface: tests run on shared machines
 
@@ -255,3 +259,18 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], list[Pat
         return save_screenshots(page, folder, name)
 
     return take
+
+
+_accounts = itertools.count(1)
+
+
+@pytest.fixture
+def staff_user(app: Flask) -> Callable[[str], Staff]:
+    """``staff_user("phone")``: a new active account of that role, to sign in with (helpers.sign_in)."""
+
+    def create(role: str) -> Staff:
+        with app.app_context():
+            account = create_account(f"{role}-browser{next(_accounts)}", f"Test {role.title()}", role, PASSWORD)
+            return Staff(account.id, account.username, PASSWORD, role)
+
+    return create

@@ -20,6 +20,7 @@ from playwright.sync_api import BrowserContext
 from playwright.sync_api import Page
 from playwright.sync_api import Request
 from playwright.sync_api import Response
+from playwright.sync_api import expect
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
 
@@ -184,3 +185,12 @@ def save_screenshots(page: Page, folder: Path, name: str) -> list[Path]:
         if before is not None:
             page.set_viewport_size(before)
     return paths
+
+
+def sign_in(page: Page, staff: Any) -> None:
+    """Sign ``staff`` (a tests.staff.conftest.Staff) in through the login page, as a person would."""
+    page.goto("/staff/login")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(staff.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))

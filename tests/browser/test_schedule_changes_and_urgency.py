@@ -15,13 +15,11 @@ axe (WCAG 2.2 A/AA) runs on each of these pages and states.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from datetime import date
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -33,13 +31,11 @@ from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
-from scheduler.services.staff import create_account
 from scheduler.store import models
 from scheduler.store.engine import db
+from tests.browser.helpers import sign_in
 from tests.conftest import central
 from tests.conftest import next_clinic_day
-from tests.staff.conftest import PASSWORD
-from tests.staff.conftest import Staff
 
 ANN = PatientDetails("Ann", "Lee", date(1970, 3, 3), "+15075550101", "ann.lee@example.com")
 BEN = PatientDetails("Ben", "Olsen", date(1981, 6, 2), "+15075550188", None)
@@ -55,30 +51,11 @@ CENTRAL_WHEN = r"\w+day, \w+ \d{1,2}, \d{4} at (\d{1,2}(:\d{2})? [ap]\.m\.|noon)
 # The element with the focus: (its name, its value).
 FOCUSED = "() => [document.activeElement.name || '', document.activeElement.value || '']"
 
-_accounts = itertools.count(1)
 
 
 # ----- shared steps ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_user(app: Flask) -> Callable[[str], Staff]:
-    """``staff_user("scheduler")``: a new active account of that role."""
-
-    def create(role: str) -> Staff:
-        with app.app_context():
-            account = create_account(f"{role}-changes{next(_accounts)}", f"Test {role.title()}", role, PASSWORD)
-            return Staff(account.id, account.username, PASSWORD, role)
-
-    return create
-
-
-def sign_in(page: Page, staff: Staff) -> None:
-    page.goto("/staff/login")
-    page.get_by_label("Username").fill(staff.username)
-    page.get_by_label("Password").fill(staff.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
 
 
 def book(

@@ -7,9 +7,7 @@ Staff sign in through the real sign-in page (CSRF on, as in every browser test).
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -22,14 +20,12 @@ from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
-from scheduler.services.staff import create_account
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.browser.helpers import OriginGuard
+from tests.browser.helpers import sign_in
 from tests.conftest import central
 from tests.conftest import next_clinic_day
-from tests.staff.conftest import PASSWORD
-from tests.staff.conftest import Staff
 
 ANN = PatientDetails("Ann", "Lee", date(1970, 3, 3), "+15075550101", "ann.lee@example.com")
 BOB = PatientDetails("Bob", "Ray", date(1961, 1, 1), "+15075550102", None)
@@ -41,25 +37,6 @@ WHEN = re.compile(r"\w+day, \w+ \d{1,2}, \d{4} at \d{1,2}(:\d{2})? [ap]\.m\. C[S
 # tests/staff/conftest.py's fixture, for this module only (that conftest is not a plugin here).
 
 
-@pytest.fixture
-def staff_user(app: Flask) -> Callable[[str], Staff]:
-    """``staff_user("phone")``: a new active account of that role."""
-    made = itertools.count(1)
-
-    def create(role: str) -> Staff:
-        with app.app_context():
-            account = create_account(f"{role}-browser{next(made)}", f"Test {role.title()}", role, PASSWORD)
-            return Staff(account.id, account.username, PASSWORD, role)
-
-    return create
-
-
-def sign_in(page: Page, staff: Staff) -> None:
-    page.goto("/staff/login")
-    page.get_by_label("Username").fill(staff.username)
-    page.get_by_label("Password").fill(staff.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
 
 
 def focused(page: Page) -> str:

@@ -13,13 +13,11 @@ axe (WCAG 2.2 A/AA) runs on each of these pages and states.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from datetime import time
 from typing import Any
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Page
 from playwright.sync_api import expect
@@ -27,11 +25,11 @@ from playwright.sync_api import expect
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
 from scheduler.services import urgent
-from scheduler.services.staff import create_account
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.browser.helpers import PHONE_HEIGHT
 from tests.browser.helpers import PHONE_WIDTH
+from tests.browser.helpers import sign_in
 from tests.browser.patient_steps import CLINIC_PHONE
 from tests.browser.patient_steps import DETAILS
 from tests.browser.patient_steps import TRAUMA
@@ -41,8 +39,6 @@ from tests.browser.patient_steps import fill_details
 from tests.browser.patient_steps import lands_on
 from tests.browser.patient_steps import press
 from tests.browser.patient_steps import rows
-from tests.staff.conftest import PASSWORD
-from tests.staff.conftest import Staff
 
 CANNOT_BEAR_WEIGHT = "Sudden inability to bear weight"
 PHONE_REQUIRED = "Enter a phone number: we will call you back on it"
@@ -202,27 +198,6 @@ def test_a_red_flag_in_clinic_hours_is_told_to_call_now_and_never_offered_a_time
 
 # ----- 2. an admin sets what a provider does ------------------------------------------------------
 
-_accounts = itertools.count(1)
-
-
-@pytest.fixture
-def staff_user(app: Flask) -> Callable[[str], Staff]:
-    """``staff_user("admin")``: a new active account of that role."""
-
-    def create(role: str) -> Staff:
-        with app.app_context():
-            account = create_account(f"{role}-urgent{next(_accounts)}", f"Test {role.title()}", role, PASSWORD)
-            return Staff(account.id, account.username, PASSWORD, role)
-
-    return create
-
-
-def sign_in(page: Page, staff: Staff) -> None:
-    page.goto("/staff/login")
-    page.get_by_label("Username").fill(staff.username)
-    page.get_by_label("Password").fill(staff.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
 
 
 def performs(app: Flask, provider_id: int) -> set[str]:
