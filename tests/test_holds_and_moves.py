@@ -10,11 +10,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from scheduler.domain.clock import utc_now
+from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.messages import reminder_time
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.services import booking
+from scheduler.services import clinic
 from scheduler.services import holds
 from scheduler.services import moves
 from scheduler.services.availability import find_availability
@@ -69,6 +71,25 @@ def test_an_expired_hold_never_refuses_a_booking_and_the_job_releases_it(app, ma
         holds.hold_time("evaluation", central(day, 11), now=earlier)
         assert holds.release_expired_holds() == 1
         assert central(day, 11) in starts_offered(day)
+
+
+def test_a_held_time_keeps_the_notice_it_was_held_under(app, make_provider):
+    """Held at 10:14 the earliest time is the next grid time after the notice; booked two minutes
+    later, past the quarter hour, that time is still the patient's: the hold promised it."""
+    make_provider("pmr")
+    day = next_clinic_day(after_days=3)
+    with app.app_context():
+        held_at = central(day, 10, 14)
+        earliest = clinic.earliest_bookable(held_at)
+        held = holds.hold_time("evaluation", earliest, now=held_at)
+        booking_at = held_at + timedelta(minutes=2)
+        assert clinic.earliest_bookable(booking_at) > earliest  # the notice moved past the held time
+        # Without the hold the same start is now too soon ...
+        with pytest.raises(InvalidInput, match="too soon to book online"):
+            book(BOB, earliest, now=booking_at)
+        # ... with it, the holder books the time they were promised.
+        booked = book(ANN, earliest, hold_token=held.token, now=booking_at)
+        assert booked.appointment.starts_at == earliest
 
 
 def test_a_patient_who_picks_another_time_holds_one_time_not_two(app, make_provider):

@@ -187,12 +187,14 @@ def _book(
             offer = clinic.current_catalog(now, read.catalog_revision)
             visit_type = offer.visit_type(visit_type_code)
             specialty = visit_type.specialty
-            provider_id = _use_hold(hold_token, offer.visit_type_ids[visit_type.code], start, now, provider_id)
+            provider_id, notice_from = _use_hold(
+                hold_token, offer.visit_type_ids[visit_type.code], start, now, provider_id
+            )
             found = patient_with_id(read.patient_id)
             decision = decide(offer, visit_type, found)
             specialty = decision.specialty
             visit = check_visit_time(
-                start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now)
+                start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(notice_from)
             )
             assert read.new_patient_id is not None and read.new_appointment_id is not None  # read for a booking
             ids = NewIds(read.new_patient_id, read.new_appointment_id)
@@ -208,16 +210,20 @@ def _book(
 
 def _use_hold(
     token: str | None, visit_type_id: int, start: datetime, now: datetime, provider_id: int | None
-) -> int | None:
-    """Give up the caller's hold on this time (its rows would otherwise refuse the booking) and
-    return the provider it was held with. A hold for another time is simply released."""
+) -> tuple[int | None, datetime]:
+    """Give up the caller's hold on this time (its rows would otherwise refuse the booking); return
+    the provider it was held with and the moment the booking notice counts from.
+
+    A held time keeps the notice it was held under: "we are keeping this time for you until ..."
+    is a promise, so a patient who takes a few minutes over their details is not refused because
+    the notice moved past the time meanwhile. A hold for another time is simply released."""
     hold = find_hold(token, now)
     if hold is None:
-        return provider_id
+        return provider_id, now
     store_bookings.drop_hold(hold_id=hold.id)
     if hold.visit_type_id == visit_type_id and hold.starts_at == start:
-        return hold.provider_id
-    return provider_id
+        return hold.provider_id, hold.created_at
+    return provider_id, now
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,7 @@ class HeldSlot:
     visit_type_id: int
     provider_id: int
     starts_at: datetime
+    created_at: datetime
 
 
 def insert_hold(
@@ -311,9 +312,10 @@ def insert_hold(
 
 
 def unexpired_hold(token: str, now: datetime) -> HeldSlot | None:
+    h = models.Hold
     found = db.session.execute(
-        select(models.Hold.id, models.Hold.visit_type_id, models.Hold.provider_id, models.Hold.starts_at).where(
-            models.Hold.token == token[:64], models.Hold.expires_at > now
+        select(h.id, h.visit_type_id, h.provider_id, h.starts_at, h.created_at).where(
+            h.token == token[:64], h.expires_at > now
         )
     ).first()
     return HeldSlot(*found) if found else None
