@@ -203,6 +203,12 @@ class VisitType:
     mode: BookingMode
     room_kind: str | None = None
     prep_notes: str = ""
+    # The waitlist's rules for this visit type (domain.waitlist): the least time between an offer
+    # and the visit (None: the clinic's booking notice, MIN_NOTICE_MINUTES), how many waiting
+    # patients one offer goes to, and how long the time is held for them.
+    waitlist_notice: timedelta | None = None
+    waitlist_batch: int = 3
+    waitlist_hold_minutes: int = 30
 
 
 UNSURE = "unsure"  # "Not sure, I have SI joint pain": a valid answer to "what are you asking for"
@@ -213,6 +219,9 @@ DEFAULT_SPECIALTIES: tuple[Specialty, ...] = (
     Specialty("ortho", "Orthopedic Surgery"),
     Specialty("endo", "Endocrinology"),
 )
+
+# A waitlist offer of a procedure that needs a driver comes at least this long before it (DOMAIN.md).
+PROCEDURE_NOTICE = timedelta(hours=72)
 
 DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
     VisitType(
@@ -230,6 +239,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         "pmr",
         45,
         BookingMode.BOOK,
+        waitlist_notice=timedelta(hours=2),
         prep_notes="Wear loose, comfortable clothes and supportive shoes. "
         "Bring your home exercise sheet if you have one.",
     ),
@@ -258,6 +268,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         45,
         BookingMode.REQUEST,
         room_kind=RoomKind.FLUOROSCOPY,
+        waitlist_notice=PROCEDURE_NOTICE,
         prep_notes="Bring a driver: you may not drive for the rest of the day. Tell us if you take "
         "blood thinners, and ask the doctor who prescribed them before stopping any. "
         "Arrive 30 minutes early.",
@@ -269,6 +280,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         90,
         BookingMode.REQUEST,
         room_kind=RoomKind.FLUOROSCOPY,
+        waitlist_notice=PROCEDURE_NOTICE,
         prep_notes="Bring a driver. Tell us if you take blood thinners or have a pacemaker or other "
         "implanted device. Do not eat for 6 hours before. Arrive 30 minutes early.",
     ),

@@ -29,6 +29,11 @@ class MessageKind(StrEnum):
     CANCELLED = "cancelled"
     # The patient asked for their link again ("Find my visit"): about a visit or a request.
     LINK_RESENT = "link-resent"
+    # The waitlist (domain.waitlist): a freed time offered, that time taken by someone else of the
+    # batch, and an entry about to expire (renew it). A claimed offer is confirmed as any booking is.
+    WAITLIST_OFFER = "waitlist-offer"
+    OFFER_TAKEN = "offer-taken"
+    WAITLIST_EXPIRING = "waitlist-expiring"
 
 
 class Channel(StrEnum):
@@ -115,6 +120,26 @@ def on_link_asked_for(reach: Reachable, now: datetime) -> list[PlannedMessage]:
     """The link to a visit or request, sent again to the email (and a pointer to it by text,
     with consent) on file; never shown on the screen of whoever asked."""
     return [PlannedMessage(MessageKind.LINK_RESENT, c, now) for c in reach.channels()]
+
+
+def on_offered(reach: Reachable, now: datetime, *, text_in_time: bool) -> list[PlannedMessage]:
+    """A waitlist offer: by email when they gave one, and by text with consent only when the text
+    can reach them before the offer runs out (``text_in_time``: after quiet hours and the pace)."""
+    return [
+        PlannedMessage(MessageKind.WAITLIST_OFFER, c, now)
+        for c in reach.channels()
+        if c is Channel.EMAIL or text_in_time
+    ]
+
+
+def on_offer_taken(reach: Reachable, now: datetime) -> list[PlannedMessage]:
+    """Someone else of the batch was first: said by email only (no text spent on it); the patient
+    keeps their place. A patient with no email learns it when their link says so."""
+    return [PlannedMessage(MessageKind.OFFER_TAKEN, Channel.EMAIL, now)] if reach.email else []
+
+
+def on_entry_expiring(reach: Reachable, now: datetime) -> list[PlannedMessage]:
+    return [PlannedMessage(MessageKind.WAITLIST_EXPIRING, c, now) for c in reach.channels()]
 
 
 # ----- text messages -------------------------------------------------------------------------------

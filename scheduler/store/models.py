@@ -46,6 +46,11 @@ from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.clock import utc_now
 from scheduler.domain.messages import OutboxStatus
 from scheduler.domain.staff import StaffRole
+from scheduler.domain.waitlist import EntryStatus
+from scheduler.domain.waitlist import FreedCause
+from scheduler.domain.waitlist import OfferStatus
+from scheduler.domain.waitlist import Priority
+from scheduler.domain.waitlist import RecipientOutcome
 from scheduler.store.engine import Model
 
 
@@ -237,6 +242,11 @@ class VisitType(Model):
     prep_notes: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The waitlist's rules (catalog.VisitType): minimum notice of an offer (NULL: the clinic's
+    # MIN_NOTICE_MINUTES), how many waiting patients an offer goes to, how long it is held.
+    waitlist_notice_minutes: Mapped[int | None] = mapped_column(Integer)
+    waitlist_batch_size: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    waitlist_hold_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
     specialty: Mapped[Specialty] = relationship(lazy="joined")
 
@@ -249,6 +259,11 @@ class VisitType(Model):
             mode=catalog.BookingMode(self.booking_mode),
             room_kind=self.room_kind,
             prep_notes=self.prep_notes,
+            waitlist_notice=None
+            if self.waitlist_notice_minutes is None
+            else timedelta(minutes=self.waitlist_notice_minutes),
+            waitlist_batch=self.waitlist_batch_size,
+            waitlist_hold_minutes=self.waitlist_hold_minutes,
         )
 
 
@@ -475,6 +490,13 @@ class Revision(Model):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+# An outbox row is about exactly one thing: an appointment, a request or a waitlist entry.
+ABOUT_ONE_THING = (
+    "(CASE WHEN appointment_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN request_id IS NULL THEN 0 ELSE 1 END) "
+    "+ (CASE WHEN waitlist_entry_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class OutboxMessage(Model):
     """A message to deliver, written in the same transaction as the change that causes it.
 
@@ -486,7 +508,7 @@ class OutboxMessage(Model):
     __tablename__ = "outbox_message"
     __table_args__ = (
         CheckConstraint(f"status IN {sql_list(OutboxStatus)}", name="status_known"),
-        CheckConstraint("(appointment_id IS NULL) <> (request_id IS NULL)", name="about_one_thing"),
+        CheckConstraint(ABOUT_ONE_THING, name="about_one_thing"),
         # What a delivery worker scans: only queued rows, in send order.
         Index(
             "ix_outbox_message_due",
@@ -502,6 +524,9 @@ class OutboxMessage(Model):
     channel: Mapped[str] = mapped_column(String(10))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("visit_request.id"), index=True)
+    # A waitlist message is about an entry (its patient), and an offer's about that offer too.
+    waitlist_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entry.id"), index=True)
+    waitlist_offer_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_offer.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[OutboxStatus] = mapped_column(EnumText(OutboxStatus, 12), default=OutboxStatus.QUEUED)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -688,3 +713,119 @@ class IdempotencyRecord(Model):
     body: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# ----- the waitlist (domain.waitlist) ------------------------------------------------------------------
+
+
+class WaitlistEntry(Model):
+    """A patient waiting for a time of a visit type. ``provider_ids`` (JSON list; empty: anyone
+    capable), ``weekdays`` (Monday=0) and ``parts_of_day`` are the patient's windows with
+    ``earliest``/``latest`` (Central dates). ``replaces_appointment_id``: their booked visit a
+    claim moves, never duplicates. ``version`` counts renewals (the expiring notice's version)."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint(f"status IN {sql_list(EntryStatus)}", name="status_known"),
+        CheckConstraint(f"priority IN {sql_list(Priority)}", name="priority_known"),
+        CheckConstraint("earliest IS NULL OR latest IS NULL OR earliest <= latest", name="earliest_before_latest"),
+        Index("ix_waitlist_entry_waiting", "visit_type_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_type.id"))
+    provider_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    earliest: Mapped[date | None] = mapped_column(Date)
+    latest: Mapped[date | None] = mapped_column(Date)
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=list)
+    parts_of_day: Mapped[list[str]] = mapped_column(JSON, default=list)
+    replaces_appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    priority: Mapped[Priority] = mapped_column(EnumText(Priority, 10), default=Priority.ROUTINE)
+    status: Mapped[EntryStatus] = mapped_column(EnumText(EntryStatus, 10), default=EntryStatus.WAITING)
+    channel: Mapped[str] = mapped_column(String(10))
+    manage_nonce: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    patient: Mapped[Patient] = relationship()
+    visit_type: Mapped[VisitType] = relationship(lazy="joined")
+    replaces: Mapped[Appointment | None] = relationship()
+
+
+class FreedTimeRow(Model):
+    """A time that became free (a cancellation, a move, an expired hold or offer), recorded in the
+    same transaction as the change; the worker offers it to the waitlist and sets ``handled_at``."""
+
+    __tablename__ = "freed_time"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        CheckConstraint(f"cause IN {sql_list(FreedCause)}", name="cause_known"),
+        Index(
+            "ix_freed_time_unhandled",
+            "created_at",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_type.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cause: Mapped[FreedCause] = mapped_column(EnumText(FreedCause, 20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WaitlistOffer(Model):
+    """One freed time offered to a batch of entries, held for them by ``hold_id`` (a hold like any
+    other: its reservations take the time under the same database guarantee) until ``expires_at``.
+    The first claimant books; ``appointment_id`` is their visit."""
+
+    __tablename__ = "waitlist_offer"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        CheckConstraint(f"status IN {sql_list(OfferStatus)}", name="status_known"),
+        Index("ix_waitlist_offer_open", "status", "expires_at"),
+        Index("ix_waitlist_offer_time", "provider_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_type.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("hold.id", ondelete="SET NULL"))
+    status: Mapped[OfferStatus] = mapped_column(EnumText(OfferStatus, 10), default=OfferStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entry.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WaitlistRecipient(Model):
+    """One entry of an offer's batch, with its claim token: only a SHA-256 of the token is kept
+    (the token itself is an HMAC of ``nonce`` under the app's secret key, made again when the
+    message is written, so a copy of the database claims nothing)."""
+
+    __tablename__ = "waitlist_recipient"
+    __table_args__ = (
+        UniqueConstraint("offer_id", "entry_id"),
+        CheckConstraint(f"outcome IN {sql_list(RecipientOutcome)}", name="outcome_known"),
+        Index("ix_waitlist_recipient_patient_offered", "patient_id", "offered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("waitlist_offer.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entry.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    nonce: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    outcome: Mapped[RecipientOutcome] = mapped_column(EnumText(RecipientOutcome, 10), default=RecipientOutcome.OFFERED)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -54,6 +54,11 @@ def add_missing_visit_types(visit_types: Sequence[catalog.VisitType], specialty_
                 booking_mode=vt.mode.value,
                 prep_notes=vt.prep_notes,
                 position=position,
+                waitlist_notice_minutes=None
+                if vt.waitlist_notice is None
+                else int(vt.waitlist_notice.total_seconds()) // 60,
+                waitlist_batch_size=vt.waitlist_batch,
+                waitlist_hold_minutes=vt.waitlist_hold_minutes,
             )
         )
 
