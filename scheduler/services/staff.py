@@ -153,7 +153,7 @@ def authenticate(username: str, password: str, client: str | None, now: datetime
     client = client_key(client)
     found = store_staff.credentials(normalise_username(username))
     if found is None or not found.account.active:
-        _verify(_decoy_hash(), password)
+        verify_password(_decoy_hash(), password)
         # Unknown names are not written down: a mistyped password in the username box would be.
         _refused(
             "staff.login_failed",
@@ -170,10 +170,10 @@ def authenticate(username: str, password: str, client: str | None, now: datetime
         if not wait:
             store_staff.count_failure(account_id, client, now)  # until the password proves right
     if wait:
-        _verify(_decoy_hash(), password)
+        verify_password(_decoy_hash(), password)
         _refused("staff.login_refused", account_id, client, f"waiting after {failures.count} failures", now)
         return SignIn(None)
-    if not _verify(found.password_hash, password):
+    if not verify_password(found.password_hash, password):
         _refused("staff.login_failed", account_id, client, "wrong password", now)
         return SignIn(None)
     rehashed = hasher().hash(password) if hasher().check_needs_rehash(found.password_hash) else None
@@ -183,7 +183,7 @@ def authenticate(username: str, password: str, client: str | None, now: datetime
     return SignIn(signed_in)
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str, password: str) -> bool:
     try:
         return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -4,6 +4,13 @@ The password hash leaves the store only in :class:`Credentials`, which the sign-
 everything else (the signed-in user, the accounts page) gets an :class:`Account`. Runs of wrong
 passwords are kept per account and client (``sign_in_guard``): :func:`hold_failures` reads one
 under a lock that lasts until the unit of work ends.
+
+A password an administrator set for someone (a temporary one, to be changed at the next sign-in)
+is stored as :data:`TEMPORARY` followed by its argon2 hash, in the same ``password_hash`` column:
+the flag and the password it is about are one value, so setting a new password clears the flag
+with no second write to forget, and no column was needed. Outside this module the hash is only
+ever seen without the marker (:class:`Credentials`), and the flag as
+``Account.must_change_password``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ class Account:
     role: StaffRole
     active: bool
     session_version: int
+    # Signed in with a password an administrator set: may open nothing but the change-password page.
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,10 @@ class Credentials:
 
     account: Account
     password_hash: str
+
+
+# Before the argon2 hash of a temporary password ("$argon2id$..." never starts with a letter).
+TEMPORARY = "temporary:"
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ def credentials(username: str) -> Credentials | None:
     row = db.session.execute(select(models.StaffAccount).filter_by(username=username)).scalar_one_or_none()
     if row is None:
         return None
-    return Credentials(_account(row), row.password_hash)
+    return Credentials(_account(row), row.password_hash.removeprefix(TEMPORARY))
 
 
 def hold_failures(account_id: int, client: str) -> Failures:
@@ -116,13 +129,57 @@ def count_failure(account_id: int, client: str, now: datetime) -> None:
 def signed_in(account_id: int, client: str, *, new_password_hash: str | None = None) -> Account:
     """A successful sign-in: the client's run of wrong passwords is over (other clients' runs go
     on); ``new_password_hash`` replaces the stored hash when it was made with older parameters."""
-    guard = models.SignInGuard
-    db.session.execute(delete(guard).where(guard.account_id == account_id, guard.client == client))
+    forget_failures(account_id, client)
     row = db.session.get(models.StaffAccount, account_id)
     assert row is not None  # accounts are deactivated, never deleted
     if new_password_hash is not None:
-        row.password_hash = new_password_hash
+        marker = TEMPORARY if row.password_hash.startswith(TEMPORARY) else ""
+        row.password_hash = marker + new_password_hash
     return _account(row)
+
+
+def password_hash(account_id: int) -> str | None:
+    """The account's password hash (without the temporary marker), None when there is no such account."""
+    row = db.session.get(models.StaffAccount, account_id)
+    return None if row is None else row.password_hash.removeprefix(TEMPORARY)
+
+
+def set_password(account_id: int, new_password_hash: str, *, temporary: bool) -> Account | None:
+    """Replace the account's password and end every session of it (the version moves on); a
+    ``temporary`` one must be changed at the next sign-in. None when there is no such account."""
+    row = db.session.get(models.StaffAccount, account_id)
+    if row is None:
+        return None
+    row.password_hash = (TEMPORARY if temporary else "") + new_password_hash
+    row.session_version = row.session_version + 1
+    db.session.flush()
+    return _account(row)
+
+
+def forget_failures(account_id: int, client: str) -> None:
+    """The client proved it knows the password: its run of wrong passwords for the account is over."""
+    guard = models.SignInGuard
+    db.session.execute(delete(guard).where(guard.account_id == account_id, guard.client == client))
+
+
+def failure_runs(at_least: int) -> list[tuple[int, Failures]]:
+    """(account id, run) for every client's run of at least ``at_least`` wrong passwords in a row."""
+    guard = models.SignInGuard
+    found = db.session.execute(
+        select(guard.account_id, guard.failures, guard.last_failed_at)
+        .where(guard.failures >= at_least)
+        .order_by(guard.account_id, guard.last_failed_at)
+    )
+    return [(row.account_id, Failures(row.failures, row.last_failed_at)) for row in found]
+
+
+def clear_failures(account_id: int) -> int:
+    """End every client's run of wrong passwords for the account; how many runs there were
+    (clients with at least one wrong password counted)."""
+    guard = models.SignInGuard
+    runs = db.session.execute(select(guard.client).where(guard.account_id == account_id, guard.failures > 0)).all()
+    db.session.execute(delete(guard).where(guard.account_id == account_id))
+    return len(runs)
 
 
 def end_sessions(account_id: int) -> None:
@@ -141,4 +198,12 @@ def all_accounts() -> list[Account]:
 
 
 def _account(row: models.StaffAccount) -> Account:
-    return Account(row.id, row.username, row.display_name, StaffRole(row.role), row.active, row.session_version)
+    return Account(
+        row.id,
+        row.username,
+        row.display_name,
+        StaffRole(row.role),
+        row.active,
+        row.session_version,
+        row.password_hash.startswith(TEMPORARY),
+    )

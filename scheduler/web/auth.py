@@ -11,6 +11,8 @@
   A stranger's guesses therefore never keep the account's owner out. Every failed sign-in gets the
   same answer (text, status and about the same time), so the form does not tell which usernames
   exist or which accounts are being waited on.
+- A person signed in with a temporary password (an administrator reset it) may open nothing but
+  the change-password page (and sign out) until they have chosen their own.
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ bp = Blueprint("auth", __name__, url_prefix="/staff")
 STAFF_URL_PREFIXES = ("/staff",)
 # The only staff pages a person who is not signed in may open.
 OPEN_ENDPOINTS = frozenset({"auth.login"})
+# Where a person signed in with a temporary password is sent, and all else they may do meanwhile.
+CHANGE_PASSWORD = "staff.change_password"
+WHILE_PASSWORD_TEMPORARY = frozenset({CHANGE_PASSWORD, "auth.logout"})
+CHOOSE_PASSWORD = "Choose your own password before you carry on: the one you signed in with was temporary."
 
 # The one answer to every failed sign-in. It covers the wait as well, without saying whether
 # there is one: telling would say that the username exists.
@@ -88,10 +94,18 @@ class StaffUser(UserMixin):
     display_name: str
     role: str
     session_version: int
+    must_change_password: bool = False
 
     @classmethod
     def of(cls, account: accounts.Account) -> StaffUser:
-        return cls(account.id, account.username, account.display_name, account.role, account.session_version)
+        return cls(
+            account.id,
+            account.username,
+            account.display_name,
+            account.role,
+            account.session_version,
+            account.must_change_password,
+        )
 
     def get_id(self) -> str:
         # The version travels in the session: bumping it in the database ends every session.
@@ -173,6 +187,9 @@ def _guard_staff_pages() -> Response | None:
     if now - seen > idle_limit:
         return _end_session("idle", IDLE.format(minutes=config.staff_idle_minutes))
     session[SESSION_SEEN] = now
+    if current_user.must_change_password and request.endpoint not in WHILE_PASSWORD_TEMPORARY:
+        flash(CHOOSE_PASSWORD, "info")
+        return redirect(url_for(CHANGE_PASSWORD), 303)
     return None
 
 
@@ -231,11 +248,20 @@ def login_page() -> Response | tuple[str, int]:
         outcome = accounts.authenticate(form.username.data or "", form.password.data or "", request.remote_addr)
         if outcome.account is not None:
             _start_session(outcome.account)
+            if outcome.account.must_change_password:
+                flash(CHOOSE_PASSWORD, "info")
+                return redirect(url_for(CHANGE_PASSWORD))
             return redirect(next_url or url_for("staff.home"))
         problem, status = WRONG, 422
     elif form.is_submitted():
         status = 422
     return render_template("staff/login.html", form=form, problem=problem, next_url=next_url), status
+
+
+def renew_session(account: accounts.Account) -> None:
+    """After this person's password changed (which ended all their sessions): a new session for
+    this browser only, with the account's new version."""
+    _start_session(account)
 
 
 def _start_session(account: accounts.Account) -> None:

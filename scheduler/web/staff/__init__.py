@@ -53,8 +53,8 @@ class NavLink:
 @bp.app_template_global()
 def staff_nav() -> list[NavLink]:
     """The staff pages the signed-in person's role may open (none when nobody is signed in)."""
-    if not current_user.is_authenticated:
-        return []
+    if not current_user.is_authenticated or current_user.must_change_password:
+        return []  # a temporary password opens nothing but the page to change it
     return [
         NavLink(url_for(endpoint), title, description, request.endpoint == endpoint)
         for endpoint, title, description in PAGES
@@ -75,6 +75,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+from scheduler.web.staff import accounts as accounts  # noqa: E402
 from scheduler.web.staff import admin as admin  # noqa: E402
 from scheduler.web.staff import admin_clinic as admin_clinic  # noqa: E402
 from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)

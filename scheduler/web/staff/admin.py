@@ -35,6 +35,7 @@ from scheduler.services import catalog_admin
 from scheduler.services import catalog_lists
 from scheduler.services import schedule_changes
 from scheduler.services import staff as staff_accounts
+from scheduler.services import staff_passwords
 from scheduler.web.auth import staff_required
 from scheduler.web.public.forms import options
 from scheduler.web.public.present import when
@@ -331,7 +332,8 @@ def admin_staff() -> Any:
     change = forms.StaffChangeForm()
     change.role.choices = options(list(ROLE_NAMES.items()))
     return render_template("staff/admin_staff.html", form=form, accounts=accounts, problem=problem, change=change,
-                           role_names=ROLE_NAMES), (422 if form.errors or problem else 200)  # fmt: skip
+                           role_names=ROLE_NAMES, lockouts=staff_passwords.lockouts(),
+                           confirm=forms.ConfirmForm()), (422 if form.errors or problem else 200)  # fmt: skip
 
 
 @bp.post("/admin/staff/<int(max=2147483647):account_id>")
