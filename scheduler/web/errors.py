@@ -28,12 +28,20 @@ from scheduler.domain.errors import SlotTaken
 from scheduler.domain.errors import TooManyHolds
 from scheduler.domain.errors import UrgentCareNeeded
 from scheduler.web.api.schemas import PATTERN_MESSAGES
+from scheduler.web.auth import is_staff_path
 from scheduler.web.sane_input import CONTROL_MESSAGE
 from scheduler.web.sane_input import control_problem
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_CODE = {SlotTaken.code: 409, NotFound.code: 404, "not_cancellable": 409, TooManyHolds.code: 429}
+STATUS_BY_CODE = {
+    SlotTaken.code: 409,
+    NotFound.code: 404,
+    "not_cancellable": 409,
+    TooManyHolds.code: 429,
+    "offer_taken": 409,  # services.waitlist.OfferTaken: someone else of the batch was first
+    "offer_expired": 410,  # services.waitlist.OfferExpired
+}
 
 
 def register(app: Flask) -> None:
@@ -61,11 +69,16 @@ def _wants_page() -> bool:
     return not request.path.startswith(JSON_PREFIXES)
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response | str, int]:
+def _error(status: int, code: str, message: str, *, generic: bool = False, **extra: Any) -> tuple[Response | str, int]:
+    """``generic``: ``message`` is the server's default wording, not ours (staff pages replace it)."""
     if request.path == FHIR_PREFIX or request.path.startswith(FHIR_PREFIX + "/"):
         from scheduler.web.fhir.outcomes import outcome_response
 
         return outcome_response(status, code, message, **extra)  # FHIR clients read OperationOutcome
+    if is_staff_path(request.path):
+        from scheduler.web.staff.errors import page as staff_page
+
+        return staff_page(status, None if generic else message), status  # the staff layout
     if _wants_page():
         heading = PAGE_HEADINGS.get(status, "Sorry, we could not do that")
         return render_template("public/error.html", heading=heading, message=message), status
@@ -105,11 +118,12 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPExcept
             "Go back, refresh the page and try again: your earlier answers are kept.",
         )
     if status == 404:
-        return _error(404, "not_found", "Check the web address, or start again from the start page.")
+        return _error(404, "not_found", "Check the web address, or start again from the start page.", generic=True)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited", 400: "bad_request"}
     if status == 429:
         return _error(429, "rate_limited", "Too many requests. Please wait a minute and try again.")
-    answer, status = _error(status, codes.get(status, "http_error"), error.description or error.name)
+    generic = error.description == type(error).description  # werkzeug's words: nobody wrote them for this page
+    answer, status = _error(status, codes.get(status, "http_error"), error.description or error.name, generic=generic)
     allowed = getattr(error, "valid_methods", None)
     if isinstance(answer, Response) and allowed:
         answer.headers["Allow"] = ", ".join(allowed)  # a 405 names the methods that would do (RFC 9110)
@@ -127,7 +141,9 @@ def _unexpected(error: Exception) -> tuple[Response | str, int]:
         # missing, logged above to be fixed), so the answer is the input's fault, not a 500.
         return _error(400, InvalidInput.code, f"Some answers need fixing: {field}: {CONTROL_MESSAGE}",
                       fields={field: CONTROL_MESSAGE})  # fmt: skip
-    return _error(500, "internal_error", "Something went wrong on our side. Please try again, or call the clinic.")
+    return _error(
+        500, "internal_error", "Something went wrong on our side. Please try again, or call the clinic.", generic=True
+    )
 
 
 def _field_with_control_characters() -> str | None:
