@@ -533,7 +533,9 @@ def test_every_patient_form_refuses_a_nul_in_each_field(app, world):
         ["/", f"/manage/{world.reference}/{world.token}/cancel", f"/manage/{world.reference}/{world.token}/reschedule"],
     )
     answer_questions(web)
-    failures += walk_forms(web, ["/request/what", "/request/seen-before", "/request/cause", "/request/referred"])
+    failures += walk_forms(
+        web, ["/request/what", "/request/seen-before", "/request/cause", "/request/red-flags", "/request/referred"]
+    )
     answer_questions(web)
     failures += walk_forms(web, ["/request/time"])
     slot = re.search(r'name="slot" value="([^"]+)"', text_of(first_day_page(web))).group(1)

@@ -209,9 +209,31 @@ class VisitType:
     waitlist_notice: timedelta | None = None
     waitlist_batch: int = 3
     waitlist_hold_minutes: int = 30
+    # How the first question offers the visit to a patient: in plain words first (``plain_name``,
+    # empty when ``name`` is plain enough), then a hint of what it is and who it is for, which the
+    # page follows with the clinical name. Not kept in the database yet: see default_words.
+    plain_name: str = ""
+    hint: str = ""
+
+    @property
+    def choice_label(self) -> str:
+        """The visit in the patient's words: what the first question offers, and what "Check your
+        answers" says they asked for."""
+        return self.plain_name or self.name
+
+
+def default_words(code: str) -> tuple[str, str]:
+    """(plain name, hint) of a default visit type; empty for one the clinic added itself. The
+    database keeps no words for patients yet, so every catalog loaded takes them from here."""
+    for visit_type in DEFAULT_VISIT_TYPES:
+        if visit_type.code == code:
+            return visit_type.plain_name, visit_type.hint
+    return "", ""
 
 
 UNSURE = "unsure"  # "Not sure, I have SI joint pain": a valid answer to "what are you asking for"
+UNSURE_LABEL = "I am not sure: I have SI joint pain"
+UNSURE_HINT = "Choose this if you do not know which visit you need. We will guide you to the right one."
 
 DEFAULT_SPECIALTIES: tuple[Specialty, ...] = (
     Specialty("pmr", "Physical Medicine & Rehabilitation"),
@@ -232,6 +254,9 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         BookingMode.BOOK,
         prep_notes="Bring a list of your medicines and any imaging or reports from other clinics. "
         "Wear comfortable clothes you can move in. Arrive 15 minutes early to check in.",
+        plain_name="A first full check of your SI joint pain",
+        hint="A doctor asks about your pain, examines you and plans your care with you. For anyone new to "
+        "the clinic: new patients start here.",
     ),
     VisitType(
         "therapy",
@@ -242,6 +267,9 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         waitlist_notice=timedelta(hours=2),
         prep_notes="Wear loose, comfortable clothes and supportive shoes. "
         "Bring your home exercise sheet if you have one.",
+        plain_name="Therapy: exercises and help with everyday tasks",
+        hint="A session with a physical or occupational therapist, who shows you exercises and easier ways"
+        " to move and do daily tasks. For patients who have had their first check here.",
     ),
     VisitType(
         "xray",
@@ -251,6 +279,9 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         BookingMode.REQUEST,
         room_kind=RoomKind.XRAY,
         prep_notes="Leave jewellery at home. Tell the technologist if you might be pregnant.",
+        plain_name="X-ray pictures of the joint",
+        hint="X-rays taken with you in different positions, to see whether the joint moves more than it "
+        "should. Usually asked for by a doctor who is treating you.",
     ),
     VisitType(
         "ct",
@@ -260,6 +291,9 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         BookingMode.REQUEST,
         room_kind=RoomKind.CT,
         prep_notes="Tell us if you might be pregnant. Arrive 15 minutes early to check in.",
+        plain_name="A detailed scan of the joint",
+        hint="A CT scanner takes many X-ray pictures, and a computer turns them into detailed views of the"
+        " joint. Usually asked for by a doctor who is treating you.",
     ),
     VisitType(
         "injection",
@@ -272,6 +306,10 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         prep_notes="Bring a driver: you may not drive for the rest of the day. Tell us if you take "
         "blood thinners, and ask the doctor who prescribed them before stopping any. "
         "Arrive 30 minutes early.",
+        plain_name="An injection to ease the pain in the joint",
+        hint="A doctor uses live X-ray pictures to guide a needle into the joint, then puts in a steroid "
+        "and a numbing medicine. It can ease the pain for months, and shows whether the joint is "
+        "causing it. For pain that other care has not eased.",
     ),
     VisitType(
         "neurotomy",
@@ -283,6 +321,10 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         waitlist_notice=PROCEDURE_NOTICE,
         prep_notes="Bring a driver. Tell us if you take blood thinners or have a pacemaker or other "
         "implanted device. Do not eat for 6 hours before. Arrive 30 minutes early.",
+        plain_name="A treatment that stops nerves near the joint sending pain",
+        hint="A doctor places thin needles through the skin and uses heat from radio waves to stop small "
+        "nerves near the joint carrying pain signals for a time. For patients whose pain an injection"
+        " into the joint has eased: we give that injection first.",
     ),
     VisitType(
         "surgical-consult",
@@ -292,6 +334,10 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         BookingMode.REQUEST,
         prep_notes="Bring your imaging (X-ray, CT or MRI) on disc or the reports, and a list of the "
         "treatments you have tried.",
+        plain_name="A talk with a surgeon about joint surgery",
+        hint="A spine and pelvis surgeon talks with you about fusion surgery, which fixes the two bones of"
+        " the joint together with metal so it no longer moves. For pain that other treatments have "
+        "not eased.",
     ),
     VisitType(
         "bone-health",
@@ -300,6 +346,9 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         30,
         BookingMode.REQUEST,
         prep_notes="Bring a list of your medicines and any recent bone density or blood test results.",
+        plain_name="Medicine to help the bones heal after joint surgery",
+        hint="A hormone and bone doctor (endocrinologist) talks with you about medicines that help the "
+        "bones grow together, before or after fusion surgery of the joint.",
     ),
     VisitType(
         "follow-up",
@@ -308,6 +357,8 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         30,
         BookingMode.BOOK,
         prep_notes="Bring any new reports and a list of questions. Arrive 10 minutes early.",
+        hint="A visit with the team you saw last, to see how you are doing and plan what comes next. For "
+        "patients already seen at the clinic.",
     ),
 )
 

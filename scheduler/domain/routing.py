@@ -34,6 +34,34 @@ RED_FLAGS: dict[str, str] = {
     "cannot-bear-weight": "Sudden inability to bear weight",
 }
 
+# What a patient may not know the words for, in plain words under the choice.
+CAUSE_HINTS: dict[str, str] = {
+    "congenital": "Such as one leg shorter than the other, or a curve in the spine.",
+    "inflammatory": "A long-term illness that makes joints swollen and painful, such as some kinds of arthritis.",
+    "infection": "Germs in the joint. This needs a doctor quickly.",
+}
+RED_FLAG_HINTS: dict[str, str] = {
+    "fever": "A temperature of 100.4°F (38°C) or higher.",
+    "cannot-bear-weight": "You suddenly cannot stand or walk on your leg.",
+}
+
+# The intake questions, by their Intake field, in the order the patient pages ask them.
+QUESTIONS: tuple[str, ...] = ("requested", "seen_before", "cause", "red_flags", "referred")
+# What the clinic's own records hold for a patient seen here before, so they are not asked again.
+# The rules still decide the same for them: rule 2 reads the referral only for new patients, and
+# urgency is asked of everyone through the red flags (the cause counts as "unknown", the referral
+# as "no").
+ON_RECORD_FOR_RETURNING: frozenset[str] = frozenset({"cause", "referred"})
+
+
+def questions_asked(seen_before: bool | None) -> tuple[str, ...]:
+    """The intake questions a patient is asked, in order. ``seen_before`` is their answer so
+    far (None: not given yet, so every question may still be asked)."""
+    if seen_before:
+        return tuple(q for q in QUESTIONS if q not in ON_RECORD_FOR_RETURNING)
+    return QUESTIONS
+
+
 # Outcomes other than a plain visit type code.
 ROUTE_REQUESTED = "requested"  # the visit type asked for, in its own specialty
 ROUTE_LAST_VISIT = "last-visit"  # follow-up: the specialty (and provider) of the most recent visit
@@ -159,7 +187,7 @@ def route(
     for rule in rules:
         if rule.enabled and all(_holds(c, intake, history) for c in rule.conditions):
             return _decide(rule, intake, history, visit_types, specialties)
-    fallback = RoutingRule("fallback", ROUTE_REQUESTED, "{visit_type} visits are with {specialty}.")
+    fallback = RoutingRule("fallback", ROUTE_REQUESTED, "This visit is with {specialty}.")
     return _decide(fallback, intake, history, visit_types, specialties)
 
 
@@ -187,7 +215,7 @@ DEFAULT_RULES: tuple[RoutingRule, ...] = (
     RoutingRule(
         "urgent-infection-or-red-flag",
         "evaluation",
-        "A possible infection or a red-flag symptom needs an urgent evaluation.",
+        "A possible infection, a fever or sudden inability to bear weight needs an urgent evaluation.",
         (Condition("any-of", ({"test": "cause-in", "value": ["infection"]}, {"test": "has-red-flag"})),),
         urgent=True,
     ),
@@ -225,6 +253,7 @@ DEFAULT_RULES: tuple[RoutingRule, ...] = (
     RoutingRule(
         "visit-type-specialty",
         ROUTE_REQUESTED,
-        "{visit_type} visits are with {specialty}.",
+        # Not "{visit_type} visits": a name such as "Follow-up visit" made "Follow-up visit visits".
+        "This visit is with {specialty}.",
     ),
 )

@@ -251,6 +251,7 @@ class VisitType(Model):
     specialty: Mapped[Specialty] = relationship(lazy="joined")
 
     def to_domain(self) -> catalog.VisitType:
+        plain_name, hint = catalog.default_words(self.code)  # no column for them yet
         return catalog.VisitType(
             code=self.code,
             name=self.name,
@@ -264,6 +265,8 @@ class VisitType(Model):
             else timedelta(minutes=self.waitlist_notice_minutes),
             waitlist_batch=self.waitlist_batch_size,
             waitlist_hold_minutes=self.waitlist_hold_minutes,
+            plain_name=plain_name,
+            hint=hint,
         )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask
 from playwright.sync_api import Page
@@ -20,8 +21,9 @@ from scheduler.services import booking
 from scheduler.store.engine import db
 
 UNSURE = "I am not sure: I have SI joint pain"
-INJECTION = "Fluoroscopy-guided SI joint injection"
+INJECTION = "An injection to ease the pain in the joint"  # its medical name is in the hint under it
 TRAUMA = "Trauma, such as a fall or car crash"
+NO_RED_FLAGS = "No, none of these"
 CLINIC_PHONE = "507-538-1280"
 SMS_CONSENT = "Yes, send me text messages about my visits"
 
@@ -35,6 +37,8 @@ DETAILS = {
     "Phone number": "507-555-0101",
     "Email address": "ann.lee@example.com",
 }
+
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 # A description of the focused element: its id, else its text (buttons and links).
 FOCUSED = "() => { const el = document.activeElement; return el.id || (el.innerText || '').trim(); }"
@@ -67,7 +71,10 @@ def answer_questions(
     referred: str = "No",
     visit: Callable[[str], None] = nothing,
 ) -> None:
-    """From the start page to the routing result; ``visit(step)`` runs on each page as it opens."""
+    """From the start page to the routing result; ``visit(step)`` runs on each page as it opens.
+    A returning patient (``seen_before="Yes"``) is not asked the cause or the referral, so
+    ``cause`` and ``referred`` are not used for them."""
+    new_patient = seen_before == "No"
     page.goto("/")
     visit("01-start")
     press(page, "Start now", "/request/what")
@@ -76,14 +83,18 @@ def answer_questions(
     press(page, "Continue", "/request/seen-before")
     visit("03-seen-before")
     page.get_by_role("radio", name=seen_before, exact=True).check()
-    press(page, "Continue", "/request/cause")
-    visit("04-cause")
-    page.get_by_role("radio", name=cause, exact=True).check()
-    for flag in red_flags:
+    if new_patient:
+        press(page, "Continue", "/request/cause")
+        visit("04-cause")
+        page.get_by_role("radio", name=cause, exact=True).check()
+    press(page, "Continue", "/request/red-flags")
+    visit("04-red-flags")
+    for flag in red_flags or (NO_RED_FLAGS,):
         page.get_by_role("checkbox", name=flag, exact=True).check()
-    press(page, "Continue", "/request/referred")
-    visit("05-referred")
-    page.get_by_role("radio", name=referred, exact=True).check()
+    if new_patient:
+        press(page, "Continue", "/request/referred")
+        visit("05-referred")
+        page.get_by_role("radio", name=referred, exact=True).check()
     press(page, "Continue", "/request/route")
     visit("06-route")
 
@@ -98,17 +109,21 @@ def answer_by_post(
     referred: str = "no",
 ) -> None:
     """The same answers as ``answer_questions``, posted with the page's own cookies (and a real
-    CSRF token) without drawing the question pages: for tests about the pages that follow."""
+    CSRF token) without drawing the question pages: for tests about the pages that follow. (A
+    returning patient's cause and referral pages send them on without keeping the answer.)"""
     html = page.request.get("/request/what").text()
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert found, "no CSRF token on the first question page"
     for path, answer in (
         ("/request/what", {"requested": requested}),
         ("/request/seen-before", {"seen_before": seen_before}),
-        ("/request/cause", {"cause": cause, **({"red_flags": list(red_flags)} if red_flags else {})}),
+        ("/request/cause", {"cause": cause}),
+        ("/request/red-flags", {"red_flags": list(red_flags) or ["none"]}),
         ("/request/referred", {"referred": referred}),
     ):
-        response = page.request.post(path, form={**answer, "csrf_token": found.group(1)}, max_redirects=0)
+        # Encoded by hand: a form dict cannot repeat a name (two red flags).
+        body = urlencode({**answer, "csrf_token": found.group(1)}, doseq=True)
+        response = page.request.post(path, data=body, headers={"Content-Type": FORM_TYPE}, max_redirects=0)
         assert response.status == 302, (path, response.status)
     assert page.request.get("/request/route").ok  # the routing result, seen
 

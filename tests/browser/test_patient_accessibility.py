@@ -18,6 +18,7 @@ from tests.browser.helpers import PHONE_WIDTH
 from tests.browser.helpers import page_weight
 from tests.browser.patient_steps import CLINIC_PHONE
 from tests.browser.patient_steps import FOCUSED
+from tests.browser.patient_steps import NO_RED_FLAGS
 from tests.browser.patient_steps import TRAUMA
 from tests.browser.patient_steps import UNSURE
 from tests.browser.patient_steps import answer_by_post
@@ -49,6 +50,10 @@ def test_an_urgent_route_says_call_now_and_passes_axe(page, make_provider, axe, 
     # A red flag with any cause is urgent too (the other answers are kept: straight back to the route).
     page.goto("/request/cause")
     page.get_by_role("radio", name=TRAUMA, exact=True).check()
+    press(page, "Continue", "/request/route")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.goto("/request/red-flags")
+    page.get_by_role("checkbox", name=NO_RED_FLAGS, exact=True).uncheck()
     page.get_by_role("checkbox", name="Fever", exact=True).check()
     press(page, "Continue", "/request/route")
     expect(page.get_by_role("alert")).to_contain_text(f"Call us now on {CLINIC_PHONE}")
@@ -107,12 +112,17 @@ def test_a_keyboard_only_booking_reaches_the_confirmation(page, app, make_provid
     for radio, label, then in (  # Tab into each question's radio group, arrow to the answer
         ("requested-0", UNSURE, "/request/seen-before"),
         ("seen_before-0", "No", "/request/cause"),
-        ("cause-0", TRAUMA, "/request/referred"),
+        ("cause-0", TRAUMA, "/request/red-flags"),
+        ("red_flags-2", NO_RED_FLAGS, "/request/referred"),  # a checkbox: Space ticks it
         ("referred-0", "No", "/request/route"),
     ):
         tab_to(page, radio)
         assert_focus_visible(page)
-        arrow_to(page, label)
+        if radio.startswith("red_flags"):
+            page.keyboard.press("Space")
+            assert page.evaluate("document.activeElement.checked")
+        else:
+            arrow_to(page, label)
         tab_to(page, "Continue")
         assert_focus_visible(page)
         page.keyboard.press("Enter")

@@ -18,10 +18,12 @@ from scheduler.domain.clock import utc_now
 from scheduler.services.seed import default_holidays
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.web.public.forms import RED_FLAGS_MESSAGE
 from scheduler.web.public.present import when
 from tests.browser.patient_steps import CLINIC_PHONE
 from tests.browser.patient_steps import DETAILS
 from tests.browser.patient_steps import INJECTION
+from tests.browser.patient_steps import NO_RED_FLAGS
 from tests.browser.patient_steps import answer_by_post
 from tests.browser.patient_steps import answer_questions
 from tests.browser.patient_steps import assert_error_state
@@ -90,7 +92,7 @@ def test_a_new_patient_books_an_evaluation_end_to_end(page, app, make_provider, 
 
 def test_a_returning_patient_requests_an_injection_with_preferred_days(page, app, make_provider, axe, screenshot):
     make_provider("radiology-pain")
-    answer_questions(page, requested=INJECTION, seen_before="Yes", cause="After childbirth", referred="Yes")
+    answer_questions(page, requested=INJECTION, seen_before="Yes")  # not asked the cause or the referral
     expect(page.get_by_text("Tell us which days and times suit you")).to_be_visible()
     press(page, "Continue", "/request/preferences")
     axe(page)
@@ -257,12 +259,14 @@ def test_each_question_left_empty_says_what_to_do_and_keeps_what_was_chosen(page
     page.get_by_role("radio", name="No", exact=True).check()
     press(page, "Continue", "/request/cause")
 
-    page.get_by_role("checkbox", name="Fever").check()  # a red flag ticked, but no cause chosen
     press(page, "Continue")
     assert_error_state(page, {"Select the likely cause, or 'Unknown' if you are not sure": "cause-0"}, axe)
-    expect(page.get_by_role("checkbox", name="Fever")).to_be_checked()
-    page.get_by_role("checkbox", name="Fever").uncheck()
     page.get_by_role("radio", name="Unknown").check()
+    press(page, "Continue", "/request/red-flags")
+
+    press(page, "Continue")
+    assert_error_state(page, {RED_FLAGS_MESSAGE: "red_flags-0"}, axe)
+    page.get_by_role("checkbox", name=NO_RED_FLAGS).check()
     press(page, "Continue", "/request/referred")
 
     press(page, "Continue")

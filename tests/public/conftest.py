@@ -61,9 +61,12 @@ def first_day_page(client: FlaskClient, base: str = "/request/time") -> Any:
 
 def answer_questions(client: FlaskClient, *, requested="unsure", seen_before="no", cause="trauma", referred="no",
                      red_flags=()) -> Any:  # fmt: skip
+    """Answer the questions up to the routing result. A returning patient is not asked the cause
+    or the referral: those pages send them on without keeping anything, so posting them is harmless."""
     client.post("/request/what", data={"requested": requested})
     client.post("/request/seen-before", data={"seen_before": seen_before})
-    client.post("/request/cause", data={"cause": cause, "red_flags": list(red_flags)})
+    client.post("/request/cause", data={"cause": cause})
+    client.post("/request/red-flags", data={"red_flags": list(red_flags) or ["none"]})
     client.post("/request/referred", data={"referred": referred})
     return client.get("/request/route")
 

@@ -44,6 +44,7 @@ def assert_error_page(response, *messages):
         ("/request/what", "Select what you are asking for"),
         ("/request/seen-before", "Select yes if you have been seen at the clinic before"),
         ("/request/cause", "Select the likely cause, or 'Unknown' if you are not sure"),
+        ("/request/red-flags", "Select any of these you have, or 'No, none of these'"),
         ("/request/referred", "Select yes if a physician referred you"),
     ],
 )

@@ -217,7 +217,11 @@ def test_the_route_page_in_clinic_hours_says_call_now_and_offers_a_call_back_by_
     due = clinic_instant(MONDAY, time(12))
     with app.test_request_context("/request/route"):
         page = render_template(
-            "public/route.html", decision=decision, clinic_now=ClinicNow(True, None, due), next_url="/request/details"
+            "public/route.html",
+            decision=decision,
+            clinic_now=ClinicNow(True, None, due),
+            next_url="/request/details",
+            back="public.red_flags",
         )
     assert "Call us now on" in page and "tel:" in page and "911" in page
     assert "we will call you back by Monday, March 8, 2027 at noon CST" in page

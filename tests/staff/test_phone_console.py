@@ -189,7 +189,7 @@ def test_a_red_flag_routes_to_an_urgent_evaluation_with_the_notice(client, make_
     signed_in(client, "scheduler")
     page = text(step(client, red_flags="fever", requested="unsure"))
     assert "Book a physician's earliest time" in page and "Red flags: Fever" in page
-    assert "A possible infection or a red-flag symptom needs an urgent evaluation." in page
+    assert "A possible infection, a fever or sudden inability to bear weight needs an urgent evaluation." in page
     assert "call 911" in page
 
 

@@ -78,9 +78,27 @@ class CauseForm(Form):
         choices=options(list(CAUSES.items())),
         validators=[InputRequired("Select the likely cause, or 'Unknown' if you are not sure")],
     )
+
+
+NO_RED_FLAGS = "none"  # "No, none of these": an answer, so a patient who skips the question is asked again
+NO_RED_FLAGS_LABEL = "No, none of these"
+RED_FLAGS_MESSAGE = f"Select any of these you have, or '{NO_RED_FLAGS_LABEL}'"
+
+
+class RedFlagsForm(Form):
     red_flags = Checkboxes(
-        "Do you have any of these right now?", choices=options(list(RED_FLAGS.items())), validators=[Optional()]
+        "Do you have any of these right now?",
+        choices=options([*RED_FLAGS.items(), (NO_RED_FLAGS, NO_RED_FLAGS_LABEL)]),
+        validators=[InputRequired(RED_FLAGS_MESSAGE)],
     )
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        ok = super().validate(extra_validators)
+        chosen = self.red_flags.data or []
+        if ok and NO_RED_FLAGS in chosen and len(chosen) > 1:
+            self.red_flags.errors = [f"Select '{NO_RED_FLAGS_LABEL}' on its own, or only the ones you have"]
+            return False
+        return ok
 
 
 class ReferredForm(Form):

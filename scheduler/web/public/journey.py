@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import session
 
+from scheduler.domain import routing as routing_rules
 from scheduler.domain.catalog import UNSURE
 from scheduler.domain.catalog import BookingMode
 from scheduler.domain.offer import Catalog
@@ -23,13 +24,15 @@ from scheduler.domain.routing import RoutingDecision
 from scheduler.services import routing
 
 KEY = "journey"
-# Each question's answer key and the page that asks it, in the order they are asked.
-QUESTIONS = (
-    ("requested", "public.what"),
-    ("seen_before", "public.seen_before"),
-    ("cause", "public.cause"),
-    ("referred", "public.referred"),
-)
+# The page that asks each intake question (the answer is kept under the question's name). Which
+# questions a patient is asked, and in what order, is the domain's rule: routing.questions_asked.
+PAGES = {
+    "requested": "public.what",
+    "seen_before": "public.seen_before",
+    "cause": "public.cause",
+    "red_flags": "public.red_flags",
+    "referred": "public.referred",
+}
 
 
 def answers() -> dict[str, Any]:
@@ -51,12 +54,29 @@ def clear() -> None:
     session.pop(KEY, None)
 
 
+def asked(current: dict[str, Any]) -> tuple[str, ...]:
+    """The questions this patient is asked, in order, by their answers so far."""
+    seen_before = current.get("seen_before")
+    return routing_rules.questions_asked(None if seen_before is None else seen_before == "yes")
+
+
+def previous_page(current: dict[str, Any], question: str) -> str:
+    """The endpoint of the question asked before ``question`` (its page's back link); the start
+    page before the first. ``question`` may be "route": the page after the last question."""
+    order = asked(current)
+    before = order[: order.index(question)] if question in order else order
+    return PAGES[before[-1]] if before else "public.start"
+
+
 def intake(current: dict[str, Any]) -> Intake:
+    """The answers as routing reads them. A question the patient was not asked (an answer kept
+    from before they changed an earlier one) counts as unanswered, as "Check your answers" shows."""
+    questions = asked(current)
     return Intake(
         requested=current.get("requested", UNSURE),
         seen_before=current.get("seen_before") == "yes",
-        cause=current.get("cause", "unknown"),
-        referred=current.get("referred") == "yes",
+        cause=current.get("cause", "unknown") if "cause" in questions else "unknown",
+        referred=current.get("referred") == "yes" if "referred" in questions else False,
         red_flags=frozenset(current.get("red_flags", [])),
     )
 
@@ -120,11 +140,21 @@ def patient_details(current: dict[str, Any]) -> PatientDetails | None:
     )
 
 
+def unanswered(current: dict[str, Any], before: str | None = None) -> str | None:
+    """The first question asked of this patient (before ``before``, when given) still without an
+    answer; None when they are all answered."""
+    for question in asked(current):
+        if question == before:
+            return None
+        if question not in current:
+            return question
+    return None
+
+
 def next_step(current: dict[str, Any], offer: Catalog) -> str:
     """The endpoint of the first page still to answer, or the check page when all are done."""
-    for question, endpoint in QUESTIONS:
-        if question not in current:
-            return endpoint
+    if (question := unanswered(current)) is not None:
+        return PAGES[question]
     if not current.get("route_seen"):
         return "public.route"
     if books_a_time(current, offer):

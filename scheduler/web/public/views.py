@@ -17,12 +17,17 @@ from flask_wtf import FlaskForm
 from werkzeug import Response
 
 from scheduler.domain.catalog import UNSURE
+from scheduler.domain.catalog import UNSURE_HINT
+from scheduler.domain.catalog import UNSURE_LABEL
+from scheduler.domain.catalog import VisitType
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.offer import Catalog
+from scheduler.domain.routing import CAUSE_HINTS
 from scheduler.domain.routing import CAUSES
+from scheduler.domain.routing import RED_FLAG_HINTS
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.domain.routing import Intake
 from scheduler.extensions import limiter
@@ -67,9 +72,19 @@ def _after_answer() -> Response:
 
 def _require(*keys: str) -> Response | None:
     """Send the patient back to the first unanswered question when they skip ahead (a bookmark,
-    the back button after finishing, an expired session)."""
+    the back button after finishing, an expired session): every question asked of them must be
+    answered, and ``keys`` too."""
     current = journey.answers()
-    if all(k in current for k in keys):
+    if journey.unanswered(current) is None and all(k in current for k in keys):
+        return None
+    return redirect(url_for(journey.next_step(current, _offer())))
+
+
+def _ask(question: str) -> Response | None:
+    """A question page opens once the questions before it are answered, and only for a patient it
+    is asked of (a returning patient is not asked what the clinic knows: domain.routing)."""
+    current = journey.answers()
+    if question in journey.asked(current) and journey.unanswered(current, before=question) is None:
         return None
     return redirect(url_for(journey.next_step(current, _offer())))
 
@@ -83,18 +98,29 @@ def start() -> str:
 def what() -> Any:
     offer = _offer()
     form = forms.WhatForm(data=journey.answers())
+    visit_types = list(offer.visit_types.values())
     form.requested.choices = forms.options(
-        [(vt.code, vt.name) for vt in offer.visit_types.values()] + [(UNSURE, "I am not sure: I have SI joint pain")]
+        [(vt.code, vt.choice_label) for vt in visit_types] + [(UNSURE, UNSURE_LABEL)]
     )
     if form.validate_on_submit():
         journey.save(requested=form.requested.data, route_seen=None)
         return _after_answer()
-    return _form_page("public/what.html", form)
+    return _form_page("public/what.html", form, option_hints=_choice_hints(visit_types))
+
+
+def _choice_hints(visit_types: list[VisitType]) -> dict[str, str]:
+    """Each choice's hint: what the visit is and who it is for, then its clinical name (the name
+    the patient's doctor, letters and confirmations use) when the label is not already that."""
+    hints = {}
+    for vt in visit_types:
+        clinical = f"Medical name: {vt.name}." if vt.choice_label != vt.name else ""
+        hints[vt.code] = " ".join(part for part in (vt.hint, clinical) if part)
+    return {code: hint for code, hint in hints.items() if hint} | {UNSURE: UNSURE_HINT}
 
 
 @bp.route("/request/seen-before", methods=["GET", "POST"])
 def seen_before() -> Any:
-    if (back := _require("requested")) is not None:
+    if (back := _ask("seen_before")) is not None:
         return back
     form = forms.SeenBeforeForm(data=journey.answers())
     if form.validate_on_submit():
@@ -106,30 +132,46 @@ def seen_before() -> Any:
 
 @bp.route("/request/cause", methods=["GET", "POST"])
 def cause() -> Any:
-    if (back := _require("requested", "seen_before")) is not None:
+    if (back := _ask("cause")) is not None:
         return back
-    form = forms.CauseForm(data=journey.answers())
+    current = journey.answers()
+    form = forms.CauseForm(data=current)
     if form.validate_on_submit():
-        journey.save(cause=form.cause.data, red_flags=list(form.red_flags.data or []), route_seen=None)
+        journey.save(cause=form.cause.data, route_seen=None)
         return _after_answer()
-    return _form_page("public/cause.html", form)
+    return _form_page("public/cause.html", form, back=journey.previous_page(current, "cause"), cause_hints=CAUSE_HINTS)
+
+
+@bp.route("/request/red-flags", methods=["GET", "POST"])
+def red_flags() -> Any:
+    if (back := _ask("red_flags")) is not None:
+        return back
+    current = journey.answers()
+    kept = current.get("red_flags")
+    form = forms.RedFlagsForm(data={"red_flags": (kept or [forms.NO_RED_FLAGS]) if kept is not None else []})
+    if form.validate_on_submit():
+        journey.save(red_flags=[f for f in form.red_flags.data if f != forms.NO_RED_FLAGS], route_seen=None)
+        return _after_answer()
+    return _form_page("public/red_flags.html", form, back=journey.previous_page(current, "red_flags"),
+                      red_flag_hints=RED_FLAG_HINTS, no_red_flags=forms.NO_RED_FLAGS)  # fmt: skip
 
 
 @bp.route("/request/referred", methods=["GET", "POST"])
 def referred() -> Any:
-    if (back := _require("requested", "seen_before", "cause")) is not None:
+    if (back := _ask("referred")) is not None:
         return back
-    form = forms.ReferredForm(data=journey.answers())
+    current = journey.answers()
+    form = forms.ReferredForm(data=current)
     if form.validate_on_submit():
         journey.save(referred=form.referred.data, route_seen=None)
         return _after_answer()
-    return _form_page("public/question.html", form, field=form.referred, back="public.cause",
-                      hint="For example your family doctor or a spine specialist.")  # fmt: skip
+    return _form_page("public/question.html", form, field=form.referred, hint="For example your family doctor or a "
+                      "spine specialist.", back=journey.previous_page(current, "referred"))  # fmt: skip
 
 
 @bp.get("/request/route")
 def route() -> Any:
-    if (back := _require("requested", "seen_before", "cause", "referred")) is not None:
+    if (back := _require()) is not None:
         return back
     offer = _offer()
     current = journey.save(route_seen=True)
@@ -142,6 +184,7 @@ def route() -> Any:
         specialty=offer.specialties[decision.specialty],
         books=journey.books_a_time(current, offer),
         next_url=url_for(journey.next_step(current, offer)),
+        back=journey.previous_page(current, "route"),
     )
 
 
@@ -171,7 +214,7 @@ def _time_page(
 @bp.route("/request/time", methods=["GET", "POST"])
 @limiter.limit(_write_limit, methods=["POST"])
 def time() -> Any:
-    if (back := _require("requested", "seen_before", "cause", "referred", "route_seen")) is not None:
+    if (back := _require("route_seen")) is not None:
         return back
     offer = _offer()
     current = journey.answers()
@@ -220,7 +263,7 @@ def request_instead() -> Response:
 
 @bp.route("/request/preferences", methods=["GET", "POST"])
 def preferences() -> Any:
-    if (back := _require("requested", "seen_before", "cause", "referred", "route_seen")) is not None:
+    if (back := _require("route_seen")) is not None:
         return back
     current = journey.answers()
     form = forms.PreferencesForm(data=current.get("preferences") or {})
@@ -234,7 +277,7 @@ def preferences() -> Any:
 
 @bp.route("/request/details", methods=["GET", "POST"])
 def details() -> Any:
-    if (back := _require("requested", "seen_before", "cause", "referred", "route_seen")) is not None:
+    if (back := _require("route_seen")) is not None:
         return back
     current = journey.answers()
     form = forms.DetailsForm(data=current.get("typed") or {})
@@ -291,6 +334,7 @@ def check() -> Any:
         visit_type=offer.visit_type(decision.visit_type),
         specialty=offer.specialties[decision.specialty],
         requested_name=_requested_name(current, offer),
+        asked=journey.asked(current),
         cause_name=CAUSES.get(current.get("cause", ""), ""),
         red_flag_names=[RED_FLAGS[f] for f in current.get("red_flags", []) if f in RED_FLAGS],
         slot=journey.held_slot(current),
@@ -304,7 +348,7 @@ def check() -> Any:
 
 def _requested_name(current: dict[str, Any], offer: Catalog) -> str:
     code = current.get("requested", UNSURE)
-    return "Not sure: I have SI joint pain" if code == UNSURE else offer.visit_type(code).name
+    return "Not sure: I have SI joint pain" if code == UNSURE else offer.visit_type(code).choice_label
 
 
 def _provider_name(current: dict[str, Any], offer: Catalog) -> str:
