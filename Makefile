@@ -34,6 +34,10 @@ instance/secret_key:
 run: export SCHEDULER_PUBLIC_BASE_URL ?= $(PUBLIC_BASE_URL)
 run: export SCHEDULER_MAIL_DOMAIN ?= si-joint-clinic.example
 run: export SCHEDULER_MAIL_FROM ?= SI Joint Clinic <no-reply@si-joint-clinic.example>
+# Over plain HTTP (the demo opened from a phone on the same network, say) a Secure cookie never
+# comes back, and every form would fail: the demo's cookie is Secure only when its address is https.
+# Production keeps the default, Secure.
+run: export SCHEDULER_SESSION_COOKIE_SECURE ?= $(if $(filter https://%,$(SCHEDULER_PUBLIC_BASE_URL)),true,false)
 run: $(VENV)/.installed instance/secret_key
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask db upgrade
 	SCHEDULER_SECRET_KEY=$$(cat instance/secret_key) $(BIN)/flask seed-demo --if-empty
@@ -42,6 +46,7 @@ run: $(VENV)/.installed instance/secret_key
 	@echo "  Demo staff sign-in: demo-admin, demo-scheduler or demo-phone, password demo-password-2026"
 	@echo "  API description: $$SCHEDULER_PUBLIC_BASE_URL/api/v1/openapi.json"
 	@echo "  Email goes to instance/mail/ (no SMTP server configured). Ctrl+C stops web and worker."
+	@if [ "$$SCHEDULER_SESSION_COOKIE_SECURE" = false ]; then echo "  Plain HTTP demo: the session cookie is not Secure here (it is in production, over https)."; fi
 	@echo ""
 	export SCHEDULER_SECRET_KEY=$$(cat instance/secret_key); \
 	$(BIN)/flask jobs run & worker=$$!; \

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from scheduler.domain.messages import reminder_time
 from scheduler.jobs import transports
+from scheduler.services import booking
 from scheduler.services import moves
 from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
@@ -45,3 +46,24 @@ def test_a_moved_visit_gets_one_rescheduled_message_and_one_reminder_at_the_new_
 
 def _id(reference):
     return db.session.execute(select(models.Appointment.id).filter_by(reference=reference)).scalar_one()
+
+
+def test_a_moved_then_cancelled_visit_cancels_with_a_sequence_above_the_moves(app, client, inbox, make_provider):
+    """Calendars ignore a CANCEL whose SEQUENCE is not above the invite they hold (RFC 5546): the
+    move's REQUEST had SEQUENCE 1, so the cancellation must carry 2."""
+    make_provider("pmr")
+    old_start = central(next_clinic_day(after_days=5), 9)
+    response = client.post("/api/v1/appointments", json=booking_json(old_start, patient=patient_json()))
+    assert response.status_code == 201
+    with app.app_context():
+        appointment_id = _id(response.json["reference"])
+        moves.move_appointment(appointment_id, old_start + timedelta(days=7))
+        booking.cancel_visit(appointment_id, "Clinic closed", notify=True)
+        assert drain_once(transports) == {"sent": 3}
+    sequences = {}
+    for message in inbox.messages:
+        part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+        calendar = Calendar.from_ical(part.get_content())
+        [event] = calendar.walk("VEVENT")
+        sequences[str(calendar["METHOD"])] = sequences.get(str(calendar["METHOD"]), []) + [int(event["SEQUENCE"])]
+    assert sequences == {"REQUEST": [0, 1], "CANCEL": [2]}

@@ -142,6 +142,42 @@ def on_entry_expiring(reach: Reachable, now: datetime) -> list[PlannedMessage]:
     return [PlannedMessage(MessageKind.WAITLIST_EXPIRING, c, now) for c in reach.channels()]
 
 
+@dataclass(frozen=True)
+class Promises:
+    """What the patient may be told will reach them about one visit or request, read back from its
+    message log (never from what the code meant to queue): the pages promise only what is queued.
+
+    ``notice``: the channels of the notice sent at once about what just happened (the
+    confirmation, "request received", "moved" or "cancelled"); ``reminder``: the channels of the
+    pending reminder, sent at ``remind_at``."""
+
+    notice: tuple[Channel, ...]
+    reminder: tuple[Channel, ...]
+    remind_at: datetime | None
+
+    @property
+    def silent(self) -> bool:
+        """Nothing will be sent: the patient gave no email and no consent to texts."""
+        return not (self.notice or self.reminder)
+
+
+def promises(log: Iterable[tuple[str, str, datetime]], notice: MessageKind) -> Promises:
+    """The :class:`Promises` of a message log, ``(kind, channel, send_after)`` of its messages that
+    are queued, being sent or sent (the caller leaves out withdrawn and dead ones), about the
+    ``notice`` that just went out."""
+    noticing: set[Channel] = set()
+    reminding: set[Channel] = set()
+    remind_at: datetime | None = None
+    for kind, channel, send_after in log:
+        if kind == notice:
+            noticing.add(Channel(channel))
+        elif kind == MessageKind.REMINDER:
+            reminding.add(Channel(channel))
+            remind_at = send_after if remind_at is None else min(remind_at, send_after)
+    order = list(Channel)
+    return Promises(tuple(sorted(noticing, key=order.index)), tuple(sorted(reminding, key=order.index)), remind_at)
+
+
 # ----- text messages -------------------------------------------------------------------------------
 
 # One GSM-7 segment. Longer texts are split and billed per part, and the FCC healthcare exemption

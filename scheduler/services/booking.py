@@ -334,7 +334,9 @@ def _cancel(appointment_id: int, reason: str | None, *, notify: bool, now: datet
     # In the same transaction: a cancelled visit can never get a stale reminder.
     outbox.withdraw_reminders(visit.id)
     if notify:
-        outbox.queue(on_cancelled(outbox.reach(visit.patient), now), appointment_id=visit.id)
+        # Under the visit's current version: the notice's CANCEL then carries a SEQUENCE above the
+        # last invite's (a moved visit's REQUEST had version - 1), so calendars act on it.
+        outbox.queue(on_cancelled(outbox.reach(visit.patient), now), appointment_id=visit.id, version=visit.version)
     cancelled = store_bookings.visit(visit.id)
     assert cancelled is not None
     return cancelled

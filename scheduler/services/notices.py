@@ -259,7 +259,17 @@ def invite(
         organizer(config.clinic_name, config.mail_from),
     )
     head = calendar_head(method, to_clinic(appointment.starts_at).year)
-    return head + opening + event_attendee(method, address) + details
+    # A published event (a file the patient adds to their own calendar) has no attendees (RFC 5546, 3.2.1).
+    attendee_line = b"" if method == "PUBLISH" else event_attendee(method, address)
+    return head + opening + attendee_line + details
+
+
+def calendar_file(appointment: models.Appointment) -> bytes:
+    """The visit for "Add to calendar": the event of the confirmation email's invite, with its UID
+    and SEQUENCE (so a calendar that already has the visit from the email updates it rather than
+    showing it twice), published (METHOD:PUBLISH, no ATTENDEE): a file the patient opens is their
+    own calendar entry, not an invitation awaiting an answer."""
+    return invite(appointment, method="PUBLISH", sequence=appointment.version - 1)
 
 
 def organizer(name: str, sender: str) -> tuple[str, str]:

@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from scheduler.domain.clock import utc_now
+from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import OutboxStatus
 from scheduler.domain.messages import PlannedMessage
+from scheduler.domain.messages import Promises
 from scheduler.domain.messages import Reachable
+from scheduler.domain.messages import promises
 from scheduler.domain.patients import PatientRecord
 from scheduler.services.sms_consent import texts_allowed_to
 from scheduler.store import bookings as store_bookings
+from scheduler.store import outbox as store_outbox
 
 
 def reach(patient: PatientRecord) -> Reachable:
@@ -53,9 +57,7 @@ def queue(
         return
     # A booking writes its messages in the one statement that writes the appointment (``rows``
     # makes them); everything else queues here.
-    store_bookings.queue_messages(
-        rows(planned, appointment_id=appointment_id, request_id=request_id, version=version)
-    )
+    store_bookings.queue_messages(rows(planned, appointment_id=appointment_id, request_id=request_id, version=version))
 
 
 def rows(
@@ -77,3 +79,14 @@ def rows(
 def withdraw_reminders(appointment_id: int) -> None:
     """Pending reminders of a visit that was cancelled or moved: never sent."""
     store_bookings.withdraw_reminders(appointment_id)
+
+
+def promised(
+    notice: MessageKind, *, appointment_id: int | None = None, request_id: int | None = None, version: int | None = None
+) -> Promises:
+    """What the patient may be told will reach them after ``notice``, about a visit (its
+    ``version``'s messages) or a request: read back from the messages queued, so a page never
+    promises one that is not (no email given, no consent to texts, a number abroad, a reminder
+    whose time has passed)."""
+    log = store_outbox.message_log(appointment_id=appointment_id, request_id=request_id, version=version)
+    return promises(log, notice)

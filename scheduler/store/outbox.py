@@ -327,3 +327,18 @@ def queue_dead_again(message_id: int, now: datetime) -> bool:
         .values(status=OutboxStatus.QUEUED, attempts=0, send_after=now, locked_until=None)
     )
     return cast(CursorResult[Any], changed).rowcount == 1
+
+
+def message_log(
+    *, appointment_id: int | None = None, request_id: int | None = None, version: int | None = None
+) -> list[tuple[str, str, datetime]]:
+    """``(kind, channel, send_after)`` of the messages about one visit (of one ``version``, when
+    given) or one request that are queued, being sent or sent: what may still be promised."""
+    m = models.OutboxMessage
+    about = m.appointment_id == appointment_id if appointment_id is not None else m.request_id == request_id
+    query = select(m.kind, m.channel, m.send_after).where(
+        about, m.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT])
+    )
+    if version is not None:
+        query = query.where(m.version == version)
+    return [(kind, channel, send_after) for kind, channel, send_after in db.session.execute(query)]

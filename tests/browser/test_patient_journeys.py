@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -83,11 +84,28 @@ def test_a_new_patient_books_an_evaluation_end_to_end(page, app, make_provider, 
     assert appointment.starts_at == slot_start(chosen)
     assert appointment.status == "booked"
     assert not rows(app, models.Hold)  # the hold was used up by the booking
+    add_to_calendar = re.compile(r"^Add to calendar")
+    downloaded = calendar_download(page, add_to_calendar)
+    assert "METHOD:PUBLISH" in downloaded and f"UID:{reference}@" in downloaded and "ATTENDEE" not in downloaded
 
     page.get_by_role("link", name="your visit page").click()
     expect(page.get_by_role("heading", name="Your visit")).to_be_visible()
     expect(page.locator("main")).to_contain_text(reference)
     expect(page.get_by_role("button", name="Change the time")).to_be_visible()
+    # The visit page offers the same file (only its DTSTAMP, the moment it was written, differs).
+    assert without_stamp(calendar_download(page, add_to_calendar)) == without_stamp(downloaded)
+
+
+def calendar_download(page, name) -> str:
+    """Follow the "Add to calendar" link from the keyboard; the calendar file it downloads."""
+    with page.expect_download() as download:
+        page.get_by_role("link", name=name).focus()
+        page.keyboard.press("Enter")
+    return Path(download.value.path()).read_text()
+
+
+def without_stamp(calendar: str) -> list[str]:
+    return [line for line in calendar.splitlines() if not line.startswith("DTSTAMP:")]
 
 
 def test_a_returning_patient_requests_an_injection_with_preferred_days(page, app, make_provider, axe, screenshot):
@@ -148,7 +166,10 @@ def test_a_patient_cancels_through_the_manage_link(page, app, make_provider, axe
 
     page.get_by_role("radio", name="I am feeling better").check()
     press(page, "Cancel visit", manage)
-    expect(page.get_by_role("status")).to_have_text("Your visit is cancelled. We have sent you a confirmation.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your visit is cancelled. We have not sent you a message about it: we have no email address or consent to "
+        "texts for you."  # booked by phone with neither
+    )
     expect(page.get_by_role("button", name="Change the time")).to_have_count(0)
     (appointment,) = rows(app, models.Appointment)
     assert appointment.status == "cancelled"
@@ -176,7 +197,10 @@ def test_another_patient_reschedules_through_the_manage_link(page, app, make_pro
     expect(page.get_by_role("heading", name="Move your visit to the new time?")).to_be_visible()
     press(page, "Move my visit", manage)
 
-    expect(page.get_by_role("status")).to_have_text("Your visit has moved. We have sent you the new details.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your visit has moved. We have not sent you a message about it: we have no email address or consent to "
+        "texts for you."  # booked by phone with neither
+    )
     expect(page.locator("main")).to_contain_text(when(slot_start(chosen)) + " (Central time)")
     (appointment,) = rows(app, models.Appointment)
     assert appointment.reference == reference and appointment.version == 2

@@ -165,7 +165,10 @@ def test_rescheduling_through_the_manage_link_uses_the_same_picker(page, app, ma
     assert_error_state(page, {"Select a new time for your visit": "slot-0"}, axe)
     chosen = pick_time(page, index=1, then=manage + "/reschedule/check")
     press(page, "Move my visit", manage)
-    expect(page.get_by_role("status")).to_have_text("Your visit has moved. We have sent you the new details.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your visit has moved. We have not sent you a message about it: we have no email address or consent to "
+        "texts for you."  # booked by phone with neither
+    )
     (appointment,) = rows(app, models.Appointment)
     assert appointment.starts_at == slot_start(chosen) and appointment.version == 2
 

@@ -124,7 +124,7 @@ def test_a_patient_reschedules_and_then_cancels_through_the_manage_link(web, app
     make_provider("pmr")
     book_first_time(web)
     web.post("/request/check")
-    manage = re.search(r'href="(/manage/[^"]+)"', page_text(web.get("/request/confirmation"))).group(1)
+    manage = re.search(r'href="(/manage/[^/"]+/[^/"]+)"', page_text(web.get("/request/confirmation"))).group(1)
     # A week or more ahead, so the new time's reminder (two days before) is still to come.
     later = next_clinic_day(after_days=7).isoformat()
     choices = offered(first_day_page(web, manage + f"/reschedule?from={later}"))
@@ -154,7 +154,7 @@ def test_a_bad_or_tampered_manage_link_shows_a_clear_page_with_the_phone_number(
     make_provider("pmr")
     book_first_time(web)
     web.post("/request/check")
-    manage = re.search(r'href="(/manage/[^"]+)"', page_text(web.get("/request/confirmation"))).group(1)
+    manage = re.search(r'href="(/manage/[^/"]+/[^/"]+)"', page_text(web.get("/request/confirmation"))).group(1)
     for bad in (manage[:-3] + "xyz", "/manage/SIJ-AAAA-BBBB/nonsense", manage + "x/cancel"):
         response = web.get(bad)
         assert response.status_code == 404

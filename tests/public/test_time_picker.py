@@ -149,7 +149,7 @@ def test_rescheduling_through_the_manage_link_uses_the_same_picker(web, app, mak
     make_provider("pmr")
     book_first_time(web)
     web.post("/request/check")
-    manage = re.search(r'href="(/manage/[^"]+)"', page_text(web.get("/request/confirmation"))).group(1)
+    manage = re.search(r'href="(/manage/[^/"]+/[^/"]+)"', page_text(web.get("/request/confirmation"))).group(1)
     first = web.get(manage + "/reschedule")
     assert first.status_code == 200 and title(first).startswith("Choose a day")
     days = offered_days(first)

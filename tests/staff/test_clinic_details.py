@@ -105,7 +105,7 @@ def test_an_admins_edit_is_saved_audited_and_is_what_patients_are_told_everywher
     assert "200 First Street SW" not in confirmation
     footer = re.search(r'<footer class="site-footer">.*?</footer>', confirmation, re.S).group(0)
     assert NEW["after_hours"] in footer and 'href="tel:+15075550199"' in footer
-    manage = re.search(r'href="(/manage/[^"]+)"', confirmation).group(1)
+    manage = re.search(r'href="(/manage/[^/"]+/[^/"]+)"', confirmation).group(1)
     assert "1216 Second Street SW" in text(web.get(manage)) and NEW["building"] in text(web.get(manage))
 
     # The emails as a real SMTP server receives them, and the invite's LOCATION.

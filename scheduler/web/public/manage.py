@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -16,16 +17,21 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.messages import MessageKind
 from scheduler.extensions import limiter
 from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import holds
 from scheduler.services import moves
+from scheduler.services import notices
+from scheduler.services import outbox
 from scheduler.settings import settings
 from scheduler.web.public import bp
 from scheduler.web.public import forms
 from scheduler.web.public import picker
 from scheduler.web.public.present import describe_refusal
+from scheduler.web.public.present import notice_sentence
+from scheduler.web.public.present import reminder_sentence
 from scheduler.web.public.present import when
 from scheduler.web.public.times import parse_choice
 
@@ -68,6 +74,19 @@ def manage(reference: str, token: str) -> Any:
     )
 
 
+@bp.get("/manage/<reference>/<token>/visit.ics")
+def calendar_file(reference: str, token: str) -> Any:
+    """The visit as a calendar file for "Add to calendar" (the event of the confirmation email's
+    invite), for a booked visit (not cached, like every patient page: web/security.py)."""
+    appointment = _appointment(reference, token)
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED:
+        return _bad_link()
+    response = make_response(notices.calendar_file(appointment))
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = f'attachment; filename="{appointment.reference}.ics"'
+    return response
+
+
 @bp.route("/manage/<reference>/<token>/cancel", methods=["GET", "POST"])
 @limiter.limit(_write_limit, methods=["POST"])
 def cancel(reference: str, token: str) -> Any:
@@ -82,11 +101,12 @@ def cancel(reference: str, token: str) -> Any:
         label = dict(forms.CANCEL_REASONS)[form.reason.data]
         reason = f"{label}. {form.details.data.strip()}" if form.details.data else label
         try:
-            booking.cancel_appointment(reference, token, reason)
+            cancelled = booking.cancel_appointment(reference, token, reason)
         except DomainError as refusal:
             problem = refusal.message
         else:
-            session["manage_notice"] = "Your visit is cancelled. We have sent you a confirmation."
+            promised = outbox.promised(MessageKind.CANCELLED, appointment_id=cancelled.id, version=cancelled.version)
+            session["manage_notice"] = notice_sentence(promised, "Your visit is cancelled.", "a confirmation")
             return redirect(url_for("public.manage", reference=reference, token=token))
     status = 422 if form.errors or problem else 200
     return render_template(
@@ -154,7 +174,7 @@ def reschedule_check(reference: str, token: str) -> Any:
     form = forms.CheckForm()
     if form.validate_on_submit():
         try:
-            moves.move_appointment(appointment.id, start, provider_id=provider_id, hold_token=chosen["token"])
+            moved = moves.move_appointment(appointment.id, start, provider_id=provider_id, hold_token=chosen["token"])
         except SlotTaken:
             session.pop(MOVE_KEY, None)
             session["move_notice"] = (
@@ -167,7 +187,10 @@ def reschedule_check(reference: str, token: str) -> Any:
             session["move_notice"] = refusal.message
             return redirect(url_for("public.reschedule", reference=reference, token=token))
         session.pop(MOVE_KEY, None)
-        session["manage_notice"] = "Your visit has moved. We have sent you the new details."
+        promised = outbox.promised(MessageKind.RESCHEDULED, appointment_id=moved.id, version=moved.version)
+        notice = notice_sentence(promised, "Your visit has moved.", "the new details")
+        reminder = reminder_sentence(promised)
+        session["manage_notice"] = f"{notice} {reminder}" if reminder else notice
         return redirect(url_for("public.manage", reference=reference, token=token))
     return render_template(
         "public/reschedule_check.html",

@@ -24,6 +24,7 @@ from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
+from scheduler.domain.messages import MessageKind
 from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import CAUSE_HINTS
 from scheduler.domain.routing import CAUSES
@@ -34,6 +35,7 @@ from scheduler.extensions import limiter
 from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import holds
+from scheduler.services import outbox
 from scheduler.services import requests as visit_requests
 from scheduler.services import urgent
 from scheduler.settings import settings
@@ -42,7 +44,9 @@ from scheduler.web.public import bp
 from scheduler.web.public import forms
 from scheduler.web.public import journey
 from scheduler.web.public import picker
+from scheduler.web.public.present import by_channels
 from scheduler.web.public.present import describe_refusal
+from scheduler.web.public.present import reminder_sentence
 from scheduler.web.public.present import when
 from scheduler.web.public.times import parse_choice
 
@@ -383,6 +387,7 @@ def _submit(current: dict[str, Any], offer: Catalog) -> Response:
         )
         call_back_by = submitted.request.call_back_by
         session["confirmation"] = {"kind": "request", "reference": submitted.request.reference,
+                                   "request_id": submitted.request.id,
                                    "call_back_by": call_back_by.isoformat() if call_back_by else None,
                                    "at": utc_now().isoformat()}  # fmt: skip
     journey.clear()
@@ -409,15 +414,22 @@ def confirmation() -> Any:
         return redirect(url_for("public.start"))
     if done["kind"] == "appointment":
         appointment = booking.appointment_for_token(done["reference"], done["token"])
+        promised = outbox.promised(MessageKind.CONFIRMED, appointment_id=appointment.id, version=appointment.version)
         return render_template(
             "public/confirmation.html",
             appointment=appointment,
             manage_url=url_for("public.manage", reference=appointment.reference, token=done["token"]),
+            calendar_url=url_for("public.calendar_file", reference=appointment.reference, token=done["token"]),
             when=when,
+            promised=promised,
+            by_channels=by_channels,
+            reminder=reminder_sentence(promised),
         )
     call_back_by = done.get("call_back_by")
     return render_template(
         "public/request_sent.html",
         reference=done["reference"],
         call_back_by=datetime.fromisoformat(call_back_by) if call_back_by else None,
+        promised=outbox.promised(MessageKind.REQUEST_RECEIVED, request_id=done["request_id"]),
+        by_channels=by_channels,
     )
