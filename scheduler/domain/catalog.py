@@ -233,7 +233,7 @@ def default_words(code: str) -> tuple[str, str]:
 
 UNSURE = "unsure"  # "Not sure, I have SI joint pain": a valid answer to "what are you asking for"
 UNSURE_LABEL = "I am not sure: I have SI joint pain"
-UNSURE_HINT = "Choose this if you do not know which visit you need. We will guide you to the right one."
+UNSURE_HINT = "We will ask a few questions and guide you to the right visit."
 
 DEFAULT_SPECIALTIES: tuple[Specialty, ...] = (
     Specialty("pmr", "Physical Medicine & Rehabilitation"),
@@ -255,8 +255,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         prep_notes="Bring a list of your medicines and any imaging or reports from other clinics. "
         "Wear comfortable clothes you can move in. Arrive 15 minutes early to check in.",
         plain_name="A first full check of your SI joint pain",
-        hint="A doctor asks about your pain, examines you and plans your care with you. For anyone new to "
-        "the clinic: new patients start here.",
+        hint="A doctor asks about your pain, examines you and plans your care. New patients start here.",
     ),
     VisitType(
         "therapy",
@@ -268,8 +267,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         prep_notes="Wear loose, comfortable clothes and supportive shoes. "
         "Bring your home exercise sheet if you have one.",
         plain_name="Therapy: exercises and help with everyday tasks",
-        hint="A session with a physical or occupational therapist, who shows you exercises and easier ways"
-        " to move and do daily tasks. For patients who have had their first check here.",
+        hint="A therapist shows you exercises and easier ways to move and do daily tasks. After your first check here.",
     ),
     VisitType(
         "xray",
@@ -280,8 +278,8 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         room_kind=RoomKind.XRAY,
         prep_notes="Leave jewellery at home. Tell the technologist if you might be pregnant.",
         plain_name="X-ray pictures of the joint",
-        hint="X-rays taken with you in different positions, to see whether the joint moves more than it "
-        "should. Usually asked for by a doctor who is treating you.",
+        hint="Pictures taken in different positions, to see if the joint moves more than it should. When your "
+        "doctor has asked for them.",
     ),
     VisitType(
         "ct",
@@ -292,8 +290,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         room_kind=RoomKind.CT,
         prep_notes="Tell us if you might be pregnant. Arrive 15 minutes early to check in.",
         plain_name="A detailed scan of the joint",
-        hint="A CT scanner takes many X-ray pictures, and a computer turns them into detailed views of the"
-        " joint. Usually asked for by a doctor who is treating you.",
+        hint="A scanner builds detailed pictures of the joint. When your doctor has asked for this scan.",
     ),
     VisitType(
         "injection",
@@ -307,9 +304,8 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         "blood thinners, and ask the doctor who prescribed them before stopping any. "
         "Arrive 30 minutes early.",
         plain_name="An injection to ease the pain in the joint",
-        hint="A doctor uses live X-ray pictures to guide a needle into the joint, then puts in a steroid "
-        "and a numbing medicine. It can ease the pain for months, and shows whether the joint is "
-        "causing it. For pain that other care has not eased.",
+        hint="A doctor uses X-ray to guide a needle into the joint, with steroid and numbing medicine. It can "
+        "ease the pain for months. For pain other care has not eased.",
     ),
     VisitType(
         "neurotomy",
@@ -322,9 +318,8 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         prep_notes="Bring a driver. Tell us if you take blood thinners or have a pacemaker or other "
         "implanted device. Do not eat for 6 hours before. Arrive 30 minutes early.",
         plain_name="A treatment that stops nerves near the joint sending pain",
-        hint="A doctor places thin needles through the skin and uses heat from radio waves to stop small "
-        "nerves near the joint carrying pain signals for a time. For patients whose pain an injection"
-        " into the joint has eased: we give that injection first.",
+        hint="Heat from radio waves, through thin needles, stops nerves near the joint sending pain for a "
+        "time. For patients an injection has already helped.",
     ),
     VisitType(
         "surgical-consult",
@@ -335,9 +330,8 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         prep_notes="Bring your imaging (X-ray, CT or MRI) on disc or the reports, and a list of the "
         "treatments you have tried.",
         plain_name="A talk with a surgeon about joint surgery",
-        hint="A spine and pelvis surgeon talks with you about fusion surgery, which fixes the two bones of"
-        " the joint together with metal so it no longer moves. For pain that other treatments have "
-        "not eased.",
+        hint="A spine and pelvis surgeon talks with you about fusion: fixing the joint's bones together so it "
+        "no longer moves. When other treatments have not helped.",
     ),
     VisitType(
         "bone-health",
@@ -347,8 +341,8 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         BookingMode.REQUEST,
         prep_notes="Bring a list of your medicines and any recent bone density or blood test results.",
         plain_name="Medicine to help the bones heal after joint surgery",
-        hint="A hormone and bone doctor (endocrinologist) talks with you about medicines that help the "
-        "bones grow together, before or after fusion surgery of the joint.",
+        hint="A bone doctor (endocrinologist) talks with you about medicines that help the bones grow "
+        "together, before or after fusion surgery.",
     ),
     VisitType(
         "follow-up",
@@ -357,8 +351,7 @@ DEFAULT_VISIT_TYPES: tuple[VisitType, ...] = (
         30,
         BookingMode.BOOK,
         prep_notes="Bring any new reports and a list of questions. Arrive 10 minutes early.",
-        hint="A visit with the team you saw last, to see how you are doing and plan what comes next. For "
-        "patients already seen at the clinic.",
+        hint="A visit with the team you saw last, to see how you are doing. For patients already seen here.",
     ),
 )
 

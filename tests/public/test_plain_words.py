@@ -255,3 +255,24 @@ def test_a_follow_up_routed_by_the_last_rule_is_not_a_follow_up_visit_visit(web,
     make_provider("pmr")
     text = main_text(answer_questions(web, requested="follow-up", seen_before="yes"))
     assert "Follow-up visit visits" not in text and "This visit is with Physical Medicine & Rehabilitation." in text
+
+
+def body_text(response) -> str:
+    """Everything a reader sees on the page: header, main content and footer."""
+    body = re.search(r"<body.*?</body>", page_text(response), re.S).group(0)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
+
+
+def test_no_journey_page_says_a_sentence_twice_or_doubles_a_word(web, make_provider):
+    make_provider("pmr")
+    pages = {"start": web.get("/")}
+    answer_questions(web)
+    for path in (*QUESTION_PAGES, "/request/route"):
+        pages[path] = web.get(path)
+    for name, response in pages.items():
+        text = body_text(response)
+        said = sentences(text)
+        # The same sentence twice, or one inside another ("Monday to Friday, ..." in "Open Monday to Friday, ...").
+        repeated = [(a, b) for i, a in enumerate(said) for j, b in enumerate(said) if i != j and a in b]
+        assert not repeated, (name, repeated)
+        assert re.search(r"\b(\w+) \1\b", text, re.I) is None, name
