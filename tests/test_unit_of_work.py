@@ -21,8 +21,10 @@ from sqlalchemy.engine import Engine
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.patients import PatientDetails
+from scheduler.domain.slots import provider_resource
 from scheduler.services import audit
 from scheduler.services import booking
+from scheduler.services import clinic
 from scheduler.services import staff_visits
 from scheduler.services.staff import create_account
 from scheduler.store import bookings as store_bookings
@@ -217,3 +219,26 @@ def test_placing_a_request_marks_it_placed_and_links_the_visit_in_one_unit_of_wo
         assert appointment is not None and appointment.request_id == request_id
         actions = db.session.execute(select(models.AuditEvent.action)).scalars().all()
         assert actions.count("request.place") == 1
+
+
+def test_plain_reads_open_no_transaction_and_reads_inside_a_unit_of_work_see_its_writes(
+    app: Flask, committed: Engine, make_provider: Any
+) -> None:
+    """The counters and a window's reservations are read outside any transaction of the session
+    (no BEGIN, and no ROLLBACK when the request ends: bench B1u), but inside a unit of work
+    from its own transaction, so they see what it has written and not yet committed."""
+    provider = make_provider("pmr")  # its id
+    start = central(next_clinic_day(), 9)
+    window = clinic.day_window(next_clinic_day(), 1)
+    resource = provider_resource(provider)
+    with app.app_context():
+        before = clinic.revisions()
+        assert clinic.busy([resource], window) == {}
+        assert not db.session().in_transaction()
+        with unit_of_work():
+            booking.place_visit(visit_type_code="evaluation", start=start, patient=ANN, channel="phone")
+            assert [i.start for i in clinic.busy([resource], window)[resource]] == [start]
+            assert clinic.revisions()[0] > before[0]
+            assert count(committed, models.Reservation) == 0  # not yet committed
+        assert [i.start for i in clinic.busy([resource], window)[resource]] == [start]
+        assert not db.session().in_transaction()

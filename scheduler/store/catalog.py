@@ -20,7 +20,7 @@ from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
 from scheduler.store import models
-from scheduler.store.driver import driver
+from scheduler.store.driver import reading
 from scheduler.store.engine import db
 
 # No visit spans more than one clinic day, so a reservation overlapping a window starts at most
@@ -79,11 +79,11 @@ def busy(resources: Iterable[str], window: Interval) -> dict[str, list[Interval]
     found: dict[str, list[Interval]] = defaultdict(list)
     if not keys:
         return found
-    sql = driver()
     params: dict[str, object] = {f"key{i}": key for i, key in enumerate(keys)}
     params.update(starts_from=window.start - LONGEST_RESERVATION, window_end=window.end, window_start=window.start)
-    for resource, starts_at, ends_at in sql.rows(_busy_statement(len(keys)), params):
-        found[resource].append(Interval(sql.instant(starts_at), sql.instant(ends_at)))
+    with reading() as sql:
+        for resource, starts_at, ends_at in sql.rows(_busy_statement(len(keys)), params):
+            found[resource].append(Interval(sql.instant(starts_at), sql.instant(ends_at)))
     return found
 
 
@@ -99,7 +99,8 @@ def _busy_statement(key_count: int) -> str:
 
 def revisions() -> dict[str, int]:
     """The revision counters by name ("bookings", "catalog"): any change bumps its counter."""
-    return counters(driver().rows("SELECT name, value FROM revision", {}))
+    with reading() as sql:
+        return counters(sql.rows("SELECT name, value FROM revision", {}))
 
 
 def counters(rows: Iterable[Sequence[Any]]) -> dict[str, int]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -203,15 +205,47 @@ def driver() -> Driver:
     return remember_driver(session, session.connection())
 
 
+@contextmanager
+def reading() -> Iterator[Driver]:
+    """The driver for a read that needs no transaction of its own (the revision counters, one
+    window's reservations).
+
+    The session's, when it is in a transaction: a unit of work's reads must see its own writes
+    and, on SQLite, its snapshot. Otherwise a pooled connection of its own, in autocommit on
+    PostgreSQL, for the length of the read. In a transaction psycopg sends BEGIN before the first
+    statement and the request's end sends ROLLBACK: two round trips more than the reads
+    themselves, which on the uncached availability API cost as much as the reads (bench B1u). A
+    read here sees what was committed when it ran, as each statement of a PostgreSQL READ
+    COMMITTED transaction does anyway. SQLite's connections already read outside a transaction
+    until BEGIN (engine.py), so they are used as they are.
+    """
+    session = db.session()
+    if session.in_transaction():
+        yield driver()
+        return
+    connection = db.engine.connect()
+    try:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield _driver_of(connection)
+    finally:
+        connection.close()
+
+
 def remember_driver(session: Session, connection: Connection) -> Driver:
     """The driver of ``connection`` (the session's, in its current transaction), remembered for
     the transaction's life."""
+    found = _driver_of(connection)
+    session.info[_DRIVER] = (session.get_transaction(), found)
+    return found
+
+
+def _driver_of(connection: Connection) -> Driver:
     dbapi_connection = connection.connection.driver_connection
     # Kept with the pooled connection; a reconnect behind the same pool entry gets a new one.
-    found = connection.info.get(_DRIVER)
+    found: Driver | None = connection.info.get(_DRIVER)
     if found is None or found.dbapi_connection is not dbapi_connection:
         found = connection.info[_DRIVER] = Driver(dbapi_connection, connection.dialect)
-    session.info[_DRIVER] = (session.get_transaction(), found)
     return found
 
 
