@@ -111,7 +111,9 @@ def test_a_person_changes_their_own_password_with_the_keyboard_only(page: Page, 
     assert "staff.password_change" in audit_actions(app)
 
 
-def test_an_admin_lifts_a_pause_and_resets_a_password_which_must_then_be_changed(page: Page, app, staff_user, axe):
+def test_an_admin_lifts_a_pause_and_resets_a_password_which_must_then_be_changed(
+    page: Page, app, staff_user, axe, screenshot
+):
     admin: Staff = staff_user("admin")
     colleague: Staff = staff_user("phone")
     with app.app_context():  # the colleague mistyped their password five times at this computer
@@ -123,6 +125,7 @@ def test_an_admin_lifts_a_pause_and_resets_a_password_which_must_then_be_changed
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff accounts")
     expect(page.locator("main")).to_contain_text("Sign-in paused")
     axe(page)
+    screenshot(page, "accounts-paused")
 
     follow(page, f"Lift the pause for {colleague.username}")
     expect(page.get_by_role("status").first).to_contain_text(f"{colleague.username} can sign in again from anywhere")
@@ -136,6 +139,7 @@ def test_an_admin_lifts_a_pause_and_resets_a_password_which_must_then_be_changed
     temporary = page.locator("#temporary-password").inner_text()
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", temporary)
     axe(page)
+    screenshot(page, "temporary-password")
     assert audit_actions(app)[-2:] == ["staff.lockout_lift", "staff.password_reset"]
 
     follow(page, "Sign out")
@@ -145,6 +149,7 @@ def test_an_admin_lifts_a_pause_and_resets_a_password_which_must_then_be_changed
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose your own password")
     expect(page.get_by_role("navigation", name="Staff pages").get_by_role("link")).to_have_count(0)
     axe(page)
+    screenshot(page, "choose-own-password")
     page.goto("/staff/phone")  # anything else leads back here
     expect(page).to_have_url(re.compile(r"/staff/password$"))
     expect(page.get_by_role("status").first).to_contain_text("Choose your own password before you carry on")
@@ -157,7 +162,9 @@ def test_an_admin_lifts_a_pause_and_resets_a_password_which_must_then_be_changed
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_staff_403_and_404_pages_are_staff_pages_with_a_way_on_and_pass_axe(page: Page, staff_user, axe, role):
+def test_staff_403_and_404_pages_are_staff_pages_with_a_way_on_and_pass_axe(
+    page: Page, staff_user, axe, screenshot, role
+):
     sign_in_by_keyboard(page, staff_user(role).username, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
     page.goto("/staff/no-such-page")
@@ -171,5 +178,6 @@ def test_staff_403_and_404_pages_are_staff_pages_with_a_way_on_and_pass_axe(page
     expect(page.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
     expect(page.locator("main")).to_contain_text("This page is for administrators.")
     axe(page)
+    screenshot(page, f"403-{role}")
     follow(page, "Go to your home page")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
