@@ -30,6 +30,7 @@ from scheduler.services.notices import compose_sms
 from scheduler.services.outbox_delivery import Transport
 from scheduler.services.outbox_delivery import drain_once
 from scheduler.services.outbox_delivery import sms_daytime
+from scheduler.services.waitlist_offers import run_pass as waitlist_pass
 from scheduler.settings import Settings
 from scheduler.settings import settings
 from scheduler.store.engine import db
@@ -82,12 +83,15 @@ HOLD_SWEEP_SECONDS = 60
 
 
 def run_scheduler(app: Flask) -> None:
-    """Block, draining the outbox every JOBS_INTERVAL_SECONDS and releasing expired holds every
-    minute (missed runs coalesce into one)."""
+    """Block, every JOBS_INTERVAL_SECONDS offering freed times to the waitlist (and passing
+    unclaimed offers on) and then draining the outbox, and releasing expired holds every minute
+    (missed runs coalesce into one)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     def tick() -> None:
         with app.app_context():
+            # Freed times first, so that their offers go out in this same tick (within seconds).
+            waitlist_pass()
             while sum(drain_once(transports).values()):
                 pass  # keep going while there is a backlog
             db.session.remove()

@@ -318,6 +318,9 @@ def test_too_many_requests_and_an_unreachable_provider_are_retried(app, client, 
     assert text.last_error == "SMS provider unavailable (ConnectionRefusedError)"
 
 
+WAITLIST_KINDS = (MessageKind.WAITLIST_OFFER, MessageKind.OFFER_TAKEN, MessageKind.WAITLIST_EXPIRING)
+
+
 def test_every_kind_of_text_fits_160_characters_with_the_longest_realistic_values(app, client, make_provider):
     make_provider("pmr", name="Dr. Maximilian Vanderbilt-Oyelaran")
     day = next_clinic_day(after_days=5)
@@ -336,7 +339,8 @@ def test_every_kind_of_text_fits_160_characters_with_the_longest_realistic_value
         appointment_id = db.session.execute(select(models.Appointment.id)).scalar_one()
         request_id = db.session.execute(select(models.VisitRequest.id)).scalar_one()
         bodies = []
-        for kind in MessageKind:
+        # The waitlist's texts are about an entry and its offer: tests/test_waitlist.py holds them to 160.
+        for kind in (k for k in MessageKind if k not in WAITLIST_KINDS):
             about = (
                 {"request_id": request_id}
                 if kind is MessageKind.REQUEST_RECEIVED

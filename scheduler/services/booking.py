@@ -33,7 +33,9 @@ from scheduler.domain.routing import Intake
 from scheduler.domain.routing import RoutingDecision
 from scheduler.domain.visits import ProviderRef
 from scheduler.domain.visits import Visit
+from scheduler.domain.waitlist import FreedCause
 from scheduler.services import clinic
+from scheduler.services import freed_times
 from scheduler.services import outbox
 from scheduler.services import routing
 from scheduler.services.availability import next_free_slot
@@ -132,6 +134,7 @@ def place_visit(
     preferred_provider_id: int | None = None,
     intake: Intake | None = None,
     urgent: bool = False,
+    hold_token: str | None = None,
     now: datetime | None = None,
 ) -> Booked:
     """Staff placing a visit of any booking mode (a request-type injection, say) at ``start``
@@ -140,7 +143,8 @@ def place_visit(
     ``preferred_provider_id``: where routing sent it (a follow-up goes to the team, and when
     capable and free the provider, of the last visit); the visit type's own specialty otherwise.
     ``intake``: the patient's answers, kept with the visit; ``urgent``: they need an urgent visit
-    (a physician, who may use the times kept for urgent patients).
+    (a physician, who may use the times kept for urgent patients); ``hold_token``: the hold
+    keeping this time (a waitlist offer's), used up by the booking.
 
     No routing: the scheduler has already decided what the patient needs. The time
     rules and the no-double-booking guarantee are book_appointment's own. Raises InvalidInput,
@@ -159,7 +163,7 @@ def place_visit(
 
     return _book(
         visit_type_code, start, patient, channel, provider_id, now or utc_now(), decide, request_id=request_id,
-        intake=intake,
+        intake=intake, hold_token=hold_token,
     )  # fmt: skip
 
 
@@ -331,6 +335,8 @@ def _cancel(appointment_id: int, reason: str | None, *, notify: bool, now: datet
     if visit.starts_at <= now or visit.status != AppointmentStatus.BOOKED:
         raise NotCancellable("This visit has already started or taken place, so it cannot be cancelled online.")
     store_bookings.cancel_visit(visit.id, (reason or "").strip()[:500] or None)
+    # In the same transaction: the waitlist is offered the time (services.waitlist_offers).
+    freed_times.visit_freed(visit, FreedCause.CANCELLED, now)
     # In the same transaction: a cancelled visit can never get a stale reminder.
     outbox.withdraw_reminders(visit.id)
     if notify:

@@ -18,7 +18,9 @@ from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import about_the_time
 from scheduler.domain.messages import on_moved
 from scheduler.domain.visits import Visit
+from scheduler.domain.waitlist import FreedCause
 from scheduler.services import clinic
+from scheduler.services import freed_times
 from scheduler.services import outbox
 from scheduler.services.availability import next_free_slot
 from scheduler.services.holds import find_hold
@@ -82,6 +84,8 @@ def move_appointment(
             store_bookings.move_visit(
                 visit.id, new_time.start, new_time.end, place.provider.id, place.room.id if place.room else None
             )
+            # In the same transaction: the waitlist is offered the time the visit left.
+            freed_times.visit_freed(visit, FreedCause.MOVED, now)
             outbox.withdraw_reminders(visit.id)
             if notify:
                 planned = on_moved(new_time.start, outbox.reach(visit.patient), now)

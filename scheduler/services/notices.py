@@ -31,6 +31,7 @@ from scheduler.domain.messages import MessageKind
 from scheduler.domain.messages import sms_length
 from scheduler.domain.messages import text_still_due
 from scheduler.services import clinic_details
+from scheduler.services import waitlist_notices
 from scheduler.services.references import manage_url
 from scheduler.services.references import request_url
 from scheduler.services.sms_consent import texts_allowed_to
@@ -38,6 +39,7 @@ from scheduler.services.vtimezone import clinic_vtimezone
 from scheduler.settings import settings
 from scheduler.store import models
 from scheduler.store import notices as store
+from scheduler.store import waitlist as store_waitlist
 
 HEADLINES = {
     MessageKind.CONFIRMED: "Your visit is confirmed",
@@ -70,6 +72,9 @@ def load_subject(message: models.OutboxMessage) -> Subject | None:
     """The current records behind ``message``, or None when it must not be sent any more: its
     patient is gone, or it is a reminder of a visit that is no longer booked."""
     kind = MessageKind(message.kind)
+    if message.waitlist_entry_id is not None:  # about a waitlist entry (services.waitlist_notices)
+        entry = store_waitlist.entry_row(message.waitlist_entry_id)
+        return Subject(kind, entry.patient, None, None) if entry is not None else None
     appointment, request = store.records_of(message)
     patient = appointment.patient if appointment else request.patient if request else None
     if patient is None:
@@ -85,6 +90,8 @@ def compose_email(message: models.OutboxMessage, now: datetime | None = None) ->
     carries its manage link, with a token signed now (so it is valid for the full
     MANAGE_TOKEN_MAX_AGE_DAYS from this email) for the appointment's current nonce. ``now`` is
     the worker's clock, taken for a transport's sake: unlike a text, an email is never too late."""
+    if message.waitlist_entry_id is not None:
+        return waitlist_notices.compose_email(message, now or utc_now())
     subject = load_subject(message)
     address = subject.patient.email if subject is not None else None
     if subject is None or not address:
@@ -148,6 +155,8 @@ def text_subject(message: models.OutboxMessage, now: datetime) -> Subject | None
         return None
     if not texts_allowed_to(subject.patient.phone):  # queued before the country was taken off SMS_COUNTRIES
         return None
+    if message.waitlist_entry_id is not None:
+        return subject if waitlist_notices.text_due(message, now) else None
     appointment = subject.appointment
     if appointment is not None and not text_still_due(
         subject.kind,
@@ -182,6 +191,8 @@ def compose_sms(message: models.OutboxMessage, now: datetime | None = None) -> S
     subject = text_subject(message, now or utc_now())
     if subject is None:
         return None
+    if message.waitlist_entry_id is not None:
+        return waitlist_notices.compose_sms(message, now or utc_now())
     if subject.appointment is not None:
         fields = {"when": sms_when(subject.appointment.starts_at), "reference": subject.appointment.reference}
     else:  # load_subject guarantees a request when there is no appointment

@@ -76,6 +76,27 @@ def rows(
     ]
 
 
+def queue_waitlist(
+    planned: Sequence[PlannedMessage], *, entry_id: int, offer_id: int | None = None, version: int = 1
+) -> None:
+    """Write ``planned`` about one waitlist entry (and the offer it is about, if any): the dedupe
+    key names the offer, so each offer is sent once per channel, and the entry's version, so each
+    renewal is told once that it is expiring."""
+    subject = f"waitlist:{entry_id}" + (f":offer{offer_id}" if offer_id is not None else "")
+    store_bookings.queue_messages(
+        [
+            {
+                **row(p, request_id=None, version=version),
+                "dedupe_key": f"{subject}:{p.kind}:{p.channel}:v{version}",
+                "waitlist_entry_id": entry_id,
+                "waitlist_offer_id": offer_id,
+                "created_at": utc_now(),
+            }
+            for p in planned
+        ]
+    )
+
+
 def withdraw_reminders(appointment_id: int) -> None:
     """Pending reminders of a visit that was cancelled or moved: never sent."""
     store_bookings.withdraw_reminders(appointment_id)

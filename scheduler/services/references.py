@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import hmac
 import secrets
 from urllib.parse import quote
@@ -17,6 +19,7 @@ from scheduler.settings import settings
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _MANAGE_SALT = "appointment-manage"
 _REQUEST_SALT = "request-page"
+_WAITLIST_SALT = "waitlist-entry"
 
 
 def new_reference(prefix: str) -> str:
@@ -66,6 +69,45 @@ def _matches(serializer: URLSafeTimedSerializer, token: str, reference: str, non
     if not isinstance(data, dict):
         return False
     return hmac.compare_digest(str(data.get("r", "")), reference) and hmac.compare_digest(str(data.get("n", "")), nonce)
+
+
+def waitlist_token(reference: str, nonce: str) -> str:
+    """A waitlist entry's manage token: signed as a manage token is, with a salt of its own."""
+    return _serializer_for(current_app.config["SECRET_KEY"], _WAITLIST_SALT).dumps({"r": reference, "n": nonce})
+
+
+def waitlist_token_matches(token: str, reference: str, nonce: str) -> bool:
+    return _matches(_serializer_for(current_app.config["SECRET_KEY"], _WAITLIST_SALT), token, reference, nonce)
+
+
+def waitlist_url(reference: str, nonce: str) -> str:
+    """The patient's page for one waitlist entry (see, renew, leave)."""
+    base = settings().public_base_url
+    return f"{base}/waitlist/{quote(reference, safe='')}/{waitlist_token(reference, nonce)}"
+
+
+# A claim token: 12 URL-safe characters (72 bits; single use, live for the offer's 30 minutes, and
+# rate-limited), short enough for a text with its link. It is an HMAC of the
+# recipient's nonce under the secret key, so the database keeps only the nonce and the token's
+# SHA-256 (what a claim is looked up by): a copy of the database claims nothing.
+CLAIM_TOKEN_CHARS = 12
+CLAIM_PATH = "/o/"
+
+
+def claim_token(nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    digest = hmac.new(key, f"waitlist-claim:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:CLAIM_TOKEN_CHARS]
+
+
+def claim_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def claim_url(token: str) -> str:
+    """The short claim link of a waitlist offer (it fits in a text)."""
+    return f"{settings().public_base_url}{CLAIM_PATH}{token}"
 
 
 def manage_url(reference: str, nonce: str) -> str:

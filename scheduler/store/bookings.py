@@ -40,6 +40,7 @@ from scheduler.store.engine import db
 from scheduler.store.patients import MATCHING_PATIENT_ID
 from scheduler.store.patients import matching_params
 from scheduler.store.patients import new_patient_row
+from scheduler.store.waitlist import record_expiring_holds
 
 # ----- what every placing transaction reads first ----------------------------------------------------
 
@@ -79,6 +80,8 @@ def purge_expired_holds(now: datetime) -> int:
     """Delete holds past their expiry (their reservations go with them, by cascade), so a time
     nobody came back for is free again; how many went. Runs inside booking transactions as well
     as the worker's job: an expired hold must never refuse a booking, even if the job has not run yet."""
+    # The times they kept are free again: the waitlist is offered them (store.waitlist).
+    record_expiring_holds(now)
     return driver().run("DELETE FROM hold WHERE expires_at <= :now", {"now": now})
 
 
@@ -350,18 +353,20 @@ def withdraw_reminders(appointment_id: int) -> None:
 
 
 def patient_of_message(outbox_id: int) -> int | None:
-    """The patient an outbox message was for (through its visit or its request), if it still exists."""
+    """The patient an outbox message was for (through its visit, its request or its waitlist
+    entry), if it still exists."""
     m = models.OutboxMessage
     found = db.session.execute(
-        select(models.Appointment.patient_id, models.VisitRequest.patient_id)
+        select(models.Appointment.patient_id, models.VisitRequest.patient_id, models.WaitlistEntry.patient_id)
         .select_from(m)
         .outerjoin(models.Appointment, models.Appointment.id == m.appointment_id)
         .outerjoin(models.VisitRequest, models.VisitRequest.id == m.request_id)
+        .outerjoin(models.WaitlistEntry, models.WaitlistEntry.id == m.waitlist_entry_id)
         .where(m.id == outbox_id)
     ).first()
     if found is None:
         return None
-    return found[0] if found[0] is not None else found[1]
+    return next((patient_id for patient_id in found if patient_id is not None), None)
 
 
 def set_status(appointment_id: int, status: AppointmentStatus) -> None:

@@ -142,7 +142,12 @@ def _with_phone(column: Any, *where: Any, phones: set[str] | None = None) -> Any
     (by the phone index) rather than by scanning the outbox."""
     m, p = models.OutboxMessage, models.Patient
     queries = []
-    for subject, key in ((models.Appointment, m.appointment_id), (models.VisitRequest, m.request_id)):
+    subjects: tuple[tuple[Any, Any], ...] = (
+        (models.Appointment, m.appointment_id),
+        (models.VisitRequest, m.request_id),
+        (models.WaitlistEntry, m.waitlist_entry_id),
+    )
+    for subject, key in subjects:
         query = (
             select(p.phone, column)
             .select_from(m)
@@ -249,6 +254,7 @@ class MessageRow:
     attempts: int
     last_error: str | None
     sent_at: datetime | None
+    waitlist_entry_id: int | None = None
 
 
 def _message_rows() -> Any:
@@ -265,6 +271,7 @@ def _message_rows() -> Any:
         m.attempts,
         m.last_error,
         m.sent_at,
+        m.waitlist_entry_id,
     )
 
 
@@ -314,6 +321,9 @@ def patient_of(message: MessageRow) -> int | None:
     if message.request_id is not None:
         r = models.VisitRequest
         return db.session.execute(select(r.patient_id).where(r.id == message.request_id)).scalar_one_or_none()
+    if message.waitlist_entry_id is not None:
+        w = models.WaitlistEntry
+        return db.session.execute(select(w.patient_id).where(w.id == message.waitlist_entry_id)).scalar_one_or_none()
     return None
 
 

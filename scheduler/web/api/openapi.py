@@ -26,8 +26,10 @@ def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         404: "Not found (for appointments: unknown reference or wrong token, told apart by nothing)",
-        409: "Conflict: slot_taken (the time, provider, room or patient is no longer free), or not_cancellable "
-        "(the visit has already started)",
+        409: "Conflict: slot_taken (the time, provider, room or patient is no longer free), not_cancellable "
+        "(the visit has already started), or offer_taken (someone else of the batch claimed the offer first; "
+        "the patient keeps their place on the waitlist)",
+        410: "offer_expired: the offer's hold ran out, or the waitlist entry it was made to has ended",
         413: f"too_large: the request body is over {MAX_BODY_BYTES} bytes",
         422: "invalid_input (with fields), beyond_booking_horizon (field start: more than two years ahead), "
         "outside_clinic_hours, clinic_closed, not_on_grid, requires_request, routed_elsewhere, urgent, or "
@@ -78,6 +80,9 @@ def openapi_document() -> dict[str, Any]:
         schemas.RequestOut,
         schemas.ErrorOut,
         schemas.HealthOut,
+        schemas.WaitlistIn,
+        schemas.WaitlistOut,
+        schemas.WaitlistJoinedOut,
     ]
     _, defs = models_json_schema(
         [(m, "validation" if m.__name__.endswith("In") else "serialization") for m in models], ref_template=REF
@@ -197,6 +202,61 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(schemas.AppointmentOut, "Cancelled"),
                         **_errors(404, 409, 413, 422, 429),
+                    },
+                }
+            },
+            "/api/v1/waitlist": {
+                "post": {
+                    "operationId": "joinWaitlist",
+                    "summary": "Wait for an earlier time: offered by email (and text, with consent) when one frees",
+                    "description": "A freed time that fits the windows is offered to a few waiting patients at once "
+                    "(urgent first, then the longest waiting; at most 3 offers a week each), with a short claim "
+                    "link; the first to claim it books it (POST /api/v1/offers/{token}/claim). With 'replaces', "
+                    "a claim moves that visit to the earlier time. Entries end after 90 days unless renewed.",
+                    "requestBody": _body(schemas.WaitlistIn),
+                    "responses": {
+                        "201": _json(schemas.WaitlistJoinedOut, "On the waitlist, with the entry's manage token"),
+                        **_errors(413, 422, 429),
+                    },
+                }
+            },
+            "/api/v1/waitlist/{reference}": {
+                "get": {
+                    "operationId": "getWaitlistEntry",
+                    "summary": "View a waitlist entry and the offers it was sent",
+                    "security": BEARER,
+                    "parameters": [REFERENCE],
+                    "responses": {"200": _json(schemas.WaitlistOut, "The entry"), **_errors(404, 429)},
+                },
+                "delete": {
+                    "operationId": "leaveWaitlist",
+                    "summary": "Leave the waitlist (its offers can no longer be claimed)",
+                    "security": BEARER,
+                    "parameters": [REFERENCE],
+                    "responses": {"200": _json(schemas.WaitlistOut, "Left"), **_errors(404, 429)},
+                },
+            },
+            "/api/v1/offers/{token}/claim": {
+                "post": {
+                    "operationId": "claimOffer",
+                    "summary": "Claim a waitlist offer: book the offered time (or move the visit it replaces)",
+                    "parameters": [
+                        {
+                            "name": "token",
+                            "in": "path",
+                            "required": True,
+                            "description": "The claim token of the offer's link (single use)",
+                            "schema": {
+                                "type": "string",
+                                "minLength": 12,
+                                "maxLength": 12,
+                                "pattern": "^[A-Za-z0-9_-]+$",
+                            },
+                        }
+                    ],
+                    "responses": {
+                        "201": _json(schemas.BookedOut, "Booked (or moved), with the visit's manage token"),
+                        **_errors(404, 409, 410, 422, 429),
                     },
                 }
             },

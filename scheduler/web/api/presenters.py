@@ -14,6 +14,7 @@ from scheduler.domain.offer import Catalog
 from scheduler.domain.routing import RoutingDecision
 from scheduler.services import clinic_details
 from scheduler.services.availability import Availability
+from scheduler.services.waitlist import WaitlistView
 
 TIMEZONE = "America/Chicago"
 
@@ -153,6 +154,38 @@ def appointment(row: AppointmentColumns, offer: Catalog) -> dict[str, Any]:
         },
         "room": {"id": room.id, "name": room.name} if room else None,
         "location": clinic_details.current().one_line(),
+    }
+
+
+WEEKDAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def waitlist(view: WaitlistView) -> dict[str, Any]:
+    """A waitlist entry (schemas.WaitlistOut)."""
+    windows = view.windows
+    return {
+        "reference": view.reference,
+        "status": view.status.value,
+        "visit_type": view.visit_type_code,
+        "provider_ids": list(view.provider_ids),
+        "earliest": windows.earliest.isoformat() if windows.earliest else None,
+        "latest": windows.latest.isoformat() if windows.latest else None,
+        "weekdays": [WEEKDAY_WORDS[d] for d in sorted(windows.weekdays)],
+        "parts_of_day": sorted(p.value for p in windows.parts_of_day),
+        "replaces": view.replaces_reference,
+        "priority": view.priority.value,
+        "created_at": iso_central(view.created_at),
+        "expires_at": iso_central(view.expires_at),
+        "offers": [
+            {
+                "start": iso_central(o.starts_at),
+                "end": iso_central(o.ends_at),
+                "provider_id": o.provider_id,
+                "expires_at": iso_central(o.expires_at),
+                "outcome": o.outcome.value,
+            }
+            for o in view.offers
+        ],
     }
 
 

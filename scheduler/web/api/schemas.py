@@ -189,6 +189,30 @@ class AvailabilityQuery(BaseModel):
     provider: Annotated[QueryInt, Field(ge=1, le=2_147_483_647)] | None = None
 
 
+class ReplacesIn(Strict):
+    reference: Annotated[str, Field(min_length=1, max_length=40, pattern=REFERENCE_PATTERN)]
+    manage_token: Annotated[str, Field(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9._-]+$")] = Field(
+        description="The visit's manage token, as returned when it was booked."
+    )
+
+
+class WaitlistIn(Strict):
+    visit_type: Code
+    patient: PatientIn | None = Field(
+        None, description="Who is waiting. Leave out with 'replaces': the visit's patient waits."
+    )
+    provider_ids: Annotated[list[Annotated[int, Field(ge=1, le=2_147_483_647)]], Field(max_length=20)] = Field(
+        [], description="Providers the patient accepts; empty: anyone who performs the visit."
+    )
+    earliest: IsoDate | None = Field(None, description="The first day that suits (Central date)")
+    latest: IsoDate | None = Field(None, description="The last day that suits (Central date)")
+    weekdays: Annotated[list[Weekday], Field(max_length=5)] = []
+    parts_of_day: Annotated[list[PartOfDay], Field(max_length=2)] = []
+    replaces: ReplacesIn | None = Field(
+        None, description="A booked visit an earlier time would replace: a claim moves it, never books a second."
+    )
+
+
 # ----- responses -------------------------------------------------------------------------------
 
 
@@ -287,6 +311,34 @@ class ErrorOut(BaseModel):
     fields: dict[str, str] | None = None
     next_open: str | None = None
     routed_to: RoutedTo | None = None
+
+
+class OfferSeenOut(BaseModel):
+    start: str
+    end: str
+    provider_id: int
+    expires_at: str
+    outcome: Literal["offered", "claimed", "taken", "expired"]
+
+
+class WaitlistOut(BaseModel):
+    reference: str
+    status: Literal["waiting", "booked", "left", "expired"]
+    visit_type: str
+    provider_ids: list[int]
+    earliest: str | None
+    latest: str | None
+    weekdays: list[Weekday]
+    parts_of_day: list[PartOfDay]
+    replaces: str | None = Field(description="The reference of the visit an earlier time would replace")
+    priority: Literal["urgent", "routine"]
+    created_at: str
+    expires_at: str = Field(description="When the entry ends unless renewed (ISO-8601, Central offset)")
+    offers: list[OfferSeenOut]
+
+
+class WaitlistJoinedOut(WaitlistOut):
+    manage_token: str = Field(description="Send as 'Authorization: Bearer <token>' to view or leave the waitlist.")
 
 
 class HealthOut(BaseModel):

@@ -26,6 +26,7 @@ from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import idempotency
 from scheduler.services import requests as visit_requests
+from scheduler.services import waitlist
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
@@ -200,6 +201,66 @@ def submit_request() -> tuple[Response, int]:
         "call_back_by": iso_central(call_back_by) if (call_back_by := submitted.request.call_back_by) else None,
     }
     return jsonify(body), 201
+
+
+# ----- the waitlist -----------------------------------------------------------------------------
+
+
+def _waitlist_credentials(reference: str) -> tuple[str, str]:
+    """The entry's reference and the bearer token, or the waitlist's one NotFound for either."""
+    try:
+        return _reference(reference), _bearer_token()
+    except NotFound:
+        raise NotFound(waitlist.WAITLIST_NOT_FOUND) from None
+
+
+@bp.post("/waitlist")
+@limiter.limit(_write_limit)
+def join_waitlist() -> tuple[Response, int]:
+    data = _body(schemas.WaitlistIn)
+    joined = waitlist.join(
+        visit_type_code=data.visit_type,
+        patient=_patient(data.patient) if data.patient is not None else None,
+        windows=waitlist.windows_from(
+            earliest=data.earliest,
+            latest=data.latest,
+            weekdays=[presenters.WEEKDAY_WORDS.index(day) for day in data.weekdays],
+            parts_of_day=data.parts_of_day,
+        ),
+        provider_ids=data.provider_ids,
+        replaces=(data.replaces.reference, data.replaces.manage_token) if data.replaces is not None else None,
+        channel="api",
+    )
+    response = jsonify({**presenters.waitlist(joined.view), "manage_token": joined.manage_token})
+    path = url_for("api.show_waitlist", reference=joined.view.reference)
+    response.headers["Location"] = public_url(path.removeprefix(request.script_root))
+    return response, 201
+
+
+@bp.get("/waitlist/<reference>")
+@limiter.limit(_read_limit)
+def show_waitlist(reference: str) -> Response:
+    return jsonify(presenters.waitlist(waitlist.view(*_waitlist_credentials(reference))))
+
+
+@bp.delete("/waitlist/<reference>")
+@limiter.limit(_write_limit)
+def leave_waitlist(reference: str) -> Response:
+    return jsonify(presenters.waitlist(waitlist.leave(*_waitlist_credentials(reference), channel="api")))
+
+
+@bp.post("/offers/<token>/claim")
+@limiter.limit(_write_limit)
+def claim_offer(token: str) -> tuple[Response, int]:
+    claimed = waitlist.claim(token, channel="api")
+    body = {
+        **presenters.appointment(claimed.appointment, clinic.current_catalog(utc_now())),
+        "manage_token": claimed.manage_token,
+    }
+    response = jsonify(body)
+    path = url_for("api.show_appointment", reference=claimed.appointment.reference)
+    response.headers["Location"] = public_url(path.removeprefix(request.script_root))
+    return response, 201
 
 
 @bp.get("/appointments/<reference>")
