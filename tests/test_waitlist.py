@@ -28,6 +28,7 @@ from scheduler.domain.waitlist import RecipientOutcome
 from scheduler.domain.waitlist import Windows
 from scheduler.jobs import transports
 from scheduler.services import booking
+from scheduler.services import holds
 from scheduler.services import waitlist
 from scheduler.services import waitlist_offers
 from scheduler.services.notices import compose_sms
@@ -459,3 +460,60 @@ def test_every_waitlist_text_fits_160_characters_with_the_longest_realistic_valu
     for b in bodies:
         for word in ("Waiting2", "Lee", "evaluation", "Vanderbilt", "SI joint"):
             assert word.lower() not in b.lower(), (word, b)
+
+
+def test_a_hold_that_expires_unused_frees_its_time_for_the_waitlist(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        waiting = join(2)
+        earlier = utc_now() - timedelta(minutes=app.config["HOLD_MINUTES"] + 1)
+        holds.hold_time("evaluation", central(day, 15), now=earlier)
+        assert holds.release_expired_holds() == 1  # the worker's job (or any booking) purges it
+        assert waitlist_offers.run_pass() == {"offered": 1}
+        (offer,) = offers()
+        assert offer.starts_at == central(day, 15)
+        assert token_of(waiting.view.reference, offer.id)
+
+
+def test_an_offer_is_not_texted_to_a_number_that_had_a_text_today_but_still_emailed(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=6)
+    offered_at = central(day - timedelta(days=3), 13)
+    with app.app_context():
+        visit = book(1, central(day, 9)).appointment
+        mine = booking.book_appointment(
+            visit_type_code="evaluation",
+            start=central(day, 15),
+            patient=person(2, sms=True),
+            intake=NEW_PATIENT,
+            channel="web",
+            now=offered_at - timedelta(hours=2),
+        )
+        m = models.OutboxMessage
+        text = db.session.execute(
+            select(m).where(m.appointment_id == mine.appointment.id, m.channel == "sms", m.kind == "confirmed")
+        ).scalar_one()
+        text.status, text.sent_at = "sent", offered_at - timedelta(hours=1)  # the pace: one text a day
+        db.session.commit()
+        waiting = join(2, patient=person(2, sms=True))
+        booking.cancel_visit(visit.id, None, notify=False, now=offered_at)
+        waitlist_offers.run_pass(offered_at)
+        assert [m.channel for m in waitlist_messages(waiting.view.reference, "waitlist-offer")] == ["email"]
+
+
+def test_an_entry_whose_replaced_visit_is_cancelled_is_offered_nothing_and_ends(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    later = next_clinic_day(after_days=12)
+    with app.app_context():
+        freed_soon = book(1, central(day, 9)).appointment
+        mine = book(2, central(later, 9))
+        replacing = waitlist.join(
+            visit_type_code="evaluation", patient=None, replaces=(mine.appointment.reference, mine.manage_token)
+        )
+        booking.cancel_appointment(mine.appointment.reference, mine.manage_token, "feeling better")
+        booking.cancel_visit(freed_soon.id, None, notify=False)
+        counts = waitlist_offers.run_pass()
+        assert counts["ended"] == 1 and "offered" not in counts
+        assert entry_status(replacing.view.reference) is EntryStatus.LEFT

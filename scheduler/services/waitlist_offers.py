@@ -11,6 +11,7 @@ patients are asked to renew a week before.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import Counter
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ from scheduler.store import models
 from scheduler.store import patients as store_patients
 from scheduler.store import waitlist as store_waitlist
 from scheduler.store.unit_of_work import unit_of_work
+
+log = logging.getLogger(__name__)
 
 # How many freed times, lapsed offers or entries one pass takes in each step (the rest next pass).
 PASS_LIMIT = 50
@@ -201,14 +204,27 @@ def offer_waiting_times(now: datetime | None = None, *, limit: int = PASS_LIMIT)
     now = now or utc_now()
     counts: Counter[str] = Counter()
     for _ in range(limit):
-        with unit_of_work():
-            found = store_waitlist.claim_freed(now, 1)
-            if not found:
-                break
-            freed = found[0]
-            offer = clinic.current_catalog(now)
-            code = offer.visit_types_by_id[freed.visit_type_id].code
-            made = offer_freed_time(FreedTime(code, freed.provider_id, freed.starts_at, freed.ends_at), now=now)
+        freed_id: int | None = None
+        try:
+            with unit_of_work():
+                found = store_waitlist.claim_freed(now, 1)
+                if not found:
+                    break
+                freed = found[0]
+                freed_id = freed.id
+                offer = clinic.current_catalog(now)
+                code = offer.visit_types_by_id[freed.visit_type_id].code
+                made = offer_freed_time(FreedTime(code, freed.provider_id, freed.starts_at, freed.ends_at), now=now)
+        except Exception as error:
+            if freed_id is None:
+                raise
+            # A bug with this one freed time must not stop every later one being offered: it is
+            # set aside (handled, and logged by its id and the error's type only: no PHI).
+            log.error("freed time %s: offering it failed (%s)", freed_id, type(error).__name__)
+            with unit_of_work():
+                store_waitlist.set_aside(freed_id, now)
+            counts["failed"] += 1
+            continue
         counts["offered" if made.offer_id is not None else "not_offered"] += 1
     return counts
 
@@ -249,8 +265,8 @@ def expire_offers(now: datetime | None = None, *, limit: int = PASS_LIMIT) -> in
 
 
 def expire_entries(now: datetime | None = None, *, limit: int = PASS_LIMIT) -> Counter[str]:
-    """End entries past their expiry, and ask the patients whose entries expire within a week to
-    renew (once per renewal). Counts both."""
+    """End entries past their expiry, and those whose replaced visit was cancelled; ask the
+    patients whose entries expire within a week to renew (once per renewal). Counts each."""
     now = now or utc_now()
     counts: Counter[str] = Counter()
     with unit_of_work():
@@ -265,6 +281,22 @@ def expire_entries(now: datetime | None = None, *, limit: int = PASS_LIMIT) -> C
                     record_id=row.reference,
                     patient_id=row.patient_id,
                     channel="system",
+                    at=now,
+                )
+        for row in store_waitlist.orphaned_entries(limit):
+            # The visit it would replace was cancelled: the patient wanted that visit earlier, not
+            # a new one, so the entry ends with it (they can join again).
+            if store_waitlist.end_entry(row.id, EntryStatus.LEFT, now):
+                counts["ended"] += 1
+                audit.record(
+                    "waitlist_entry_ended",
+                    actor_kind="system",
+                    actor_id=None,
+                    record_type="waitlist_entry",
+                    record_id=row.reference,
+                    patient_id=row.patient_id,
+                    channel="system",
+                    detail="the visit it would replace is no longer booked",
                     at=now,
                 )
         for row in store_waitlist.entries_expiring(now, now + EXPIRING_NOTICE, limit):

@@ -91,7 +91,9 @@ def as_entry(row: models.WaitlistEntry, reach: Reachable | None = None) -> Waitl
         created_at=row.created_at,
         expires_at=row.expires_at,
         provider_ids=frozenset(int(p) for p in row.provider_ids or ()),
-        replaces_appointment_id=row.replaces_appointment_id if still_booked else None,
+        # A replaced visit no longer booked (cancelled since): no time is "earlier" than it, so the
+        # entry fits nothing (services.waitlist_offers ends such entries).
+        replaces_appointment_id=row.replaces_appointment_id,
         replaces_starts_at=replaced.starts_at if replaced is not None and still_booked else None,
         priority=row.priority,
         reach=reach
@@ -154,6 +156,21 @@ def lapsed_entries(now: datetime, limit: int) -> list[models.WaitlistEntry]:
     query = select(e).where(e.status == EntryStatus.WAITING, e.expires_at <= now).order_by(e.id).limit(limit)
     if _postgresql():
         query = query.with_for_update(skip_locked=True, of=e)  # not the visit type loaded with it
+    return list(db.session.execute(query).scalars())
+
+
+def orphaned_entries(limit: int) -> list[models.WaitlistEntry]:
+    """Waiting entries whose replaced visit is no longer booked (cancelled, or marked in error)."""
+    e, a = models.WaitlistEntry, models.Appointment
+    query = (
+        select(e)
+        .join(a, a.id == e.replaces_appointment_id)
+        .where(e.status == EntryStatus.WAITING, a.status != AppointmentStatus.BOOKED)
+        .order_by(e.id)
+        .limit(limit)
+    )
+    if _postgresql():
+        query = query.with_for_update(skip_locked=True, of=e)
     return list(db.session.execute(query).scalars())
 
 
@@ -235,6 +252,12 @@ def claim_freed(now: datetime, limit: int) -> list[Freed]:
     if found:
         db.session.execute(update(f).where(f.id.in_([x.id for x in found])).values(handled_at=now))
     return found
+
+
+def set_aside(freed_id: int, now: datetime) -> None:
+    """Mark one freed time handled without an offer (offering it failed)."""
+    f = models.FreedTimeRow
+    db.session.execute(update(f).where(f.id == freed_id).values(handled_at=now))
 
 
 def unhandled_freed() -> int:
