@@ -10,6 +10,7 @@ SMS_BASE_URL is set (until then texts wait in the queue).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -34,6 +35,8 @@ from scheduler.services.waitlist_offers import run_pass as waitlist_pass
 from scheduler.settings import Settings
 from scheduler.settings import settings
 from scheduler.store.engine import db
+
+log = logging.getLogger(__name__)
 
 Send = Callable[[Email], str]
 SendSms = Callable[[Sms], str]
@@ -82,6 +85,20 @@ def transports(batch: ExitStack | None = None) -> dict[str, Transport]:
 HOLD_SWEEP_SECONDS = 60
 
 
+def one_tick() -> None:
+    """What the worker does every JOBS_INTERVAL_SECONDS, inside the app's context: offer freed
+    times to the waitlist first (and pass unclaimed offers on), so that their offers go out in this
+    same tick, then drain the outbox while there is a backlog."""
+    try:
+        waitlist_pass()
+    except Exception:  # logged by type and traceback (no PHI: SQL parameters are hidden); the outbox still goes
+        log.exception("the waitlist pass failed")
+        db.session.remove()
+    while sum(drain_once(transports).values()):
+        pass  # keep going while there is a backlog
+    db.session.remove()
+
+
 def run_scheduler(app: Flask) -> None:
     """Block, every JOBS_INTERVAL_SECONDS offering freed times to the waitlist (and passing
     unclaimed offers on) and then draining the outbox, and releasing expired holds every minute
@@ -90,11 +107,7 @@ def run_scheduler(app: Flask) -> None:
 
     def tick() -> None:
         with app.app_context():
-            # Freed times first, so that their offers go out in this same tick (within seconds).
-            waitlist_pass()
-            while sum(drain_once(transports).values()):
-                pass  # keep going while there is a backlog
-            db.session.remove()
+            one_tick()
 
     def release_holds() -> None:
         with app.app_context():

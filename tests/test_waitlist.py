@@ -26,6 +26,7 @@ from scheduler.domain.waitlist import EntryStatus
 from scheduler.domain.waitlist import OfferStatus
 from scheduler.domain.waitlist import RecipientOutcome
 from scheduler.domain.waitlist import Windows
+from scheduler.jobs import one_tick
 from scheduler.jobs import transports
 from scheduler.services import booking
 from scheduler.services import holds
@@ -517,3 +518,16 @@ def test_an_entry_whose_replaced_visit_is_cancelled_is_offered_nothing_and_ends(
         counts = waitlist_offers.run_pass()
         assert counts["ended"] == 1 and "offered" not in counts
         assert entry_status(replacing.view.reference) is EntryStatus.LEFT
+
+
+def test_one_tick_of_the_worker_offers_a_freed_time_and_sends_the_offer(app, inbox, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        visit = book(1, central(day, 9)).appointment
+        join(2)
+        booking.cancel_visit(visit.id, None, notify=False)
+        inbox.messages.clear()
+        one_tick()  # what `flask jobs run` does every JOBS_INTERVAL_SECONDS (10 by default)
+    offered = [m for m in inbox.messages if m["To"] == "waiting2@example.com"]
+    assert len(offered) == 1 and "earlier time" in offered[0]["Subject"]
