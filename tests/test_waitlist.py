@@ -531,3 +531,14 @@ def test_one_tick_of_the_worker_offers_a_freed_time_and_sends_the_offer(app, inb
         one_tick()  # what `flask jobs run` does every JOBS_INTERVAL_SECONDS (10 by default)
     offered = [m for m in inbox.messages if m["To"] == "waiting2@example.com"]
     assert len(offered) == 1 and "earlier time" in offered[0]["Subject"]
+
+
+def test_a_hold_given_up_for_another_time_frees_the_first_for_the_waitlist(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        join(2)
+        first = holds.hold_time("evaluation", central(day, 13))
+        holds.hold_time("evaluation", central(day, 14), replaces=first.token)
+        assert waitlist_offers.run_pass() == {"offered": 1}
+        assert [o.starts_at for o in offers()] == [central(day, 13)]

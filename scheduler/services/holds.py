@@ -30,6 +30,7 @@ from scheduler.services.placement import choose_place
 from scheduler.settings import settings
 from scheduler.store import bookings as store_bookings
 from scheduler.store import hold_limits
+from scheduler.store import waitlist as store_waitlist
 from scheduler.store.unit_of_work import unit_of_work
 
 
@@ -97,6 +98,7 @@ def hold_time(
     with unit_of_work():
         offer = catalog_for_placing(now)
         if replaces:
+            store_waitlist.record_released_hold(replaces, now)  # the time it kept is free again
             store_bookings.drop_hold(token=replaces)
         visit_type = offer.visit_type(visit_type_code)
         visit = check_visit_time(start, visit_type, offer.calendar, now=now, not_before=clinic.earliest_bookable(now))

@@ -212,15 +212,25 @@ def record_freed(
 def record_expiring_holds(now: datetime) -> None:
     """Freed-time rows for the holds about to be purged at ``now`` (expired, for a time still to
     come), but the holds of waitlist offers (their offer's expiry is handled on its own)."""
+    _record_holds(models.Hold.expires_at <= now, FreedCause.HOLD_EXPIRED, now)
+
+
+def record_released_hold(token: str, now: datetime) -> None:
+    """A freed-time row for the hold ``token`` names, about to be released unused (its holder
+    chose another time)."""
+    _record_holds(models.Hold.token == token[:64], FreedCause.HOLD_EXPIRED, now)
+
+
+def _record_holds(which: Any, cause: FreedCause, now: datetime) -> None:
     h, f = models.Hold, models.FreedTimeRow
     expiring = select(
         h.visit_type_id,
         h.provider_id,
         h.starts_at,
         h.ends_at,
-        literal(FreedCause.HOLD_EXPIRED.value),
+        literal(cause.value),
         literal(now, type_=f.created_at.type),
-    ).where(h.expires_at <= now, h.starts_at > now, h.channel != OFFER_HOLD_CHANNEL)
+    ).where(which, h.starts_at > now, h.channel != OFFER_HOLD_CHANNEL)
     db.session.execute(
         insert(f).from_select(["visit_type_id", "provider_id", "starts_at", "ends_at", "cause", "created_at"], expiring)
     )
