@@ -7,6 +7,7 @@ from dataclasses import field
 
 from scheduler.domain import catalog
 from scheduler.domain import routing
+from scheduler.domain.clinic_details import ClinicDetails
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.hours import ClinicCalendar
 
@@ -29,6 +30,9 @@ class Catalog:
     active_room_ids: frozenset[int]
     calendar: ClinicCalendar = field(default_factory=ClinicCalendar)
     provider_npis: dict[int, str] = field(default_factory=dict)  # National Provider Identifiers on file
+    # The clinic's details as stored (None: no row), at the same revision: its table bumps the
+    # catalog's counter, so whoever holds a snapshot tells patients where to go without a read.
+    clinic_details: ClinicDetails | None = None
 
     def visit_type(self, code: str, *, field: str = "visit_type") -> catalog.VisitType:
         """Raises InvalidInput, naming ``field``, for a code the clinic does not offer."""

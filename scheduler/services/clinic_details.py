@@ -8,7 +8,10 @@ from dataclasses import replace
 
 from scheduler.domain.clinic_details import ClinicDetails
 from scheduler.domain.clinic_details import checked
+from scheduler.domain.clock import utc_now
+from scheduler.domain.offer import Catalog
 from scheduler.services import audit
+from scheduler.services import clinic
 from scheduler.settings import settings
 from scheduler.store import clinic_details as store
 from scheduler.store.unit_of_work import unit_of_work
@@ -16,11 +19,14 @@ from scheduler.store.unit_of_work import unit_of_work
 RECORD_TYPE = "clinic_details"
 
 
-def current() -> ClinicDetails:
+def current(offer: Catalog | None = None) -> ClinicDetails:
     """The details as patients see them: with the configured clinic name, and the configured
-    clinic phone when none is stored. With no row (a database emptied by hand) just those two."""
+    clinic phone when none is stored. With no row (a database emptied by hand) just those two.
+
+    Taken from the catalog snapshot (``offer``, or the current one): the details are part of it,
+    so a caller holding one (a booking) reads nothing, and others read only the revision."""
     config = settings()
-    stored = store.load() or ClinicDetails()
+    stored = (offer or clinic.current_catalog(utc_now())).clinic_details or ClinicDetails()
     return replace(stored, name=config.clinic_name).with_default_phone(config.clinic_phone)
 
 

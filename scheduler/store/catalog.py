@@ -19,6 +19,7 @@ from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
 from scheduler.domain.offer import Catalog
+from scheduler.store import clinic_details as store_clinic_details
 from scheduler.store import models
 from scheduler.store.driver import reading
 from scheduler.store.engine import db
@@ -70,6 +71,7 @@ def load_catalog(since: date, hours: ClinicHours) -> Catalog:
         active_room_ids=frozenset(r.id for r in rooms if r.active),
         calendar=ClinicCalendar(hours, tuple(c.to_domain() for c in closures)),
         provider_npis={p.id: p.npi for p in providers if p.npi},
+        clinic_details=store_clinic_details.load(),
     )
 
 

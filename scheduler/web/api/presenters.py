@@ -153,7 +153,7 @@ def appointment(row: AppointmentColumns, offer: Catalog) -> dict[str, Any]:
             "kind_label": catalog.kind_label(offer.provider_kinds[row.provider_id]),
         },
         "room": {"id": room.id, "name": room.name} if room else None,
-        "location": clinic_details.current().one_line(),
+        "location": clinic_details.current(offer).one_line(),
     }
 
 
