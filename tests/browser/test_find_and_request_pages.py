@@ -121,7 +121,7 @@ def test_a_patient_who_lost_the_link_finds_the_visit_by_reference_and_birth_date
     press(page, "Send me the link", "/find/sent")
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     expect(page.locator("main")).to_contain_text(
-        "If the details match a visit or request, we have sent its link to the email or phone on file."
+        "If the details match a visit or request, we have emailed its link to the address we have for you."
     )
     expect(page.locator("main")).not_to_contain_text(reference)
     fits(page)

@@ -24,7 +24,7 @@ from tests.public.conftest import errors
 from tests.public.conftest import page_text
 
 BORN = {"birth_month": "2", "birth_day": "3", "birth_year": "1970"}  # patient_json's 1970-02-03
-ANSWER = "If the details match a visit or request, we have sent its link to the email or phone on file."
+ANSWER = "If the details match a visit or request, we have emailed its link to the address we have for you."
 
 
 def book(client, **patient):
