@@ -29,6 +29,7 @@ from scheduler.domain.waitlist import Windows
 from scheduler.jobs import one_tick
 from scheduler.jobs import transports
 from scheduler.services import booking
+from scheduler.services import catalog_admin
 from scheduler.services import holds
 from scheduler.services import waitlist
 from scheduler.services import waitlist_offers
@@ -542,3 +543,20 @@ def test_a_hold_given_up_for_another_time_frees_the_first_for_the_waitlist(app, 
         holds.hold_time("evaluation", central(day, 14), replaces=first.token)
         assert waitlist_offers.run_pass() == {"offered": 1}
         assert [o.starts_at for o in offers()] == [central(day, 13)]
+
+
+def test_time_off_removed_offers_the_waitlist_every_visit_the_freed_day_can_hold(app, make_provider):
+    provider = make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        time_off = models.TimeOff(provider_id=provider, starts_at=central(day, 8), ends_at=central(day, 17), reason="")
+        db.session.add(time_off)
+        db.session.commit()
+        entries = [join(n).view.reference for n in (1, 2, 3, 4)]
+        catalog_admin.remove_time_off(time_off.id, actor_id=1)
+        # One row per visit type the provider performs: evaluations (waited for), therapy, follow-ups.
+        assert waitlist_offers.run_pass() == {"offered": 2, "not_offered": 2}
+        first, second = offers()
+        assert (first.starts_at, second.starts_at) == (central(day, 8), central(day, 9))
+        assert token_of(entries[3], second.id)  # the fourth in line gets the next hour of the day
+        assert count(models.WaitlistRecipient) == 4

@@ -227,6 +227,28 @@ def batch(
     return chosen
 
 
+def starts_within(start: datetime, end: datetime, minutes: int, calendar: ClinicCalendar) -> list[datetime]:
+    """The starts of a ``minutes``-long visit that fit wholly inside ``start``-``end`` and inside
+    the clinic's open time (hours, closures), on the clinic's grid, earliest first: where a freed
+    span (time off removed, a closure lifted) could hold visits."""
+    require_aware(start)
+    found: list[datetime] = []
+    step = timedelta(minutes=calendar.hours.grid_minutes)
+    length = timedelta(minutes=minutes)
+    day = to_clinic(start).date()
+    last = to_clinic(end).date()
+    while day <= last:
+        for piece in calendar.open_intervals(day):
+            first = max(piece.start, start)
+            # Open pieces start on the grid: count whole steps from the piece's start.
+            moment = piece.start + -((piece.start - first) // step) * step
+            while moment + length <= min(piece.end, end):
+                found.append(moment)
+                moment += step
+        day += timedelta(days=1)
+    return found
+
+
 def sms_in_time(earliest_text: datetime, offer_expires_at: datetime) -> bool:
     """Whether a text that may go at ``earliest_text`` (after quiet hours and the texting pace)
     still reaches the patient before the offer runs out; if not, the offer goes by email only."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import time
 
 from scheduler.domain import catalog
@@ -19,9 +20,12 @@ from scheduler.domain.staff import StaffRole
 from scheduler.domain.urgent import describe_urgent_blocks
 from scheduler.domain.urgent import urgent_blocks_refusal
 from scheduler.domain.visits import ProviderRef
+from scheduler.domain.waitlist import FreedCause
 from scheduler.services import audit
 from scheduler.services import clinic
+from scheduler.services import freed_times
 from scheduler.store import catalog_admin as store
+from scheduler.store import waitlist as store_waitlist
 from scheduler.store.unit_of_work import unit_of_work
 
 
@@ -143,12 +147,16 @@ def _usual_visit_types(offer: Catalog, kind: catalog.ProviderKind, specialty_cod
     )
 
 
-def remove_time_off(time_off_id: int, *, actor_id: int) -> None:
+def remove_time_off(time_off_id: int, *, actor_id: int, now: datetime | None = None) -> None:
+    now = now or utc_now()
     with unit_of_work():
+        span = store_waitlist.time_off_span(time_off_id)
         provider_id = store.remove_time_off(time_off_id)
-        if provider_id is None:
+        if provider_id is None or span is None:
             raise NotFound("No such time off.")
         _audit(actor_id, "time-off.remove", "time_off", time_off_id, f"provider {provider_id}")
+        # The provider's time is free again: the waitlist is offered what it can hold.
+        freed_times.span_freed(provider_id, span[1], span[2], FreedCause.STAFF, now)
 
 
 def remove_closure(closure_id: int, *, actor_id: int) -> None:

@@ -40,6 +40,7 @@ from scheduler.domain.waitlist import RecipientOutcome
 from scheduler.domain.waitlist import WaitlistEntry
 from scheduler.domain.waitlist import batch
 from scheduler.domain.waitlist import sms_in_time
+from scheduler.domain.waitlist import starts_within
 from scheduler.domain.waitlist import why_not
 from scheduler.services import audit
 from scheduler.services import clinic
@@ -87,25 +88,71 @@ def offer_freed_time(freed: FreedTime, *, now: datetime | None = None) -> Offere
     now = now or utc_now()
     with unit_of_work():
         offer = catalog_for_placing(now)
-        visit_type = next((v for v in offer.visit_types.values() if v.code == freed.visit_type), None)
+        visit_type = offer.visit_types.get(freed.visit_type)
         provider = offer.providers.get(freed.provider_id)
         if visit_type is None or provider is None:
             return Offered(None, reason="the visit type or provider no longer takes bookings")
-        notice = visit_type_notice(visit_type)
         rows = store_waitlist.waiting_rows(offer.visit_type_ids[visit_type.code], now)
-        already = store_waitlist.offered_this_time(provider.id, freed.start)
-        entries = [store_waitlist.as_entry(row) for row in rows if row.id not in already]
-        fitting = [e for e in entries if why_not(e, freed, provider, notice, offer.calendar, now) is None]
-        fitting = _not_busy(fitting, freed)
-        counts = store_waitlist.offers_since({e.patient_id for e in fitting}, now - OFFER_WINDOW)
-        chosen = batch(fitting, visit_type.waitlist_batch, counts)
-        if not chosen:
-            return Offered(None, reason="nobody waiting fits this time")
-        try:
-            with unit_of_work():  # a savepoint: a time taken meanwhile leaves nothing behind
-                return _make_offer(offer, visit_type, provider, freed, chosen, {r.id: r for r in rows}, now)
-        except DomainError as refusal:
-            return Offered(None, reason=f"the time is no longer free ({refusal.code})")
+        return _offer_at(offer, visit_type, provider, freed, rows, set(), now)
+
+
+def offer_freed_span(freed: FreedTime, *, now: datetime | None = None, limit: int = PASS_LIMIT) -> list[Offered]:
+    """Offer the visits a longer freed span can hold (time off removed, a closure lifted): from its
+    earliest start on the grid, each start that fits someone waiting is offered to a batch and
+    held, and the next is looked for after it; an entry is offered at most one time of the span.
+    In a unit of work (the caller's, when open). The offers made (at most ``limit``)."""
+    now = now or utc_now()
+    made: list[Offered] = []
+    with unit_of_work():
+        offer = catalog_for_placing(now)
+        visit_type = offer.visit_types.get(freed.visit_type)
+        provider = offer.providers.get(freed.provider_id)
+        if visit_type is None or provider is None or not provider.does(visit_type.code):
+            return made
+        rows = store_waitlist.waiting_rows(offer.visit_type_ids[visit_type.code], now)
+        if not rows:
+            return made
+        length = timedelta(minutes=visit_type.minutes)
+        offered: set[int] = set()
+        free_from = freed.start
+        for start in starts_within(max(freed.start, now), freed.end, visit_type.minutes, offer.calendar):
+            if start < free_from:
+                continue
+            piece = FreedTime(freed.visit_type, provider.id, start, start + length)
+            one = _offer_at(offer, visit_type, provider, piece, rows, offered, now)
+            if one.offer_id is not None:
+                made.append(one)
+                offered.update(one.entry_ids)
+                free_from = start + length
+                if len(made) >= limit:
+                    break
+    return made
+
+
+def _offer_at(
+    offer: Catalog,
+    visit_type: catalog.VisitType,
+    provider: catalog.Provider,
+    freed: FreedTime,
+    rows: list[models.WaitlistEntry],
+    left_out: set[int],
+    now: datetime,
+) -> Offered:
+    """Offer ``freed`` to the first batch of ``rows`` it fits (but the entries ``left_out``)."""
+    notice = visit_type_notice(visit_type)
+    already = store_waitlist.offered_this_time(provider.id, freed.start) | left_out
+    entries = [store_waitlist.as_entry(row) for row in rows if row.id not in already]
+    fitting = [e for e in entries if why_not(e, freed, provider, notice, offer.calendar, now) is None]
+    fitting = _not_busy(fitting, freed)
+    counts = store_waitlist.offers_since({e.patient_id for e in fitting}, now - OFFER_WINDOW)
+    chosen = batch(fitting, visit_type.waitlist_batch, counts)
+    if not chosen:
+        return Offered(None, reason="nobody waiting fits this time")
+    try:
+        with unit_of_work():  # a savepoint: a time taken meanwhile leaves nothing behind
+            return _make_offer(offer, visit_type, provider, freed, chosen, {r.id: r for r in rows}, now)
+    except DomainError as refusal:
+        return Offered(None, reason=f"the time is no longer free ({refusal.code})")
 
 
 def _not_busy(entries: list[WaitlistEntry], freed: FreedTime) -> list[WaitlistEntry]:
@@ -213,8 +260,14 @@ def offer_waiting_times(now: datetime | None = None, *, limit: int = PASS_LIMIT)
                 freed = found[0]
                 freed_id = freed.id
                 offer = clinic.current_catalog(now)
-                code = offer.visit_types_by_id[freed.visit_type_id].code
-                made = offer_freed_time(FreedTime(code, freed.provider_id, freed.starts_at, freed.ends_at), now=now)
+                kind = offer.visit_types_by_id[freed.visit_type_id]
+                time_freed = FreedTime(kind.code, freed.provider_id, freed.starts_at, freed.ends_at)
+                if freed.ends_at - freed.starts_at > timedelta(minutes=kind.minutes):
+                    spans = offer_freed_span(time_freed, now=now)
+                    made = spans[0] if spans else Offered(None)
+                    counts["offered"] += max(len(spans) - 1, 0)
+                else:
+                    made = offer_freed_time(time_freed, now=now)
         except Exception as error:
             if freed_id is None:
                 raise

@@ -30,6 +30,7 @@ from scheduler.domain.waitlist import WaitlistEntry
 from scheduler.domain.waitlist import Windows
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.store.outbox import texts_counting_to_pace
 
 # The channel of the holds that keep a freed time for a waitlist batch: their expiry is the
 # offer's, handled by the offer's own job, so it is never recorded as a freed time of its own.
@@ -264,6 +265,13 @@ def claim_freed(now: datetime, limit: int) -> list[Freed]:
     return found
 
 
+def time_off_span(time_off_id: int) -> tuple[int, datetime, datetime] | None:
+    """(provider, start, end) of a time off, read before it is removed."""
+    t = models.TimeOff
+    found = db.session.execute(select(t.provider_id, t.starts_at, t.ends_at).where(t.id == time_off_id)).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
 def set_aside(freed_id: int, now: datetime) -> None:
     """Mark one freed time handled without an offer (offering it failed)."""
     f = models.FreedTimeRow
@@ -422,6 +430,4 @@ def refresh(row: object) -> None:
 def texts_since(phone: str, since: datetime, now: datetime) -> list[datetime]:
     """When texts to ``phone`` went (or are going) since ``since``, for the pace: as the worker
     counts them (store.outbox.texts_counting_to_pace), read here before an offer is texted."""
-    from scheduler.store.outbox import texts_counting_to_pace
-
     return [sent_at or now for _, sent_at in texts_counting_to_pace({phone}, since=since, now=now, excluding=())]

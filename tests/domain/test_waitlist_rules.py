@@ -30,6 +30,7 @@ from scheduler.domain.waitlist import WaitlistEntry
 from scheduler.domain.waitlist import Windows
 from scheduler.domain.waitlist import batch
 from scheduler.domain.waitlist import fits
+from scheduler.domain.waitlist import starts_within
 from scheduler.domain.waitlist import why_not
 
 NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
@@ -244,3 +245,14 @@ def test_a_freed_time_is_never_offered_to_an_entry_any_rule_excludes(
             closed_from = closure.starts or time(8)
             closed_until = closure.ends or time(17)
             assert local_end.time() <= closed_from or local_start.time() >= closed_until
+
+
+def test_a_freed_span_holds_visits_on_the_grid_inside_clinic_hours_and_around_closures() -> None:
+    closed = ClinicCalendar(closures=(Closure(MONDAY, "Training", time(12), time(13)),))
+    starts = starts_within(
+        clinic_instant(MONDAY, time(10, 5)), clinic_instant(MONDAY + timedelta(days=1), time(9)), 60, closed
+    )
+    local = [s.astimezone(CLINIC_TZ) for s in starts]
+    assert [(d.day, d.hour, d.minute) for d in local[:3]] == [(8, 10, 15), (8, 10, 30), (8, 10, 45)]
+    assert all(not (12 <= d.hour < 13) and not (d.hour == 11 and d.minute > 0) for d in local if d.day == 8)
+    assert (local[-1].day, local[-1].hour, local[-1].minute) == (9, 8, 0)  # Tuesday 8:00 ends at 9:00
