@@ -24,7 +24,6 @@ from werkzeug.serving import make_server
 
 from scheduler.store import models
 from scheduler.store.engine import db
-from scheduler.web.fhir.codes import REFERENCE_SYSTEM
 from tests.conftest import next_clinic_day
 from tests.fhir.conftest import validate
 from tests.fhir.spec_client import patient_resource
@@ -147,15 +146,17 @@ def test_a_count_over_the_maximum_is_read_as_the_maximum(client, clinic, api_tok
     "identifier,matches",
     [
         ("{ref}", 1),
-        (f"{REFERENCE_SYSTEM}|{{ref}}", 1),
+        ("{base}/fhir/sid/appointment-reference|{ref}", 1),
+        ("urn:si-joint-clinic:fhir:appointment-reference|{ref}", 1),  # the system's earlier name
         ("urn:oid:1.2.3|{ref}", 0),
         ("|{ref}", 0),  # an identifier with no system: ours always have one
         ("http://example.org/other|{ref},{ref}", 1),  # ORed: the bare one matches
     ],
 )
-def test_an_identifier_search_honours_the_system(client, booked, api_token, identifier, matches):
+def test_an_identifier_search_honours_the_system(app, client, booked, api_token, identifier, matches):
     reference = booked[0]["id"]
-    path = f"/fhir/Appointment?identifier={identifier.format(ref=reference)}"
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    path = f"/fhir/Appointment?identifier={identifier.format(ref=reference, base=base)}"
     response = get(client, api_token("read"), path.replace("|", "%7C"))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.json["total"] == matches

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.settings import settings
-from scheduler.web.fhir.codes import ERROR_SYSTEM
-from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
-from scheduler.web.fhir.codes import REFERENCE_SYSTEM
-from scheduler.web.fhir.codes import VISIT_TYPE_SYSTEM
+from scheduler.web.fhir.codes import published
+from scheduler.web.fhir.codes import published_identifier
 
 # The canonical URLs of the operation definitions $find/$hold/$book follow: IHE ITI Scheduling's
 # (which take up the Argonaut Scheduling IG's; Argonaut's parameter names are accepted too).
@@ -47,6 +45,8 @@ def _resource(
 def capability_statement(base: str) -> dict[str, Any]:
     config = settings()
     ident = _param("_id", "token", "The resource's id.")
+    visit_types, errors = published("visit-type"), published("error")
+    reference, hold_token = published_identifier("appointment-reference"), published_identifier("hold-token")
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -62,8 +62,8 @@ def capability_statement(base: str) -> dict[str, Any]:
                 "mode": "server",
                 "documentation": (
                     "Times carry the America/Chicago offset; the clinic sees patients Monday to Friday, 08:00 to "
-                    f"17:00 Central. Visit types are codes of {VISIT_TYPE_SYSTEM} (service-type). Errors are "
-                    f"OperationOutcome whose issue.details.coding ({ERROR_SYSTEM}) holds the JSON API's error "
+                    f"17:00 Central. Visit types are codes of {visit_types} (service-type). Errors are "
+                    f"OperationOutcome whose issue.details.coding ({errors}) holds the JSON API's error "
                     "code: invalid_input (400), slot_taken (409), outside_clinic_hours, clinic_closed, "
                     "not_on_grid, requires_request, routed_elsewhere (422). Searches are strict: a parameter, "
                     "modifier or chain not listed here (and _include, _revinclude, _sort, _elements) is a 400 "
@@ -102,7 +102,7 @@ def capability_statement(base: str) -> dict[str, Any]:
                             _param(
                                 "identifier",
                                 "token",
-                                f"The appointment reference (SIJ-XXXX-XXXX), as {REFERENCE_SYSTEM}|value or value "
+                                f"The appointment reference (SIJ-XXXX-XXXX), as {reference}|value or value "
                                 "alone; another system matches nothing.",
                             ),
                             _param("patient", "reference", "Patient/N."),
@@ -122,8 +122,17 @@ def capability_statement(base: str) -> dict[str, Any]:
                     _resource(
                         "CodeSystem",
                         [ident],
-                        doc="This service's own code systems (visit types, specialties, red flags, causes), each "
-                        "published at its canonical URL.",
+                        doc="This service's own code systems (visit types, specialties, red flags, causes, error "
+                        "codes), each published at its canonical URL. The urn: names they replace are accepted on "
+                        "input.",
+                    ),
+                    _resource(
+                        "NamingSystem",
+                        [ident],
+                        doc="This service's own identifier systems (appointment references, hold tokens, and "
+                        "the MRN when PATIENT_MRN_SYSTEM is left to this service's), each also answered at its "
+                        "URL (/fhir/sid/<name>, no token needed). The urn: names they replace are accepted on "
+                        "input.",
                     ),
                     _resource(
                         "HealthcareService",
@@ -150,14 +159,16 @@ def capability_statement(base: str) -> dict[str, Any]:
                         "definition": f"{ARGONAUT}/appointment-find",
                         "documentation": "POST Appointment/$find (or GET): Parameters service-type, start, end "
                         "(dates or date-times), practitioner, _count, _offset; answers a Bundle of proposed "
-                        "Appointments with the total and next/previous links (GET $find with the same question).",
+                        "Appointments with the total and next/previous links (GET $find with the same question). "
+                        "Like a search, GET $find refuses a query parameter it does not read (lenient: ignores it); "
+                        "called by POST, an operation reads nothing of its query string but _format.",
                     },
                     {
                         "name": "hold",
                         "definition": f"{ARGONAUT}/appointment-hold",
                         "documentation": "POST Appointment/$hold: Parameters appointment (a proposal) or start + "
                         "service-type (+ practitioner); answers a pending Appointment whose identifier "
-                        f"({HOLD_TOKEN_SYSTEM}) is the hold token, valid for minutes.",
+                        f"({hold_token}) is the hold token, valid for minutes.",
                     },
                     {
                         "name": "book",

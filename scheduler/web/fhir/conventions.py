@@ -70,15 +70,18 @@ def lenient() -> bool:
     return False
 
 
-def search_args(supported: frozenset[str]) -> MultiDict[str, str]:
-    """The query string of a search, with only the parameters it answers.
+def search_args(
+    supported: frozenset[str], result: frozenset[str] = params.RESULT_PARAMETERS, what: str = "search"
+) -> MultiDict[str, str]:
+    """The query string of a search (or of an operation: ``what``), with only the parameters it
+    answers: ``supported`` and the result parameters ``result`` (paging, _summary, _format ...).
 
     Strict (the default): an unsupported parameter is a 400 naming it (InvalidInput). Lenient:
     it is ignored, and left out of the Bundle's links (they show what was searched)."""
     args = request.args
-    unsupported = params.unsupported(args, supported)
+    unsupported = params.unsupported(args, supported, result)
     if unsupported and not lenient():
-        raise params.refusal(unsupported, supported)
+        raise params.refusal(unsupported, supported, result, what)
     kept: MultiDict[str, str] = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in unsupported])
     g.fhir_search_args = kept
     return kept

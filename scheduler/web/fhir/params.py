@@ -142,9 +142,9 @@ def reference_ids(args: MultiDict[str, str], param: str, resource_type: str) -> 
     return found
 
 
-def identifiers(args: MultiDict[str, str], param: str, system: str) -> tuple[list[str], bool]:
+def identifiers(args: MultiDict[str, str], param: str, systems: tuple[str, ...]) -> tuple[list[str], bool]:
     """Identifier values (``system|value``, ``|value`` or ``value``) that could be ids, of those
-    whose system is ``system`` or unstated; comma-separated values OR. The flag says whether any
+    whose system is one of ``systems`` or unstated; comma-separated values OR. The flag says whether any
     value was asked at all: values of another system (or ``|value``, no system) match nothing, so
     asked-but-none-left is an empty answer, not an unfiltered one."""
     found: list[str] = []
@@ -155,7 +155,7 @@ def identifiers(args: MultiDict[str, str], param: str, system: str) -> tuple[lis
             named, bar, value = text.strip().rpartition("|")
             if not ID.fullmatch(value):
                 raise InvalidInput({param: "Use an appointment reference, such as SIJ-7K3M-Q9TX."})
-            if not bar or named == system:
+            if not bar or named in systems:
                 found.append(value)
     return found, asked
 
@@ -216,20 +216,28 @@ def summary_count(args: MultiDict[str, str]) -> bool:
 RESULT_PARAMETERS = frozenset({"_count", "_offset", "_summary", "_format", "_total", "_totalMethod"})
 
 
-def unsupported(args: MultiDict[str, str], supported: frozenset[str]) -> list[str]:
-    """The names in ``args`` a search does not answer, in order: unknown names, modifiers
-    (``status:not``) and chains (``patient.identifier``) not listed in ``supported``, and result
-    parameters such as ``_include`` and ``_sort``."""
-    known = supported | RESULT_PARAMETERS
+# What the query string of an operation called by POST may hold: its parameters are in the body.
+POST_QUERY_PARAMETERS = frozenset({"_format"})
+
+
+def unsupported(
+    args: MultiDict[str, str], supported: frozenset[str], result: frozenset[str] = RESULT_PARAMETERS
+) -> list[str]:
+    """The names in ``args`` a search (or operation) does not answer, in order: unknown names,
+    modifiers (``status:not``) and chains (``patient.identifier``) not listed in ``supported``, and
+    result parameters not in ``result`` (such as ``_include`` and ``_sort``)."""
+    known = supported | result
     return list(dict.fromkeys(name for name in args.keys() if name not in known))
 
 
-def refusal(names: list[str], supported: frozenset[str]) -> InvalidInput:
+def refusal(
+    names: list[str], supported: frozenset[str], result: frozenset[str] = RESULT_PARAMETERS, what: str = "search"
+) -> InvalidInput:
     """The 400 for unsupported parameters: one issue per name, each naming it and what would do."""
-    offered = ", ".join(sorted(supported | RESULT_PARAMETERS))
+    offered = ", ".join(sorted(supported | result))
     return InvalidInput(
         {
-            name[:80]: f"The search parameter '{name[:80]}' is not supported here (supported: {offered}); "
+            name[:80]: f"The {what} parameter '{name[:80]}' is not supported here (supported: {offered}); "
             "send 'Prefer: handling=lenient' to have unsupported parameters ignored."
             for name in names
         }

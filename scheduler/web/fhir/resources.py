@@ -36,14 +36,15 @@ from scheduler.services.holds import HeldTime
 from scheduler.settings import settings
 from scheduler.web.fhir.codes import APPOINTMENT_TYPE_SYSTEM
 from scheduler.web.fhir.codes import HOLD_EXPIRES_URL
-from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
+from scheduler.web.fhir.codes import IDENTIFIER_SYSTEMS
 from scheduler.web.fhir.codes import IDENTIFIER_TYPE_SYSTEM
 from scheduler.web.fhir.codes import LOCATION_TYPE_SYSTEM
 from scheduler.web.fhir.codes import NPI_SYSTEM
-from scheduler.web.fhir.codes import REFERENCE_SYSTEM
 from scheduler.web.fhir.codes import SNOMED_SYSTEM
 from scheduler.web.fhir.codes import SPECIALTY_SNOMED
 from scheduler.web.fhir.codes import published
+from scheduler.web.fhir.codes import published_identifier
+from scheduler.web.fhir.outcomes import ERROR_CODES
 
 Resource = dict[str, Any]
 CLINIC_LOCATION_ID = "clinic"
@@ -300,7 +301,7 @@ def appointment(row: AppointmentRow | Visit, offer: Catalog) -> Resource:
         "resourceType": "Appointment",
         "id": row.reference,
         "meta": {"versionId": str(row.version), "lastUpdated": instant(updated)},
-        "identifier": [{"system": REFERENCE_SYSTEM, "value": row.reference}],
+        "identifier": [{"system": published_identifier("appointment-reference"), "value": row.reference}],
         "status": row.status,
         **_visit(kind, offer, row.starts_at, row.ends_at),
         "created": iso_central(row.created_at or updated),
@@ -334,7 +335,7 @@ def held_appointment(held: HeldTime, offer: Catalog) -> Resource:
         "resourceType": "Appointment",
         "id": held_id(held.token),
         "extension": [{"url": HOLD_EXPIRES_URL, "valueInstant": instant(held.expires_at)}],
-        "identifier": [{"system": HOLD_TOKEN_SYSTEM, "value": held.token}],
+        "identifier": [{"system": published_identifier("hold-token"), "value": held.token}],
         "status": "pending",
         **_visit(kind, offer, held.starts_at, held.ends_at),
         "participant": _participants(held.provider_id, held.provider_name, room, "tentative"),
@@ -399,8 +400,11 @@ def busy_slot(busy: BusyTime, offer: Catalog) -> Resource:
 # ----- code systems ----------------------------------------------------------------------------------
 
 
-def code_system(name: str, title: str, description: str, concepts: dict[str, str]) -> Resource:
-    """One of our published code systems (at its canonical URL), whole."""
+def code_system(
+    name: str, title: str, description: str, concepts: dict[str, str], definitions: dict[str, str] | None = None
+) -> Resource:
+    """One of our published code systems (at its canonical URL), whole: each code with its display
+    and, when given, its definition."""
     return {
         "resourceType": "CodeSystem",
         "id": name,
@@ -412,7 +416,10 @@ def code_system(name: str, title: str, description: str, concepts: dict[str, str
         "caseSensitive": True,
         "content": "complete",
         "count": len(concepts),
-        "concept": [{"code": code, "display": display} for code, display in concepts.items()],
+        "concept": [
+            {"code": code, "display": display, **({"definition": definitions[code]} if definitions else {})}
+            for code, display in concepts.items()
+        ],
     }
 
 
@@ -426,7 +433,63 @@ def code_systems(offer: Catalog) -> list[Resource]:
                     dict(RED_FLAGS)),
         code_system("cause", "Likely causes", "The likely cause, as the patient tells it (reasonCode on $book).",
                     dict(CAUSES)),
+        code_system("error", "Error codes", "Why a request was refused (OperationOutcome.issue.details); the same "
+                    "codes as the JSON API's 'error'.", {code: code.replace("_", " ") for code in ERROR_CODES},
+                    definitions=ERROR_CODES),
     ]  # fmt: skip
+
+
+# What each of our identifier systems identifies: name -> (title, description, v2-0203 type or None).
+IDENTIFIER_SYSTEM_TEXTS = {
+    "appointment-reference": (
+        "Appointment references",
+        "The reference a patient is given for a visit and reads out on the phone (SIJ-XXXX-XXXX): "
+        "Appointment.identifier, also the Appointment's id.",
+        None,
+    ),
+    "hold-token": (
+        "Hold tokens",
+        "The secret of a time kept by $hold (the pending Appointment's identifier): only its bearer can $book "
+        "that time, for the minutes the hold lasts. Never shown to patients.",
+        None,
+    ),
+    "mrn": ("Medical record numbers", "The clinic's medical record numbers (Patient.identifier).", "MR"),
+}
+NAMING_SYSTEMS_DATE = "2026-12-07"
+
+
+def naming_system(name: str) -> Resource:
+    """The NamingSystem of one of our identifier systems, served at its URL (/fhir/sid/<name>):
+    the URL first (preferred), and the urn it replaces, still accepted on input."""
+    title, description, identifier_type = IDENTIFIER_SYSTEM_TEXTS[name]
+    unique = [{"type": "uri", "value": published_identifier(name), "preferred": True}]
+    if name in IDENTIFIER_SYSTEMS:
+        unique.append(
+            {"type": "uri", "value": IDENTIFIER_SYSTEMS[name], "preferred": False,
+             "comment": "The earlier name of this system, still accepted on input."}
+        )  # fmt: skip
+    found: Resource = {
+        "resourceType": "NamingSystem",
+        "id": name,
+        "name": "".join(part.capitalize() for part in name.split("-")),
+        "status": "active",
+        "kind": "identifier",
+        "date": NAMING_SYSTEMS_DATE,
+        "publisher": settings().clinic_name,
+        "description": f"{title}: {description}",
+        "uniqueId": unique,
+    }
+    if identifier_type:
+        found["type"] = {"coding": [{"system": IDENTIFIER_TYPE_SYSTEM, "code": identifier_type}]}
+    return found
+
+
+def naming_systems() -> list[Resource]:
+    """Our identifier systems; the MRN's only while PATIENT_MRN_SYSTEM is this service's own."""
+    names = list(IDENTIFIER_SYSTEMS)
+    if settings().patient_mrn_system == published_identifier("mrn"):
+        names.append("mrn")
+    return [naming_system(name) for name in names]
 
 
 # ----- bundles ---------------------------------------------------------------------------------------

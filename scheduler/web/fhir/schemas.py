@@ -38,8 +38,7 @@ from scheduler.web.api.schemas import CODE_PATTERN
 from scheduler.web.api.schemas import TEXT_PATTERN
 from scheduler.web.api.schemas import IsoDate
 from scheduler.web.api.schemas import Name
-from scheduler.web.fhir.codes import HOLD_TOKEN_SYSTEM
-from scheduler.web.fhir.codes import published_identifier
+from scheduler.web.fhir.codes import identifier_systems
 from scheduler.web.fhir.codes import systems
 from scheduler.web.sane_input import CONTROL_MESSAGE
 from scheduler.web.sane_input import control_problem
@@ -394,7 +393,7 @@ class AppointmentIn(Strict):
     @property
     def hold_token(self) -> str | None:
         for identifier in self.identifier:
-            if identifier.system in (HOLD_TOKEN_SYSTEM, published_identifier("hold-token")) and identifier.value:
+            if identifier.system in identifier_systems("hold-token") and identifier.value:
                 if not re.fullmatch(HOLD_TOKEN_PATTERN, identifier.value):
                     raise ValueError("The hold token is not one this server issued.")
                 return identifier.value

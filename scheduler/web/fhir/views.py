@@ -56,7 +56,7 @@ from scheduler.web.fhir import resources
 from scheduler.web.fhir.access import PUBLIC
 from scheduler.web.fhir.access import needs
 from scheduler.web.fhir.capability import capability_statement
-from scheduler.web.fhir.codes import REFERENCE_SYSTEM
+from scheduler.web.fhir.codes import identifier_systems
 from scheduler.web.fhir.openapi import openapi_document
 from scheduler.web.fhir.outcomes import FHIR_CONTENT_TYPE
 from scheduler.web.fhir.schemas import BookIn
@@ -106,8 +106,9 @@ def base_url() -> str:
 
 
 def public_request_url() -> str:
-    """This request's URL (path and query) under the FHIR base, never under its own Host."""
-    query = request.query_string.decode("ascii", "replace")
+    """This request's URL under the FHIR base, never under its own Host; its query holds the
+    parameters answered (a name ignored under ``Prefer: handling=lenient`` is left out)."""
+    query = urlencode(list(conventions.searched_args().items(multi=True)))
     return f"{base_url()}{request.path.removeprefix(bp.url_prefix or '')}" + (f"?{query}" if query else "")
 
 
@@ -160,16 +161,24 @@ def filtered(found: list[Resource], args: MultiDict[str, str]) -> list[Resource]
     return [r for r in found if r["id"] in wanted] if wanted else found
 
 
-def parameters() -> dict[str, Any]:
-    """A Parameters body (POST) or the query string (GET), as {name: value}."""
+def parameters(query: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A Parameters body (POST) or the query string (GET: the names in ``query``, and paging), as
+    {name: value}. Either way the query string holds only what the operation reads, as a search's
+    does (conventions.search_args): any other name is a 400 naming it, or ignored and left out of
+    the links under ``Prefer: handling=lenient``. A POST reads nothing from it but ``_format``."""
     if request.method == "GET":
-        return {k: v for k, v in request.args.items() if not k.startswith("_") or k in ("_count", "_offset")}
+        args = conventions.search_args(query, what="operation")
+        found = {k: v for k, v in args.items() if k in query or k in ("_count", "_offset")}
+        if params.summary_count(args):
+            found["_count"] = "0"  # the total only, as a search's _summary=count
+        return found
+    conventions.search_args(frozenset(), params.POST_QUERY_PARAMETERS, what="operation")
     request.max_content_length = MAX_BODY_BYTES
     return ParametersIn.model_validate_json(request.get_data(cache=False) or b"{}").values()
 
 
-def read(model: type[BaseModel]) -> Any:
-    return model.model_validate(parameters())
+def read(model: type[BaseModel], query: frozenset[str] = frozenset()) -> Any:
+    return model.model_validate(parameters(query))
 
 
 def now_and_catalog() -> tuple[datetime, Catalog]:
@@ -225,6 +234,8 @@ CATALOG_TYPES: dict[str, tuple[str, Callable[[Catalog, datetime], list[Resource]
     "HealthcareService": ("healthcare_service", _services),
     # Our published code systems (their canonical URLs are these addresses).
     "CodeSystem": ("code_system", lambda offer, now: resources.code_systems(offer)),
+    # Our identifier systems (also answered at their URLs, /fhir/sid/<name>).
+    "NamingSystem": ("naming_system", lambda offer, now: resources.naming_systems()),
 }
 
 
@@ -266,6 +277,14 @@ for _type in CATALOG_TYPES:
         needs("read")(lambda ident, _t=_type: _catalog_read(_t, ident)),
         methods=["GET"],
     )
+
+
+@bp.get("/sid/<name>")
+@needs(PUBLIC)
+def identifier_system(name: str) -> Response:
+    """An identifier system's URL resolves to its NamingSystem (what it identifies, and the urn it
+    replaces). Public, as the CapabilityStatement is: it describes a system and holds no data."""
+    return fhir(by_id(resources.naming_systems(), name, "identifier system"))
 
 
 # ----- slots -----------------------------------------------------------------------------------------
@@ -467,7 +486,7 @@ def search_appointment() -> Response:
         raise InvalidInput({"status:not": f"Use one or more of {', '.join(APPOINTMENT_STATUSES)}."})
     window = params.date_window(args.getlist("date"), "date")
     changed = params.date_window(args.getlist("_lastUpdated"), "_lastUpdated")
-    named, asked = params.identifiers(args, "identifier", REFERENCE_SYSTEM)
+    named, asked = params.identifiers(args, "identifier", identifier_systems("appointment-reference"))
     references = params.reference_ids(args, "_id", "Appointment") + named
     if len(references) > 1:
         raise InvalidInput({"_id": "Give one value."})
@@ -571,12 +590,16 @@ def _slot_kind(offer: Catalog, slot: SlotRef | None) -> str:
     return kind.code
 
 
+# What GET $find reads from its query string (besides _count, _offset, _summary=count and _format).
+FIND_PARAMETERS = frozenset({"service-type", "start", "end", "practitioner", "patient", "patient-reference"})
+
+
 @bp.route("/Appointment/$find", methods=["GET", "POST"])
 @needs("read")
 def find() -> Response:
     """Proposed appointments: the free times of a service type in [start, end)."""
     access.note("fhir.find", "appointment")
-    data: FindIn = read(FindIn)
+    data: FindIn = read(FindIn, FIND_PARAMETERS)
     now, offer = now_and_catalog()
     kind = _bookable(offer, data.service_type)
     patient = identity.patient_on_file(data.patient) if data.patient is not None else None
