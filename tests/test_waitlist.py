@@ -560,3 +560,17 @@ def test_time_off_removed_offers_the_waitlist_every_visit_the_freed_day_can_hold
         assert (first.starts_at, second.starts_at) == (central(day, 8), central(day, 9))
         assert token_of(entries[3], second.id)  # the fourth in line gets the next hour of the day
         assert count(models.WaitlistRecipient) == 4
+
+
+def test_a_closure_lifted_offers_the_waitlist_the_reopened_time(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        closure = models.Closure(day=day, name="Staff training", source="admin")
+        db.session.add(closure)
+        db.session.commit()
+        waiting = join(1)
+        catalog_admin.remove_closure(closure.id, actor_id=1)
+        assert waitlist_offers.run_pass()["offered"] == 1
+        (offer,) = offers()
+        assert offer.starts_at == central(day, 8) and token_of(waiting.view.reference, offer.id)

@@ -159,12 +159,17 @@ def remove_time_off(time_off_id: int, *, actor_id: int, now: datetime | None = N
         freed_times.span_freed(provider_id, span[1], span[2], FreedCause.STAFF, now)
 
 
-def remove_closure(closure_id: int, *, actor_id: int) -> None:
+def remove_closure(closure_id: int, *, actor_id: int, now: datetime | None = None) -> None:
+    now = now or utc_now()
     with unit_of_work():
         closure = store.remove_closure(closure_id)
         if closure is None:
             raise NotFound("No such closure.")
         _audit(actor_id, "closure.remove", "closure", closure_id, f"{closure.day.isoformat()} {closure.name}"[:200])
+        # The clinic is open then after all: the waitlist is offered what each provider's time can hold.
+        lifted = closure.interval(clinic.clinic_hours())
+        for provider_id in sorted(clinic.current_catalog(now).providers):
+            freed_times.span_freed(provider_id, lifted.start, lifted.end, FreedCause.STAFF, now)
 
 
 def save_visit_type(code: str, *, minutes: int, prep_notes: str, active: bool, actor_id: int) -> None:
