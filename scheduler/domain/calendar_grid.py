@@ -36,6 +36,7 @@ class VisitBox:
     urgent: bool = False
     urgent_answers: tuple[str, ...] = ()  # what made it urgent, in words (domain.urgent.urgent_answers)
     kept_outside_hours: bool = False  # kept there on purpose by a schedule change
+    patient_id: int | None = None  # for the link to the patient's record
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def visit_boxes(provider_ids: Sequence[int], window: Interval) -> dict[int, list
                 urgent=row.urgent,
                 urgent_answers=urgent_answers(row.answers) if row.urgent else (),
                 kept_outside_hours=row.kept_outside_hours,
+                patient_id=row.patient_id,
             )
         )
     return found

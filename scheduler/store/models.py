@@ -322,6 +322,9 @@ class Patient(Model):
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # What helps the clinic talk to them, when recorded on their record by staff (empty: nothing).
+    interpreter_language: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    access_needs: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class VisitRequest(Model):

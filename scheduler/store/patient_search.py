@@ -27,7 +27,8 @@ def _like_prefix(word: str) -> str:
 def patients_matching(query: PatientQuery, *, limit: int) -> list[PatientRecord]:
     """Patients matching every part of a non-empty ``query``: each word begins the family or the
     given name (case-insensitively), the birth date is the one given, the phone number ends in the
-    digits given. By family name, then given name; at most ``limit``."""
+    digits given, the visit or request of the reference given is theirs. By family name, then
+    given name; at most ``limit``."""
     conditions: list[Any] = []
     for word in query.words:
         pattern = _like_prefix(word)
@@ -41,6 +42,10 @@ def patients_matching(query: PatientQuery, *, limit: int) -> list[PatientRecord]
         conditions.append(_p.birth_date == query.birth_date)
     if query.phone_digits is not None:
         conditions.append(_p.phone.like("%" + query.phone_digits))
+    if query.reference is not None:
+        # The visit's or the request's patient: one row through the reference's unique index.
+        owner = models.VisitRequest if query.reference.startswith("REQ-") else models.Appointment
+        conditions.append(_p.id.in_(select(owner.patient_id).where(owner.reference == query.reference)))
     rows = db.session.execute(
         select(*_RECORD)
         .where(and_(*conditions))

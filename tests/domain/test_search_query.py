@@ -32,3 +32,18 @@ def test_the_search_box_reads_names_birth_dates_and_phone_digits(typed, expected
 def test_an_empty_or_huge_query_asks_for_nothing_and_costs_nothing():
     assert parse_patient_query("   ", TODAY).empty
     assert len(parse_patient_query("a " * 10_000, TODAY).words) == 4
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("SIJ-7KQ4-M2XD", PatientQuery(reference="SIJ-7KQ4-M2XD")),
+        ("sij 7kq4 m2xd", PatientQuery(reference="SIJ-7KQ4-M2XD")),  # read out over the phone
+        ("SIJ7KQ4M2XD", PatientQuery(reference="SIJ-7KQ4-M2XD")),
+        ("req-ab23-cd45", PatientQuery(reference="REQ-AB23-CD45")),
+        ("lee REQ-AB23-CD45", PatientQuery(words=("lee",), reference="REQ-AB23-CD45")),
+        ("SIJ-7KQ4", PatientQuery(words=("sij-7kq4",))),  # half a reference is no reference
+    ],
+)
+def test_the_search_box_reads_visit_and_request_references(typed, expected):
+    assert parse_patient_query(typed, TODAY) == expected

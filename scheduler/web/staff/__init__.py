@@ -34,6 +34,7 @@ PAGES = (
         "Needs attention",
         "Visits outside their provider's hours or on a closure, whatever made them so, and the exceptions kept.",
     ),
+    ("staff.patients", "Patients", "Find a patient by name, birth date, phone or reference; their whole record."),
     ("staff.phone", "Phone console", "Find a caller, ask their questions, book the next free time and read it back."),
     ("staff.queue", "Requests", "Requests waiting to be placed, urgent first; place or decline them."),
     ("staff.messages", "Messages", "Email and text messages waiting, sent, or failed; send a dead one again."),
@@ -80,6 +81,7 @@ from scheduler.web.staff import admin as admin  # noqa: E402
 from scheduler.web.staff import admin_clinic as admin_clinic  # noqa: E402
 from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)
 from scheduler.web.staff import mail as mail  # noqa: E402
+from scheduler.web.staff import patients as patients  # noqa: E402
 from scheduler.web.staff import phone as phone  # noqa: E402
 from scheduler.web.staff import schedule as schedule  # noqa: E402
 from scheduler.web.staff import urgency as urgency  # noqa: E402  (registers the template filters)

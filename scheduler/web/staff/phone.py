@@ -32,6 +32,7 @@ from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.offer import Catalog
+from scheduler.domain.patient_file import PatientFile
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.patients import PatientRecord
 from scheduler.domain.routing import RoutingDecision
@@ -42,6 +43,7 @@ from scheduler.services import clinic
 from scheduler.services import clinic_details
 from scheduler.services import routing
 from scheduler.services import staff_visits
+from scheduler.services.patient_file import read_file
 from scheduler.services.patient_search import likely_duplicates
 from scheduler.services.patient_search import open_record
 from scheduler.services.patient_search import search_patients
@@ -95,7 +97,8 @@ class Found:
     email: str
 
 
-def _search(text: str) -> list[Found]:
+def search_results(text: str) -> list[Found]:
+    """The patients matching what staff typed (a name, a birth date, a phone number, a reference)."""
     return [
         Found(p.id, f"{p.family_name}, {p.given_name}", us_date(p.birth_date), phone_display(p.phone), p.email or "")
         for p in search_patients(text)
@@ -109,7 +112,7 @@ def phone() -> tuple[str, int]:
     form = forms.SearchForm()
     searched = request.method == "POST" and form.validate_on_submit()
     query = (form.q.data or "").strip() if searched else ""
-    page = render_template("staff/phone.html", form=form, query=query, results=_search(query) if query else None)
+    page = render_template("staff/phone.html", form=form, query=query, results=search_results(query) if query else None)
     return page, 422 if form.errors else 200
 
 
@@ -119,7 +122,7 @@ def phone_search() -> str:
     """The results as an HTML fragment, for the search box as staff type (POST: no details in URLs)."""
     form = forms.SearchForm()
     query = (form.q.data or "").strip() if form.validate_on_submit() else ""
-    return render_template("staff/phone_results.html", query=query, results=_search(query) if query else None)
+    return render_template("staff/phone_results.html", query=query, results=search_results(query) if query else None)
 
 
 # ----- the booking form --------------------------------------------------------------------------
@@ -159,6 +162,7 @@ class Step:
     route: Route | None = None
     read_back: ReadBack | None = None
     problem: str | None = None
+    on_file: PatientFile | None = None  # what the record holds, when the caller was picked from it
 
 
 def _booking_form(offer: Catalog, **data: Any) -> forms.BookingForm:
@@ -206,8 +210,12 @@ def phone_patient(patient_id: int) -> tuple[str, int]:
     if patient is None:
         abort(404)
     offer = _offer()
-    form = _booking_form(offer, **_as_typed(patient))
-    return _page(form, offer, Step(patient=patient))
+    on_file = read_file(patient)
+    typed = _as_typed(patient)
+    if on_file.seen_before:
+        typed["seen_before"] = "yes"  # what the record knows: a visit here has taken place
+    form = _booking_form(offer, **typed)
+    return _page(form, offer, Step(patient=patient, on_file=on_file))
 
 
 def _as_typed(patient: PatientRecord) -> dict[str, Any]:

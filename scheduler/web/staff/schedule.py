@@ -28,6 +28,7 @@ from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
 from scheduler.domain.errors import NotFound
+from scheduler.domain.patient_file import VisitChange
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
@@ -38,6 +39,7 @@ from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
 from scheduler.services import calendar
 from scheduler.services import clinic
+from scheduler.services import patient_file
 from scheduler.services import staff_visits
 from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
@@ -152,8 +154,17 @@ def visit(appointment_id: int) -> str:
         can_change=appointment.status == "booked" and appointment.starts_at > utc_now(),
         phone=phone_display(appointment.patient.phone),
         answers=staff_visits.visit_answers(appointment),
+        history=_history(appointment),
         when=when,
     )
+
+
+def _history(appointment: staff_visits.VisitRow) -> list[VisitChange]:
+    """Who booked, moved or cancelled the visit, and how (from the audit trail)."""
+    return patient_file.visit_history(
+        appointment_id=appointment.id, reference=appointment.reference, patient_id=appointment.patient_id,
+        channel=appointment.channel, created_at=appointment.created_at, request_id=appointment.request_id,
+    )  # fmt: skip
 
 
 @bp.post("/visits/<int(max=2147483647):appointment_id>/status")
@@ -189,7 +200,8 @@ def visit_cancel(appointment_id: int) -> Any:
     return render_template(
         "staff/visit.html", appointment=appointment, actions=_actions_for(appointment),
         status_form=forms.StatusForm(), cancel_form=form, can_change=True,
-        phone=phone_display(appointment.patient.phone), answers=staff_visits.visit_answers(appointment), when=when,
+        phone=phone_display(appointment.patient.phone), answers=staff_visits.visit_answers(appointment),
+        history=_history(appointment), when=when,
     ), 422  # fmt: skip
 
 
