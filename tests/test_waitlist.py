@@ -574,3 +574,28 @@ def test_a_closure_lifted_offers_the_waitlist_the_reopened_time(app, make_provid
         assert waitlist_offers.run_pass()["offered"] == 1
         (offer,) = offers()
         assert offer.starts_at == central(day, 8) and token_of(waiting.view.reference, offer.id)
+
+
+def test_an_admin_sets_a_visit_types_waitlist_rules_and_offers_follow_them(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        with pytest.raises(InvalidInput) as refused:
+            waitlist.save_rules("evaluation", notice_minutes=-5, batch_size=0, hold_minutes=1, actor_id=1)
+        assert set(refused.value.fields) == {"notice_minutes", "batch_size", "hold_minutes"}
+        waitlist.save_rules("evaluation", notice_minutes=None, batch_size=1, hold_minutes=10, actor_id=1)
+        visit = book(1, central(day, 9)).appointment
+        join(2)
+        join(3)
+        booking.cancel_visit(visit.id, None, notify=False)
+        waitlist_offers.run_pass()
+        (offer,) = offers()
+        assert offer.expires_at - offer.created_at == timedelta(minutes=10)
+        assert count(models.WaitlistRecipient) == 1
+        assert count(models.AuditEvent, models.AuditEvent.action == "visit-type.waitlist-rules") == 1
+        # The defaults, as seeded: 72 hours before an injection, 2 before therapy, else the clinic's notice.
+        notices = dict(
+            db.session.execute(select(models.VisitType.code, models.VisitType.waitlist_notice_minutes)).all()
+        )
+        assert (notices["injection"], notices["neurotomy"], notices["therapy"]) == (72 * 60, 72 * 60, 120)
+        assert notices["follow-up"] is None

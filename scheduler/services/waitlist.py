@@ -497,6 +497,44 @@ def waiting_that_fit(
     ]
 
 
+# What an admin may set per visit type (the admin page's limits, and the refusals' wording).
+MAX_NOTICE_MINUTES = 14 * 24 * 60
+BATCH_SIZES = range(1, 21)
+HOLD_MINUTES = range(5, 241)
+
+
+def save_rules(
+    visit_type_code: str, *, notice_minutes: int | None, batch_size: int, hold_minutes: int, actor_id: int
+) -> None:
+    """An admin setting a visit type's waitlist rules (audited): its minimum notice of an offer
+    (None: the clinic's booking notice), batch size and hold minutes. Raises InvalidInput naming
+    each field out of range, NotFound for an unknown visit type."""
+    problems: dict[str, str] = {}
+    if notice_minutes is not None and not 0 <= notice_minutes <= MAX_NOTICE_MINUTES:
+        problems["notice_minutes"] = "Give a notice from 0 minutes to 14 days, or none for the clinic's booking notice."
+    if batch_size not in BATCH_SIZES:
+        problems["batch_size"] = f"Offer a time to {BATCH_SIZES.start} to {BATCH_SIZES.stop - 1} people at once."
+    if hold_minutes not in HOLD_MINUTES:
+        problems["hold_minutes"] = f"Hold an offered time {HOLD_MINUTES.start} to {HOLD_MINUTES.stop - 1} minutes."
+    if problems:
+        raise InvalidInput(problems)
+    with unit_of_work():
+        if not store_waitlist.set_visit_type_rules(
+            visit_type_code, notice_minutes=notice_minutes, batch_size=batch_size, hold_minutes=hold_minutes
+        ):
+            raise NotFound("No such visit type.")
+        notice = "clinic notice" if notice_minutes is None else f"notice {notice_minutes} min"
+        audit.record(
+            "visit-type.waitlist-rules",
+            actor_kind="staff",
+            actor_id=actor_id,
+            record_type="visit_type",
+            record_id=visit_type_code,
+            channel="web",
+            detail=f"{notice}, batch {batch_size}, hold {hold_minutes} min",
+        )
+
+
 def windows_from(
     *,
     earliest: date | None = None,

@@ -192,6 +192,20 @@ def entries_expiring(now: datetime, until: datetime, limit: int) -> list[models.
     return list(db.session.execute(query).scalars())
 
 
+def set_visit_type_rules(code: str, *, notice_minutes: int | None, batch_size: int, hold_minutes: int) -> bool:
+    """Give a visit type its waitlist rules; False when there is no such visit type."""
+    v = models.VisitType
+    result = db.session.execute(
+        update(v)
+        .where(v.code == code[:40])
+        .values(
+            waitlist_notice_minutes=notice_minutes, waitlist_batch_size=batch_size, waitlist_hold_minutes=hold_minutes
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
 # ----- freed times ---------------------------------------------------------------------------------
 
 
