@@ -32,7 +32,9 @@ from scheduler.services import booking
 from scheduler.services import catalog_admin
 from scheduler.services import holds
 from scheduler.services import waitlist
+from scheduler.services import waitlist_claims
 from scheduler.services import waitlist_offers
+from scheduler.services import waitlist_staff
 from scheduler.services.notices import compose_sms
 from scheduler.services.outbox_delivery import drain_once
 from scheduler.services.references import claim_token
@@ -206,7 +208,7 @@ def test_a_cancelled_time_is_offered_within_one_worker_pass_held_for_the_batch_a
         link = re.search(r"http\S+/o/([A-Za-z0-9_-]{12})\b", body)
         assert link, body
 
-        claimed = waitlist.claim(link.group(1))
+        claimed = waitlist_claims.claim(link.group(1))
         assert claimed.appointment.starts_at == central(day, 9) and not claimed.moved
         assert claimed.appointment.patient.email == "waiting2@example.com"
         assert entry_status(waiting.view.reference) is EntryStatus.BOOKED
@@ -215,7 +217,7 @@ def test_a_cancelled_time_is_offered_within_one_worker_pass_held_for_the_batch_a
         assert count(models.Hold) == 0  # the offer's hold became the visit
         assert count(models.AuditEvent, models.AuditEvent.action == "waitlist_offer_claimed") == 1
         # Claiming again with the same link gives the same visit, not a second one.
-        assert waitlist.claim(link.group(1)).appointment.id == claimed.appointment.id
+        assert waitlist_claims.claim(link.group(1)).appointment.id == claimed.appointment.id
         assert count(models.Appointment, models.Appointment.status == "booked") == 1
 
 
@@ -384,8 +386,9 @@ def test_a_time_inside_the_visit_types_notice_or_outside_the_entrys_windows_is_n
         assert waitlist_offers.run_pass() == {"not_offered": 1}
         assert offers() == []
         # What staff see on that free cell: nobody waiting fits it.
-        assert waitlist.waiting_that_fit("evaluation", visit.provider.id, central(day, 9)) == []
-        assert len(waitlist.waiting_that_fit("evaluation", visit.provider.id, central(day + timedelta(days=7), 9))) == 1
+        assert waitlist_staff.waiting_that_fit("evaluation", visit.provider.id, central(day, 9)) == []
+        next_week = central(day + timedelta(days=7), 9)
+        assert len(waitlist_staff.waiting_that_fit("evaluation", visit.provider.id, next_week)) == 1
 
 
 def test_an_entry_is_asked_to_renew_a_week_before_it_ends_and_ends_unless_renewed(app, make_provider):
@@ -581,9 +584,9 @@ def test_an_admin_sets_a_visit_types_waitlist_rules_and_offers_follow_them(app, 
     day = next_clinic_day(after_days=5)
     with app.app_context():
         with pytest.raises(InvalidInput) as refused:
-            waitlist.save_rules("evaluation", notice_minutes=-5, batch_size=0, hold_minutes=1, actor_id=1)
+            waitlist_staff.save_rules("evaluation", notice_minutes=-5, batch_size=0, hold_minutes=1, actor_id=1)
         assert set(refused.value.fields) == {"notice_minutes", "batch_size", "hold_minutes"}
-        waitlist.save_rules("evaluation", notice_minutes=None, batch_size=1, hold_minutes=10, actor_id=1)
+        waitlist_staff.save_rules("evaluation", notice_minutes=None, batch_size=1, hold_minutes=10, actor_id=1)
         visit = book(1, central(day, 9)).appointment
         join(2)
         join(3)

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from scheduler.domain.errors import DomainError
 from scheduler.domain.slots import provider_resource
 from scheduler.services import booking
-from scheduler.services import waitlist
+from scheduler.services import waitlist_claims
 from scheduler.services import waitlist_offers
 from scheduler.store import models
 from scheduler.store.engine import db
@@ -50,7 +50,7 @@ def _claim(app: Flask, token: str, start_together: threading.Barrier | None = No
         if start_together is not None:
             start_together.wait(TIMEOUT_SECONDS)
         try:
-            waitlist.claim(token, channel="api")
+            waitlist_claims.claim(token, channel="api")
         except DomainError as refusal:
             return refusal.code
         return "booked"

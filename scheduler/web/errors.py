@@ -39,8 +39,8 @@ STATUS_BY_CODE = {
     NotFound.code: 404,
     "not_cancellable": 409,
     TooManyHolds.code: 429,
-    "offer_taken": 409,  # services.waitlist.OfferTaken: someone else of the batch was first
-    "offer_expired": 410,  # services.waitlist.OfferExpired
+    "offer_taken": 409,  # services.waitlist_claims.OfferTaken: someone else of the batch was first
+    "offer_expired": 410,  # services.waitlist_claims.OfferExpired
 }
 
 

@@ -27,6 +27,7 @@ from scheduler.services import clinic
 from scheduler.services import idempotency
 from scheduler.services import requests as visit_requests
 from scheduler.services import waitlist
+from scheduler.services import waitlist_claims
 from scheduler.services.availability import availability_freshness
 from scheduler.services.availability import find_availability
 from scheduler.services.memo import app_cache
@@ -252,7 +253,7 @@ def leave_waitlist(reference: str) -> Response:
 @bp.post("/offers/<token>/claim")
 @limiter.limit(_write_limit)
 def claim_offer(token: str) -> tuple[Response, int]:
-    claimed = waitlist.claim(token, channel="api")
+    claimed = waitlist_claims.claim(token, channel="api")
     body = {
         **presenters.appointment(claimed.appointment, clinic.current_catalog(utc_now())),
         "manage_token": claimed.manage_token,
