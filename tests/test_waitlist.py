@@ -602,3 +602,15 @@ def test_an_admin_sets_a_visit_types_waitlist_rules_and_offers_follow_them(app, 
         )
         assert (notices["injection"], notices["neurotomy"], notices["therapy"]) == (72 * 60, 72 * 60, 120)
         assert notices["follow-up"] is None
+
+
+def test_handled_freed_times_are_forgotten_after_a_week(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        visit = book(1, central(day, 9)).appointment
+        booking.cancel_visit(visit.id, None, notify=False)
+        waitlist_offers.run_pass()
+        assert count(models.FreedTimeRow) == 1
+        waitlist_offers.run_pass(utc_now() + timedelta(days=8))
+        assert count(models.FreedTimeRow) == 0

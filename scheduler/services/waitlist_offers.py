@@ -60,6 +60,8 @@ from scheduler.store.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
+# How long a handled freed time is kept (for staff and the figures of bench/: freed -> offered).
+FREED_KEPT = timedelta(days=7)
 # How many freed times, lapsed offers or entries one pass takes in each step (the rest next pass).
 PASS_LIMIT = 50
 
@@ -369,4 +371,6 @@ def run_pass(now: datetime | None = None) -> Counter[str]:
     counts["offers_expired"] += expire_offers(now)
     counts.update(offer_waiting_times(now))
     counts.update(expire_entries(now))
+    with unit_of_work():
+        store_waitlist.forget_handled_freed(now - FREED_KEPT)
     return +counts

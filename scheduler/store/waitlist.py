@@ -12,6 +12,7 @@ from typing import Any
 from typing import cast
 
 from sqlalchemy import CursorResult
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import literal
@@ -290,6 +291,13 @@ def set_aside(freed_id: int, now: datetime) -> None:
     """Mark one freed time handled without an offer (offering it failed)."""
     f = models.FreedTimeRow
     db.session.execute(update(f).where(f.id == freed_id).values(handled_at=now))
+
+
+def forget_handled_freed(before: datetime) -> int:
+    """Delete freed times handled before ``before`` (their offers keep what matters); how many."""
+    f = models.FreedTimeRow
+    result = db.session.execute(delete(f).where(f.handled_at.is_not(None), f.handled_at < before))
+    return cast(CursorResult[Any], result).rowcount
 
 
 def unhandled_freed() -> int:
