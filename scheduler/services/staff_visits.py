@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import TypeAlias
 
 from scheduler.domain.bookings import RequestStatus
+from scheduler.domain.call_back import notified_words
 from scheduler.domain.catalog import Provider
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
+from scheduler.domain.messages import MessageKind
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.domain.visit_status import NotAllowed
@@ -212,7 +214,9 @@ def place_request(
     request_id: int, start: datetime, *, actor: Actor, provider_id: int | None = None, now: datetime | None = None
 ) -> booking.Booked:
     """Book the request's routed visit at ``start`` for its patient and mark it placed, in one
-    unit of work. Raises NotFound, NotAllowed (no longer open) or any booking refusal."""
+    unit of work. The audit row says who was sent the confirmation and how (from its queued
+    rows), or that nobody was: then a "call to confirm" task is opened in the request's contact
+    log. Raises NotFound, NotAllowed (no longer open) or any booking refusal."""
     visit_request = find_request(request_id)
     if visit_request.status != RequestStatus.OPEN:
         raise NotAllowed("This request has already been dealt with.")
@@ -236,7 +240,22 @@ def place_request(
             urgent=visit_request.urgent,
             now=now,
         )
-        _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id, visit_request.reference)
+        # Say truthfully who was told, and how: the confirmation rows really queued for the visit.
+        channels = store_requests.queued_channels(booked.appointment.id, MessageKind.CONFIRMED)
+        told = notified_words(channels)
+        _audit(actor, "request.place", booked.appointment.id, booked.appointment.patient_id,
+               f"{visit_request.reference}; {told}")  # fmt: skip
+        if not channels:  # no email and no text consent: someone must call to confirm (the queue shows it)
+            audit.record(
+                store_requests.CONFIRM_TASK,
+                actor_kind="staff",
+                actor_id=actor.staff_id,
+                record_type="visit_request",
+                record_id=request_id,
+                patient_id=booked.appointment.patient_id,
+                channel=actor.channel,
+                detail=f"visit {booked.appointment.id}",
+            )
     return booked
 
 

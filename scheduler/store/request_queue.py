@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from typing import cast
 
 from sqlalchemy import CursorResult
+from sqlalchemy import String
+from sqlalchemy import case
+from sqlalchemy import cast as cast_
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 
+from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.patients import PatientRecord
 from scheduler.domain.routing import Intake
@@ -85,3 +91,115 @@ def close_open_request(request_id: int, status: RequestStatus, *, decline_reason
         .values(status=status, decline_reason=decline_reason)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+# ----- the call-back worklist ---------------------------------------------------------------------
+
+# The audit actions that make up a request's contact log (see domain.call_back): each entry is an
+# audit row, so the log is append-only and says who and when by construction.
+CONTACT = "request.contact"
+CONFIRM_TASK = "request.confirm-call"
+
+
+def open_page(specialty_code: str, offset: int, limit: int) -> list[models.VisitRequest]:
+    """``limit`` of a specialty's open requests from ``offset``, in queue order (urgent first,
+    then oldest), with their patients loaded."""
+    r = models.VisitRequest
+    return list(
+        db.session.execute(
+            select(r)
+            .options(selectinload(r.patient))
+            .join(models.Specialty, r.routed_specialty_id == models.Specialty.id)
+            .where(models.Specialty.code == specialty_code, r.status == RequestStatus.OPEN)
+            .order_by(r.urgent.desc(), r.created_at, r.id)
+            .offset(offset)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def open_counts() -> dict[str, tuple[int, int]]:
+    """Open requests per specialty code: (all of them, the urgent ones). Specialties with none
+    are absent."""
+    r = models.VisitRequest
+    rows = db.session.execute(
+        select(models.Specialty.code, func.count(), func.sum(case((r.urgent, 1), else_=0)))
+        .join(models.Specialty, r.routed_specialty_id == models.Specialty.id)
+        .where(r.status == RequestStatus.OPEN)
+        .group_by(models.Specialty.code)
+    ).all()
+    return {code: (int(total), int(urgent or 0)) for code, total, urgent in rows}
+
+
+@dataclass(frozen=True)
+class PlacedVisit:
+    """A request placed with a "call to confirm" task, and the visit it became."""
+
+    request: models.VisitRequest
+    appointment_id: int
+    starts_at: datetime
+
+
+def placed_with_confirm_task(specialty_code: str | None, now: datetime) -> list[PlacedVisit]:
+    """Requests (of a specialty; None: all) placed with a "call to confirm" task whose visit is
+    still booked and not yet begun, soonest visit first: whether each task is still open is read
+    from their logs (see domain.call_back.confirmation_pending)."""
+    r, a, e = models.VisitRequest, models.Appointment, models.AuditEvent
+    tasks = select(e.record_id).where(e.action == CONFIRM_TASK, e.record_type == "visit_request")
+    query = (
+        select(r, a.id, a.starts_at)
+        .options(selectinload(r.patient))
+        .join(a, a.request_id == r.id)
+        .where(
+            r.status == RequestStatus.PLACED,
+            a.status == AppointmentStatus.BOOKED,
+            a.starts_at > now,
+            cast_(r.id, String).in_(tasks),
+        )
+        .order_by(a.starts_at, r.id)
+    )
+    if specialty_code is not None:
+        query = query.join(models.Specialty, r.routed_specialty_id == models.Specialty.id).where(
+            models.Specialty.code == specialty_code
+        )
+    return [PlacedVisit(row, appointment_id, starts_at) for row, appointment_id, starts_at in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class LogRow:
+    request_id: int
+    at: datetime
+    action: str
+    detail: str
+    who: str
+
+
+def contact_logs(request_ids: list[int]) -> list[LogRow]:
+    """The contact-log rows of these requests, oldest first, with the name of who wrote each."""
+    if not request_ids:
+        return []
+    e, s = models.AuditEvent, models.StaffAccount
+    rows = db.session.execute(
+        select(e.record_id, e.at, e.action, e.detail, s.display_name)
+        .outerjoin(s, s.id == e.actor_id)
+        .where(
+            e.record_type == "visit_request",
+            e.action.in_((CONTACT, CONFIRM_TASK)),
+            e.record_id.in_([str(i) for i in request_ids]),
+        )
+        .order_by(e.at, e.id)
+    ).all()
+    return [
+        LogRow(int(rid), at, action, detail, name or "Not recorded")
+        for rid, at, action, detail, name in rows
+        if rid is not None
+    ]
+
+
+def queued_channels(appointment_id: int, kind: str) -> set[str]:
+    """The channels the visit's ``kind`` messages are queued (or sent) on, read in the caller's
+    transaction: what the patient will really be told."""
+    o = models.OutboxMessage
+    return set(
+        db.session.execute(select(o.channel).where(o.appointment_id == appointment_id, o.kind == kind)).scalars()
+    )

@@ -1,5 +1,5 @@
 """The schedulers' pages: calendars (a specialty's day, a provider's week), a visit with its
-actions (status, move, cancel), the request queue, and the printable day list."""
+actions (status, move, cancel) and the printable day list (the request queue is queue.py)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ from scheduler.domain.patient_file import VisitChange
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
-from scheduler.domain.urgent import call_back_clock
 from scheduler.domain.visit_status import TRANSITIONS
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
@@ -232,78 +231,6 @@ def visit_move(appointment_id: int) -> Any:
     return render_template("staff/move.html", appointment=appointment, form=form, days=days, later=later, when=when), (
         422 if form.errors else 200
     )
-
-
-@bp.get("/queue")
-@staff_required(*SCHEDULERS)
-def queue() -> str:
-    code = _specialty()
-    offer = clinic.current_catalog(utc_now())
-    requests = staff_visits.open_requests(code)
-    suggestions = {}
-    now = utc_now()
-    today = clinic_today(now)
-    # How long each urgent request has waited against the time by which it must be called back.
-    clocks = {item.id: call_back_clock(item.created_at, item.call_back_by, now) for item in requests if item.urgent}
-    for item in requests[:20]:  # suggestions for the top of the queue; the rest on their own page
-        # An urgent request is placed with a physician, in the times kept for urgent patients too.
-        days, _ = offered_days(item.routed_visit_type.code, code, today, urgent=item.urgent)
-        suggestions[item.id] = [t for times in days.values() for t in times][:SUGGESTIONS]
-    return render_template(
-        "staff/queue.html",
-        specialty=offer.specialties[code],
-        offer=offer,
-        requests=requests,
-        suggestions=suggestions,
-        clocks=clocks,
-        place_form=forms.PlaceForm(),
-        decline_form=forms.DeclineForm(),
-        when=when,
-        phone_display=phone_display,
-    )
-
-
-def _request(request_id: int) -> staff_visits.RequestOnFile:
-    try:
-        return staff_visits.find_request(request_id)
-    except NotFound:
-        abort(404)
-
-
-@bp.post("/queue/<int(max=2147483647):request_id>/place")
-@staff_required(*SCHEDULERS)
-def queue_place(request_id: int) -> Response:
-    form = forms.PlaceForm()
-    item = _request(request_id)
-    code = item.specialty_code
-    start, provider_id = parse_choice(form.slot.data) if form.validate_on_submit() else (None, None)
-    if start is None:
-        flash("Choose a time to place the request.", "error")
-        return redirect(url_for("staff.queue", specialty=code))
-    try:
-        booked = staff_visits.place_request(request_id, start, actor=_actor(), provider_id=provider_id)
-    except DomainError as refusal:
-        flash(describe_refusal(refusal, item.visit_type_code, start, code), "error")
-        return redirect(url_for("staff.queue", specialty=code))
-    flash(f"Request {item.reference} placed on {when(start)}.", "success")
-    return redirect(url_for("staff.visit", appointment_id=booked.appointment.id))
-
-
-@bp.post("/queue/<int(max=2147483647):request_id>/decline")
-@staff_required(*SCHEDULERS)
-def queue_decline(request_id: int) -> Response:
-    form = forms.DeclineForm()
-    item = _request(request_id)
-    if form.validate_on_submit():
-        try:
-            staff_visits.decline_request(request_id, form.reason.data, actor=_actor())
-        except DomainError as refusal:
-            flash(refusal.message, "error")
-        else:
-            flash(f"Request {item.reference} declined.", "success")
-    else:
-        flash("Choose a reason to decline.", "error")
-    return redirect(url_for("staff.queue", specialty=item.specialty_code))
 
 
 def _day_list(provider_id: int, action: str) -> tuple[date, staff_visits.DayList]:
