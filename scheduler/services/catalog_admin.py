@@ -10,6 +10,7 @@ from datetime import datetime
 from datetime import time
 
 from scheduler.domain import catalog
+from scheduler.domain import npi as npi_rules
 from scheduler.domain.catalog import WorkBlock
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
@@ -33,6 +34,28 @@ class AdminError(DomainError):
     code = "invalid_input"
 
 
+class AdminFieldError(AdminError):
+    """A refusal about one field of the form (``field``: its name), to be shown beside it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def npi_refusal(npi: str, provider_id: int | None) -> str | None:
+    """Why ``npi`` (normalised, or "" for none) cannot be this provider's National Provider
+    Identifier: not one at all (10 digits with a Luhn check digit), or another provider's."""
+    if not npi:
+        return None
+    problem = npi_rules.problem(npi)
+    if problem is not None:
+        return problem
+    holder = store.provider_with_npi(npi)  # a read: inside save_provider, its unit of work's
+    if holder is not None and holder[0] != provider_id:
+        return f"{holder[1]} already has this NPI: each provider has their own"
+    return None
+
+
 def _audit(actor_id: int, action: str, record_type: str, record_id: int | str | None, detail: str = "") -> None:
     audit.record(action, actor_kind="staff", actor_id=actor_id, record_type=record_type, record_id=record_id,
                  channel="web", detail=detail)  # fmt: skip
@@ -51,6 +74,7 @@ def save_provider(
     urgent: dict[int, list[tuple[time, time]]] | None = None,
     urgent_release_hours: int | None = None,
     write_hours: bool = True,
+    npi: str | None = None,
 ) -> SavedProvider:
     """Create (``provider_id`` None) or update a provider and replace their weekly hours
     (``pattern``: the blocks of each weekday, Monday=0, in Central wall-clock time), their kind
@@ -60,7 +84,9 @@ def save_provider(
     released to everyone ``urgent_release_hours`` (0-168; None: unchanged) before each starts.
     Raises AdminError when a non-physician would keep urgent times, or a kept time is not inside
     their hours that weekday. ``write_hours`` False: ``pattern`` is only checked against (an
-    existing provider's new hours are a schedule change: services.schedule_changes writes them)."""
+    existing provider's new hours are a schedule change: services.schedule_changes writes them).
+    ``npi``: their National Provider Identifier ("": none on file; None: unchanged); raises
+    AdminFieldError (field ``npi``) when it is not a valid NPI or another provider's."""
     with unit_of_work():
         offer = clinic.current_catalog(utc_now())
         if specialty_code not in offer.specialties:
@@ -86,6 +112,9 @@ def save_provider(
         refusal = urgent_blocks_refusal(provider_kind.is_physician, blocks, kept)
         if refusal:
             raise AdminError(refusal)
+        had_npi = store.provider_npi(provider_id) if provider_id is not None else None
+        if npi is not None and (npi_problem := npi_refusal(npi, provider_id)):
+            raise AdminFieldError("npi", npi_problem)
         saved_id = store.save_provider(
             provider_id,
             name=name,
@@ -96,10 +125,13 @@ def save_provider(
             visit_type_ids=[offer.visit_type_ids[code] for code in codes],
             urgent_blocks=None if urgent is None else kept,
             urgent_release_hours=urgent_release_hours,
+            npi=npi,
         )
         if saved_id is None:
             raise NotFound("No such provider.")
         detail = f"{provider_kind.value}; performs {', '.join(codes)}"
+        if npi is not None and (npi or None) != had_npi:
+            detail += f"; NPI {npi}" if npi else "; NPI removed"
         if kept:
             release = urgent_release_hours if urgent_release_hours is not None else _hours(before)
             detail += f"; kept for urgent {describe_urgent_blocks(kept)}, released {release} h before"

@@ -37,11 +37,13 @@ def save_provider(
     visit_type_ids: Iterable[int],
     urgent_blocks: Iterable[WorkBlock] | None = None,
     urgent_release_hours: int | None = None,
+    npi: str | None = None,
 ) -> int | None:
     """Add a provider (``provider_id`` None) or change one, with ``pattern`` as their weekly hours
     and ``visit_type_ids`` as the visit types they perform (each replacing what they had), and,
     when given, ``urgent_blocks`` as the weekly times they keep for urgent patients and
-    ``urgent_release_hours`` as how long before each starts it is released; their id, or None when
+    ``urgent_release_hours`` as how long before each starts it is released, and ``npi`` as their
+    National Provider Identifier ("": none on file; None: unchanged); their id, or None when
     there is no provider ``provider_id``."""
     if provider_id is None:
         provider = models.Provider(name=name, specialty_id=specialty_id, active=active, kind=kind)
@@ -60,12 +62,26 @@ def save_provider(
         ]
     if urgent_release_hours is not None:
         provider.urgent_release_hours = urgent_release_hours
+    if npi is not None:
+        provider.npi = npi or None
     wanted = list(visit_type_ids)
     provider.visit_types = list(
         db.session.execute(select(models.VisitType).where(models.VisitType.id.in_(wanted))).scalars()
     )
     db.session.flush()
     return provider.id
+
+
+def provider_with_npi(npi: str) -> tuple[int, str] | None:
+    """The provider (id, name) whose National Provider Identifier is ``npi``, if any."""
+    found = db.session.execute(select(models.Provider.id, models.Provider.name).where(models.Provider.npi == npi))
+    row = found.first()
+    return (row.id, row.name) if row is not None else None
+
+
+def provider_npi(provider_id: int) -> str | None:
+    """The provider's National Provider Identifier on file (None: none, or no such provider)."""
+    return db.session.execute(select(models.Provider.npi).where(models.Provider.id == provider_id)).scalar()
 
 
 def add_time_off(provider_id: int, starts_at: datetime, ends_at: datetime, reason: str) -> int:

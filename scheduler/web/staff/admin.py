@@ -65,7 +65,7 @@ def admin_provider(provider_id: int | None) -> Any:
         abort(404)
     form = _provider_form(provider)
     problem = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _npi_refused(form, provider_id):
         pattern = {i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.DAYS)}
         urgent: dict[int, list[tuple[time, time]]] | None = {
             i: parse_day_blocks(form[day].data or "") for i, day in enumerate(forms.ProviderForm.URGENT_DAYS)
@@ -88,6 +88,7 @@ def admin_provider(provider_id: int | None) -> Any:
                 active=form.active.data, pattern=pattern, actor_id=current_user.id,
                 kind=form.kind.data or "", performs=form.visit_types.data or (),
                 urgent=urgent, urgent_release_hours=form.urgent_release_hours.data, write_hours=not changes_hours,
+                npi=form.npi.data if "npi" in request.form else None,  # an older page without it: unchanged
             )  # fmt: skip
 
         back = url_for("staff.admin_provider", provider_id=provider_id) if provider_id else url_for("staff.admin_home")
@@ -100,6 +101,8 @@ def admin_provider(provider_id: int | None) -> Any:
                     done_message=f"Saved {provider.name}, with the new hours{since}.", back_url=back, along_with=save,
                 )  # fmt: skip
             saved = save()
+        except catalog_admin.AdminFieldError as refusal:
+            form[refusal.field].errors = [refusal.message]
         except DomainError as refusal:
             problem = refusal.message
         else:
@@ -109,13 +112,22 @@ def admin_provider(provider_id: int | None) -> Any:
     return _provider_page(form, provider, problem, forms.TimeOffForm(formdata=None))
 
 
+def _npi_refused(form: forms.ProviderForm, provider_id: int | None) -> bool:
+    """Whether the NPI typed is another provider's (said beside the field), before anything is
+    reviewed or saved; its format was checked with the form."""
+    problem = catalog_admin.npi_refusal(form.npi.data or "", provider_id) if "npi" in request.form else None
+    if problem:
+        form.npi.errors = [problem]
+    return problem is not None
+
+
 def _provider_form(provider: Any, **kwargs: Any) -> forms.ProviderForm:
     """The provider form filled from ``provider`` (None: a new one), and from the post if any."""
     data: dict[str, Any] = {}
     if provider is not None:
         data = {
             "name": provider.name, "specialty": provider.specialty.code, "active": provider.active,
-            "kind": provider.kind, "visit_types": [v.code for v in provider.visit_types],
+            "kind": provider.kind, "visit_types": [v.code for v in provider.visit_types], "npi": provider.npi or "",
         }  # fmt: skip
         for index, day in enumerate(forms.ProviderForm.DAYS):
             data[day] = describe_day_blocks(

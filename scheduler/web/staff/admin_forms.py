@@ -18,6 +18,7 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from scheduler.domain import npi
 from scheduler.domain.hours import WEEKDAY_NAMES
 from scheduler.domain.weekly_pattern import parse_day_blocks
 from scheduler.web.forms import Form
@@ -32,8 +33,16 @@ def _blocks(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(str(problem)) from None
 
 
+def _npi(form: FlaskForm, field: StringField) -> None:
+    field.data = npi.normalised(field.data or "")
+    problem = npi.problem(field.data) if field.data else None
+    if problem:
+        raise ValidationError(problem)
+
+
 class ProviderForm(Form):
     name = StringField("Name", validators=NAME)
+    npi = StringField("NPI (National Provider Identifier, optional)", validators=[Length(max=40), _npi])
     specialty = SelectField("Specialty", choices=[], validators=[InputRequired("Choose a specialty")])
     kind = SelectField("Kind of provider (shown to patients)", choices=[], validators=[Optional()])
     # No choice ticked on a new provider: what their kind usually does (the service decides).
