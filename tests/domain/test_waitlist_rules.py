@@ -256,3 +256,31 @@ def test_a_freed_span_holds_visits_on_the_grid_inside_clinic_hours_and_around_cl
     assert [(d.day, d.hour, d.minute) for d in local[:3]] == [(8, 10, 15), (8, 10, 30), (8, 10, 45)]
     assert all(not (12 <= d.hour < 13) and not (d.hour == 11 and d.minute > 0) for d in local if d.day == 8)
     assert (local[-1].day, local[-1].hour, local[-1].minute) == (9, 8, 0)  # Tuesday 8:00 ends at 9:00
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 8), st.sampled_from(list(Priority)), st.integers(0, 50)), min_size=0, max_size=12
+    ),
+    st.dictionaries(st.integers(1, 8), st.integers(0, 5)),
+    st.integers(1, 5),
+)
+def test_a_batch_is_fair_whatever_is_waiting(
+    waiting: list[tuple[int, Priority, int]], counts: dict[int, int], size: int
+) -> None:
+    entries = [
+        entry(id=n, patient_id=patient, priority=priority, created_at=NOW - timedelta(days=days))
+        for n, (patient, priority, days) in enumerate(waiting, start=1)
+    ]
+    chosen = batch(entries, size, counts)
+    assert len(chosen) <= size
+    assert len({e.patient_id for e in chosen}) == len(chosen)  # one entry per patient
+    assert all(counts.get(e.patient_id, 0) < 3 for e in chosen)  # nobody over 3 offers in 7 days
+    eligible = [e for e in entries if counts.get(e.patient_id, 0) < 3]
+    for left_out in (e for e in eligible if e not in chosen and e.patient_id not in {c.patient_id for c in chosen}):
+        # Anyone eligible left out ranks after everyone chosen: urgent first, then longest waiting.
+        rank = (left_out.priority is not Priority.URGENT, left_out.created_at, left_out.id)
+        assert len(chosen) == size and all(
+            (c.priority is not Priority.URGENT, c.created_at, c.id) < rank for c in chosen
+        )
