@@ -329,3 +329,18 @@ def test_the_audit_search_takes_a_patient_by_name_or_reference_never_putting_the
     assert nobody.status_code == 422 and "No patient matches" in text(nobody)
     # The events list names patients, not internal ids.
     assert re.search(r'<a href="/staff/audit\?patient_id=\d+">Ray, Bob</a>', text(client.get("/staff/audit")))
+
+
+def test_the_record_is_reached_from_a_calendar_cell_the_visit_page_and_the_consoles_results(
+    client, app, signed_in, staff_user, make_provider
+):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=4)
+    visit = book(app, day, 9, staff=staff_user("phone"))
+    patient_id = patient_id_of(app, visit.reference)
+    signed_in(client, "phone")
+    record = f'href="/staff/patients/{patient_id}"'
+    assert record in text(client.get(f"/staff/calendar?specialty=pmr&day={day.isoformat()}"))
+    assert record in text(client.get(f"/staff/visits/{visit.id}"))
+    results = text(client.post("/staff/phone/search", data={"q": "lee"}))
+    assert record in results and 'Record<span class="visually-hidden"> of Lee, Ann</span>' in results
