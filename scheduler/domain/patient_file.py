@@ -206,6 +206,8 @@ SELF_BOOKED = {
     "web": ("The patient", "online (patient pages)"),
     # The booking API (no staff member, no FHIR client): the patient, or an app acting for them.
     "api": ("The patient or an app for them", "through the booking API"),
+    # Staff bookings write an event; one without it (imported or seeded data) names nobody.
+    "phone": ("A staff member (not named in the audit trail)", "by phone"),
 }
 
 
@@ -247,6 +249,6 @@ def visit_changes(
             how = SELF_BOOKED["web"][1]  # the patient's own pages, not the staff ones
         changes.append(VisitChange(event.at, what, event.who, how, note))
     if not any(event.action in BOOKINGS for event in events):
-        who, how = SELF_BOOKED.get(visit_channel, ("Not recorded", f"channel {visit_channel}"))
+        who, how = SELF_BOOKED.get(visit_channel, ("Not in the audit trail", f"channel {visit_channel}"))
         changes.insert(0, VisitChange(created_at, "Booked", who, how))
     return changes

@@ -76,3 +76,12 @@ def test_a_visit_nobody_on_staff_booked_was_booked_by_the_patient_online():
         ("Booked", "The patient", "online (patient pages)"),
         ("Cancelled", "The patient", "online (patient pages)"),
     ]
+
+
+def test_a_phone_visit_with_no_booking_event_names_nobody_rather_than_guessing():
+    (booked,) = visit_changes([], visit_channel="phone", created_at=NOW)
+    assert (booked.what, booked.who, booked.how) == (
+        "Booked",
+        "A staff member (not named in the audit trail)",
+        "by phone",
+    )
