@@ -79,6 +79,37 @@ def test_a_staff_move_rechecks_conflicts_and_is_audited_with_the_notify_choice(a
         assert actions == ["appointment.book", "appointment.book", "appointment.move", "appointment.cancel"]
 
 
+def test_the_audit_of_a_move_or_cancellation_says_who_was_told_and_how_or_that_nobody_was(app, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    texts = PatientDetails("Cy", "Moe", date(1975, 5, 5), "+15075550105", None, True)  # texts only
+    nobody = PatientDetails("Bob", "Ray", date(1960, 1, 1), "+15075550102", None)  # no email, no text consent
+    with app.app_context():
+        ann, cy, bob = (
+            staff_visits.book_for_patient(
+                visit_type_code="evaluation", start=central(day, hour), patient=patient, actor=PHONE
+            ).appointment.id
+            for hour, patient in ((9, ANN), (11, texts), (14, nobody))
+        )
+        staff_visits.move(ann, central(day + timedelta(days=7), 9), actor=SCHEDULER, notify=True)
+        staff_visits.move(ann, central(day + timedelta(days=7), 13), actor=SCHEDULER, notify=True)  # a second move
+        staff_visits.cancel(cy, "Provider ill", actor=SCHEDULER, notify=True)
+        staff_visits.move(bob, central(day, 15), actor=SCHEDULER, notify=True)
+        staff_visits.cancel(bob, "Provider ill", actor=SCHEDULER, notify=False)
+        rows = db.session.execute(
+            select(models.AuditEvent)
+            .where(models.AuditEvent.action.in_(("appointment.move", "appointment.cancel")))
+            .order_by(models.AuditEvent.id)
+        ).scalars()
+        assert [e.detail for e in rows] == [
+            "rescheduled notice queued by email",
+            "rescheduled notice queued by email",
+            "cancellation notice queued by text message",
+            "nobody notified (no email, no text consent)",
+            "patient not notified",
+        ]
+
+
 def test_check_in_complete_no_show_and_undo_follow_the_rules_and_roles(app, make_provider):
     make_provider("pmr")
     day = next_clinic_day(after_days=5)

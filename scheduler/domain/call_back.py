@@ -151,11 +151,12 @@ def confirmation_pending(log: list[ContactEntry]) -> bool:
     return not any(e.outcome == ContactOutcome.CONFIRMED and e.at >= max(opened) for e in log)
 
 
-def notified_words(channels: set[str]) -> str:
-    """What a placement's audit says of the patient's confirmation, from the channels its
-    outbox rows were queued on: "confirmation queued by email and text message", or that nobody
-    was notified."""
+def notified_words(channels: set[str], notice: str = "confirmation") -> str:
+    """What an audit row says of the patient's ``notice`` (a placement's confirmation, a move's
+    or a cancellation's notice), from the channels its outbox rows were really queued on:
+    "confirmation queued by email and text message", or that nobody was notified (a placement
+    then needs a call to confirm)."""
     names = [word for channel, word in (("email", "email"), ("sms", "text message")) if channel in channels]
     if not names:
-        return "nobody notified (no email, no text consent): call to confirm"
-    return "confirmation queued by " + " and ".join(names)
+        return "nobody notified (no email, no text consent)" + (": call to confirm" if notice == "confirmation" else "")
+    return f"{notice} queued by " + " and ".join(names)

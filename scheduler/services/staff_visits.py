@@ -63,8 +63,12 @@ def _audit(actor: Actor, action: str, appointment_id: int, patient_id: int, deta
     )
 
 
-def _told(notify: bool) -> str:
-    return "patient notified" if notify else "patient not notified"
+def _told(notify: bool, visit: Visit, kind: MessageKind, notice: str) -> str:
+    """Who was told of a move or a cancellation, and how: from the notice rows really queued
+    under the visit's version (none for a patient with no email and no text consent)."""
+    if not notify:
+        return "patient not notified"
+    return notified_words(store_requests.queued_channels(visit.id, kind, visit.version), notice)
 
 
 def book_for_patient(
@@ -112,14 +116,16 @@ def move(
 ) -> Visit:  # fmt: skip
     with unit_of_work():
         moved = moves.move_appointment(appointment_id, start, provider_id=provider_id, notify=notify, now=now)
-        _audit(actor, "appointment.move", moved.id, moved.patient_id, _told(notify))
+        told = _told(notify, moved, MessageKind.RESCHEDULED, "rescheduled notice")
+        _audit(actor, "appointment.move", moved.id, moved.patient_id, told)
     return moved
 
 
 def cancel(appointment_id: int, reason: str, *, actor: Actor, notify: bool, now: datetime | None = None) -> Visit:
     with unit_of_work():
         cancelled = booking.cancel_visit(appointment_id, reason, notify=notify, now=now)
-        _audit(actor, "appointment.cancel", cancelled.id, cancelled.patient_id, _told(notify))
+        told = _told(notify, cancelled, MessageKind.CANCELLED, "cancellation notice")
+        _audit(actor, "appointment.cancel", cancelled.id, cancelled.patient_id, told)
     return cancelled
 
 

@@ -196,10 +196,11 @@ def contact_logs(request_ids: list[int]) -> list[LogRow]:
     ]
 
 
-def queued_channels(appointment_id: int, kind: str) -> set[str]:
-    """The channels the visit's ``kind`` messages are queued (or sent) on, read in the caller's
-    transaction: what the patient will really be told."""
+def queued_channels(appointment_id: int, kind: str, version: int | None = None) -> set[str]:
+    """The channels the visit's ``kind`` messages (of its ``version``, when given) are queued or
+    sent on, read in the caller's transaction: what the patient will really be told."""
     o = models.OutboxMessage
-    return set(
-        db.session.execute(select(o.channel).where(o.appointment_id == appointment_id, o.kind == kind)).scalars()
-    )
+    query = select(o.channel).where(o.appointment_id == appointment_id, o.kind == kind)
+    if version is not None:
+        query = query.where(o.version == version)
+    return set(db.session.execute(query).scalars())
