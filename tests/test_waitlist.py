@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from datetime import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,12 +17,14 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from scheduler.domain.catalog import WorkBlock
 from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
+from scheduler.domain.schedule_changes import HoursChange
 from scheduler.domain.waitlist import EntryStatus
 from scheduler.domain.waitlist import OfferStatus
 from scheduler.domain.waitlist import RecipientOutcome
@@ -31,6 +34,7 @@ from scheduler.jobs import transports
 from scheduler.services import booking
 from scheduler.services import catalog_admin
 from scheduler.services import holds
+from scheduler.services import schedule_changes
 from scheduler.services import waitlist
 from scheduler.services import waitlist_claims
 from scheduler.services import waitlist_offers
@@ -38,6 +42,7 @@ from scheduler.services import waitlist_staff
 from scheduler.services.notices import compose_sms
 from scheduler.services.outbox_delivery import drain_once
 from scheduler.services.references import claim_token
+from scheduler.services.staff_visits import Actor
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import central
@@ -614,3 +619,16 @@ def test_handled_freed_times_are_forgotten_after_a_week(app, make_provider):
         assert count(models.FreedTimeRow) == 1
         waitlist_offers.run_pass(utc_now() + timedelta(days=8))
         assert count(models.FreedTimeRow) == 0
+
+
+def test_hours_extended_offer_the_waitlist_the_time_added(app, make_provider):
+    provider = make_provider("pmr", blocks=((time(8), time(12)),))
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        waiting = join(1, windows=Windows(earliest=day, latest=day))
+        longer = HoursChange(provider, tuple(WorkBlock(d, time(8), time(17)) for d in range(5)))
+        schedule_changes.apply(longer, {}, actor=Actor(staff_id=7, role="scheduler"))
+        waitlist_offers.run_pass()
+        (offer,) = offers()
+        assert offer.starts_at == central(day, 12)  # the first hour the provider did not work before
+        assert token_of(waiting.view.reference, offer.id)

@@ -18,9 +18,12 @@ from datetime import timedelta
 from enum import StrEnum
 
 from scheduler.domain.catalog import Provider
+from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import require_aware
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.intervals import Interval
+from scheduler.domain.intervals import subtract
 from scheduler.domain.messages import Reachable
 
 # How long an entry waits unless renewed, and when the patient is asked to renew it.
@@ -247,6 +250,22 @@ def starts_within(start: datetime, end: datetime, minutes: int, calendar: Clinic
                 moment += step
         day += timedelta(days=1)
     return found
+
+
+# How far ahead hours extended are offered to the waitlist: the weeks patients wait for.
+HOURS_ADDED_DAYS = 56
+
+
+def hours_added(before: Provider, after: Provider, first_day: date, days: int = HOURS_ADDED_DAYS) -> list[Interval]:
+    """The time ``after`` (a provider's new weekly pattern) works that ``before`` did not, day by
+    day from ``first_day`` (Central) for ``days`` days: what extending their hours frees."""
+    added: list[Interval] = []
+    for n in range(days):
+        day = first_day + timedelta(days=n)
+        old = [Interval(clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in before.blocks_for(day)]
+        new = [Interval(clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in after.blocks_for(day)]
+        added += subtract(new, old)
+    return added
 
 
 def sms_in_time(earliest_text: datetime, offer_expires_at: datetime) -> bool:

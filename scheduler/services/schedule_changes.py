@@ -28,8 +28,11 @@ from scheduler.domain.schedule_changes import HoursChange
 from scheduler.domain.schedule_changes import ScheduleChange
 from scheduler.domain.schedule_changes import TimeOffChange
 from scheduler.domain.schedule_changes import misfit
+from scheduler.domain.waitlist import FreedCause
+from scheduler.domain.waitlist import hours_added
 from scheduler.services import audit
 from scheduler.services import clinic
+from scheduler.services import freed_times
 from scheduler.services import staff_visits
 from scheduler.services.availability import find_availability
 from scheduler.store import catalog_admin as store_catalog_admin
@@ -193,6 +196,8 @@ def apply(
             along_with()
         _write(change, actor)
         changed = change.apply(before)
+        if isinstance(change, HoursChange):
+            _offer_added_hours(change, before, changed, now)
         store.drop_holds(
             h.id for h in store.holds(now, change.providers())
             if misfit(changed, h.provider_id, Interval(h.starts_at, h.ends_at))
@@ -207,6 +212,15 @@ def apply(
                 start, provider_id = moves[visit_id]
                 staff_visits.move(visit_id, start, actor=actor, notify=True, provider_id=provider_id, now=now)
     return done
+
+
+def _offer_added_hours(change: HoursChange, before: Catalog, changed: Catalog, now: datetime) -> None:
+    """Hours extended free time: the waitlist is offered it (the coming weeks), in this unit of work."""
+    old, new = before.providers.get(change.provider_id), changed.providers.get(change.provider_id)
+    if old is None or new is None:
+        return
+    for span in hours_added(old, new, clinic_today(change.affects_from(now))):
+        freed_times.span_freed(change.provider_id, span.start, span.end, FreedCause.STAFF, now)
 
 
 def _move_target(decision: str) -> tuple[datetime, int | None]:

@@ -30,6 +30,7 @@ from scheduler.domain.waitlist import WaitlistEntry
 from scheduler.domain.waitlist import Windows
 from scheduler.domain.waitlist import batch
 from scheduler.domain.waitlist import fits
+from scheduler.domain.waitlist import hours_added
 from scheduler.domain.waitlist import starts_within
 from scheduler.domain.waitlist import why_not
 
@@ -284,3 +285,13 @@ def test_a_batch_is_fair_whatever_is_waiting(
         assert len(chosen) == size and all(
             (c.priority is not Priority.URGENT, c.created_at, c.id) < rank for c in chosen
         )
+
+
+def test_hours_extended_free_only_the_time_added_on_the_days_it_applies() -> None:
+    before = Provider(1, "Dr. 1", "pmr", (WorkBlock(0, time(8), time(12)),), performs=frozenset(VISIT_TYPES))
+    after = Provider(1, "Dr. 1", "pmr", (WorkBlock(0, time(8), time(15)), WorkBlock(2, time(9), time(10))))
+    added = hours_added(before, after, MONDAY, days=7)
+    assert [(a.start.astimezone(CLINIC_TZ).strftime("%a %H:%M"), a.minutes) for a in added] == [
+        ("Mon 12:00", 180),
+        ("Wed 09:00", 60),
+    ]
