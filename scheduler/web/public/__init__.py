@@ -41,3 +41,4 @@ from scheduler.web.public import find as find  # noqa: E402
 from scheduler.web.public import manage as manage  # noqa: E402
 from scheduler.web.public import request_page as request_page  # noqa: E402
 from scheduler.web.public import views as views  # noqa: E402
+from scheduler.web.public import waitlist as waitlist  # noqa: E402

@@ -122,6 +122,13 @@ class NewTimeForm(TimeForm):
                       validators=[InputRequired("Select a new time for your visit")])  # fmt: skip
 
 
+class EarlierForm(Form):
+    """When an earlier time would suit (nothing ticked: any day, any time)."""
+
+    days = Checkboxes("Which days could you come?", choices=options(WEEKDAYS), validators=[Optional()])
+    parts_of_day = Checkboxes("Which part of the day?", choices=options(PARTS_OF_DAY), validators=[Optional()])
+
+
 class PreferencesForm(Form):
     days = Checkboxes("Which days suit you?", choices=options(WEEKDAYS),
                       validators=[InputRequired("Select at least one day that suits you")])  # fmt: skip
