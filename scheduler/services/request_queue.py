@@ -42,6 +42,8 @@ OUTCOMES = frozenset(o.value for o in ContactOutcome)
 PAGE_SIZE = 10  # requests per page: their ids fit one audit row's detail
 TO_CONFIRM_SHOWN = 5
 SUGGESTIONS = 6  # times that suit the patient, offered first
+PER_DAY = 2  # of them on one day at most, SPACING apart
+SPACING = timedelta(hours=1)
 ALL_TIMES_DAYS = 3  # "show all times": every free time on the next days with any
 HORIZON_DAYS = 62
 _STEP_DAYS = 14
@@ -191,7 +193,7 @@ def _times_for(row: RequestRow, preferences: Preferences, asked: TimesAsked, now
             if len({to_clinic(t.start).date() for t in chosen}) >= ALL_TIMES_DAYS:
                 break
         else:
-            chosen += [t for t in found if t.fits]
+            chosen += _spread([t for t in found if t.fits], chosen)
             if len(chosen) >= SUGGESTIONS:
                 break
         day += timedelta(days=_STEP_DAYS)
@@ -199,6 +201,18 @@ def _times_for(row: RequestRow, preferences: Preferences, asked: TimesAsked, now
         days = sorted({to_clinic(t.start).date() for t in chosen})[:ALL_TIMES_DAYS]
         return TimesShown("all", [t for t in chosen if to_clinic(t.start).date() in days])
     return TimesShown("preferred", chosen[:SUGGESTIONS])
+
+
+def _spread(times: list[TimeChoice], chosen: list[TimeChoice]) -> list[TimeChoice]:
+    """Of ``times`` (earliest first), those that spread the offer: at most PER_DAY a day, an hour
+    or more apart, so a caller hears a choice of days and times rather than one morning's first
+    quarter hours (the day picker shows a whole day)."""
+    taken = list(chosen)
+    for time in times:
+        same_day = [t.start for t in taken if t.day == time.day]
+        if len(same_day) < PER_DAY and all(abs(time.start - s) >= SPACING for s in same_day):
+            taken.append(time)
+    return taken[len(chosen) :]
 
 
 def _free(

@@ -6,6 +6,7 @@ patient nobody can message: the audit says so truthfully and a "call to confirm"
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from datetime import datetime
@@ -85,6 +86,11 @@ def test_suggested_times_suit_the_stated_preference_and_none_is_chosen_for_the_s
         local = to_clinic(datetime.fromisoformat(start))
         assert local.weekday() in (1, 3) and local.hour < 12, local
     assert "checked" not in shown
+    # Spread for a caller to choose from: two a day at most, an hour or more apart.
+    local = sorted(to_clinic(datetime.fromisoformat(s)) for s in times)
+    days = {t.date() for t in local}
+    assert len(days) == 3 and all(sum(t.date() == d for t in local) == 2 for d in days)
+    assert all(b - a >= timedelta(hours=1) for a, b in itertools.pairwise(local) if a.date() == b.date())
 
 
 def test_show_all_times_and_the_day_picker_reach_times_outside_the_preference(app, client, signed_in, make_provider):
