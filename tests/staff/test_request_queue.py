@@ -223,3 +223,13 @@ def test_a_declined_request_takes_no_more_log_entries(app, client, signed_in, ma
     client.post(f"/staff/queue/{item.id}/decline", data={"reason": "duplicate"})
     refused = client.post(f"/staff/queue/{item.id}/contact", data={"outcome": "no-answer"})
     assert refused.status_code == 302 and audit_events(app, "request.contact") == []
+
+
+def test_odd_addresses_give_a_page_or_a_clear_refusal_never_a_crash(app, client, signed_in, make_provider):
+    make_provider("pmr")
+    item = queued(app)
+    signed_in(client, "scheduler")
+    for query in (f"times={item.id}&day=1999-01-01", f"times={item.id}&day=2199-12-31", "page=99999", "page=-1",
+                  "times=abc&all=1", f"times={item.id}&day=not-a-day"):  # fmt: skip
+        assert client.get(f"/staff/queue?specialty=pmr&{query}").status_code == 200, query
+    assert client.get(f"/staff/queue?specialty=pmr&times={item.id}&day=9999-01-01").status_code == 422
