@@ -56,6 +56,8 @@ DEFAULTS: dict[str, object] = {
     "HOLDS_PER_INTEGRATION": 10,
     # An urgent request (a red flag) is called back within this much open clinic time (DOMAIN.md).
     "URGENT_CALL_BACK_MINUTES": 120,
+    # A routine request is called back by the close of this many clinic days after the day it came.
+    "ROUTINE_CALL_BACK_DAYS": 2,
     # Session cookie (the patient's answers between pages, and staff sign-in): HTTPS only, no
     # script access, not sent on cross-site posts.
     "SESSION_COOKIE_SECURE": True,

@@ -79,6 +79,13 @@ class Settings:
         return self._positive("HOLDS_PER_INTEGRATION")
 
     @property
+    def routine_call_back_days(self) -> int:
+        days = self._int("ROUTINE_CALL_BACK_DAYS")
+        if not 1 <= days <= 20:
+            raise ValueError(f"ROUTINE_CALL_BACK_DAYS is {days}: give a number of clinic days from 1 to 20")
+        return days
+
+    @property
     def urgent_call_back_minutes(self) -> int:
         minutes = self._int("URGENT_CALL_BACK_MINUTES")
         if minutes <= 0:

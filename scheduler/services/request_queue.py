@@ -35,6 +35,7 @@ from scheduler.services.availability import find_availability
 from scheduler.services.staff_visits import Actor
 from scheduler.services.staff_visits import RequestRow
 from scheduler.services.staff_visits import find_request
+from scheduler.settings import settings
 from scheduler.store import request_queue as store_requests
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -134,11 +135,12 @@ def queue_page(
         ][:TO_CONFIRM_SHOWN]
         _audit_view(actor, specialty_code, [r.id for r in rows], [t.request.id for t in to_confirm])
     calendar = clinic.current_catalog(now).calendar
+    routine_days = settings().routine_call_back_days
     items = []
     for row in rows:
         preferences = Preferences.from_stored(row.preferences)
         times = _times_for(row, preferences, asked, now) if with_times else None
-        items.append(QueueItem(row, preferences, _clock(row, calendar, now), logs[row.id], times))
+        items.append(QueueItem(row, preferences, _clock(row, calendar, routine_days, now), logs[row.id], times))
     return QueuePage(specialty_code, counts, items, to_confirm, page, pages)
 
 
@@ -157,10 +159,10 @@ def _audit_view(actor: Actor, specialty_code: str, shown: list[int], to_confirm:
     )
 
 
-def _clock(row: RequestRow, calendar: ClinicCalendar, now: datetime) -> CallBackClock:
+def _clock(row: RequestRow, calendar: ClinicCalendar, routine_days: int, now: datetime) -> CallBackClock:
     """Urgent: the call-back target kept with the request (2 open clinic hours, see domain.urgent);
-    routine: two clinic days (domain.call_back)."""
-    due = row.call_back_by if row.urgent else routine_call_back_by(calendar, row.created_at)
+    routine: ``routine_days`` clinic days, ROUTINE_CALL_BACK_DAYS (domain.call_back)."""
+    due = row.call_back_by if row.urgent else routine_call_back_by(calendar, row.created_at, routine_days)
     return call_back_clock(row.created_at, due, now)
 
 

@@ -18,7 +18,9 @@ from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
+from scheduler.services import request_queue
 from scheduler.services import requests as visit_requests
+from scheduler.services.staff_visits import Actor
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.public.conftest import page_text
@@ -233,3 +235,14 @@ def test_odd_addresses_give_a_page_or_a_clear_refusal_never_a_crash(app, client,
                   "times=abc&all=1", f"times={item.id}&day=not-a-day"):  # fmt: skip
         assert client.get(f"/staff/queue?specialty=pmr&{query}").status_code == 200, query
     assert client.get(f"/staff/queue?specialty=pmr&times={item.id}&day=9999-01-01").status_code == 422
+
+
+def test_the_clinic_sets_how_many_clinic_days_a_routine_call_back_may_take(app, app_with):
+    patient_app = app_with(ROUTINE_CALL_BACK_DAYS=10)
+    item = queued(patient_app, waited=timedelta(days=6))
+    with patient_app.app_context():
+        (entry,) = request_queue.queue_page("pmr", Actor(staff_id=1, role="scheduler"), with_times=False).items
+    assert entry.request.id == item.id and not entry.clock.overdue
+    with app.app_context():
+        (entry,) = request_queue.queue_page("pmr", Actor(staff_id=1, role="scheduler"), with_times=False).items
+    assert entry.clock.overdue  # the default: two clinic days
