@@ -19,6 +19,8 @@ from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import central
 from tests.conftest import next_clinic_day
+from tests.public.conftest import DETAILS
+from tests.public.conftest import answer_questions
 from tests.public.conftest import errors
 from tests.public.conftest import page_text
 from tests.test_waitlist import book
@@ -123,3 +125,37 @@ def test_asking_for_an_earlier_time_without_a_way_to_send_offers_says_what_to_do
     refused = web.post(f"/manage/{mine.appointment.reference}/{mine.manage_token}/earlier", data={})
     assert refused.status_code == 422
     assert any("Give an email address, or agree to texts" in e for e in [*errors(refused), page_text(refused)])
+
+
+def test_a_new_patient_joins_the_waitlist_from_the_time_picker_instead_of_choosing_a_time(web, app, make_provider):
+    make_provider("pmr")
+    answer_questions(web)
+    assert "Join the waitlist" in page_text(web.get("/request/time"))
+    assert web.get("/request/waitlist").status_code == 200
+    chosen = web.post("/request/waitlist", data={"days": ["tuesday", "thursday"], "parts_of_day": ["morning"]})
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/request/details")
+    assert web.post("/request/details", data=DETAILS).status_code == 302
+    check = page_text(web.get("/request/check"))
+    assert "Check your answers before joining the waitlist" in check and "Tuesday, Thursday; mornings" in check
+    joined = web.post("/request/check")
+    assert joined.status_code == 302 and "/waitlist/WL-" in joined.headers["Location"]
+    assert notice(web.get(joined.headers["Location"])).startswith("You are on the waitlist.")
+    with app.app_context():
+        entry = db.session.execute(select(models.WaitlistEntry)).scalar_one()
+        assert (entry.weekdays, entry.parts_of_day, entry.visit_type.code) == ([1, 3], ["morning"], "evaluation")
+        assert entry.replaces_appointment_id is None and not visits(app)
+
+
+def test_joining_the_waitlist_with_no_way_to_send_offers_asks_for_one_and_keeps_the_answers(web, app, make_provider):
+    make_provider("pmr")
+    answer_questions(web)
+    web.post("/request/waitlist", data={})
+    phone_only = {**DETAILS, "email": ""}
+    phone_only.pop("sms_consent")
+    web.post("/request/details", data=phone_only)
+    refused = web.post("/request/check")
+    assert refused.status_code == 422
+    assert "Give an email address, or agree to texts" in page_text(refused)
+    assert "Any day and time the clinic is open" in page_text(refused)  # nothing typed was lost
+    with app.app_context():
+        assert db.session.execute(select(models.WaitlistEntry)).first() is None

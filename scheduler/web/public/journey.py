@@ -98,6 +98,12 @@ def books_a_time(current: dict[str, Any], offer: Catalog) -> bool:
     )
 
 
+def joins_waitlist(current: dict[str, Any]) -> bool:
+    """No time offered suited them: they join the waitlist for one, with the days and parts of
+    the day that suit (empty: any), instead of choosing a time."""
+    return "waitlist" in current
+
+
 def is_urgent(current: dict[str, Any], offer: Catalog) -> bool:
     """The answers need an urgent visit: the request is a call-back request (phone required, no
     preferred times asked)."""
@@ -159,7 +165,7 @@ def next_step(current: dict[str, Any], offer: Catalog) -> str:
         return "public.route"
     if books_a_time(current, offer):
         slot = held_slot(current)
-        if slot is None or slot.visit_type != decision(current, offer).visit_type:
+        if not joins_waitlist(current) and (slot is None or slot.visit_type != decision(current, offer).visit_type):
             return "public.time"
     elif "preferences" not in current and not is_urgent(current, offer):
         return "public.preferences"

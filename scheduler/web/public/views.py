@@ -22,6 +22,7 @@ from scheduler.domain.catalog import UNSURE_LABEL
 from scheduler.domain.catalog import VisitType
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import DomainError
+from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import RoutedElsewhere
 from scheduler.domain.errors import SlotTaken
 from scheduler.domain.messages import MessageKind
@@ -38,6 +39,7 @@ from scheduler.services import holds
 from scheduler.services import outbox
 from scheduler.services import requests as visit_requests
 from scheduler.services import urgent
+from scheduler.services import waitlist
 from scheduler.settings import settings
 from scheduler.web import contact
 from scheduler.web.public import bp
@@ -48,7 +50,11 @@ from scheduler.web.public.present import by_channels
 from scheduler.web.public.present import describe_refusal
 from scheduler.web.public.present import reminder_sentence
 from scheduler.web.public.present import when
+from scheduler.web.public.request_page import preferred
 from scheduler.web.public.times import parse_choice
+from scheduler.web.public.waitlist import ANY_TIME
+from scheduler.web.public.waitlist import NOTICE_KEY as WAITLIST_NOTICE
+from scheduler.web.public.waitlist import WEEKDAY_NUMBERS
 
 TAKEN_KINDLY = (
     "Sorry, the time you chose was taken by someone else before we could book it. "
@@ -246,16 +252,32 @@ def time() -> Any:
                 form.slot.errors = [describe_refusal(refusal, decision.visit_type, start, decision.specialty)]
             else:
                 journey.save(
+                    waitlist=None,  # a time chosen after all: no waitlist
                     slot={
                         "start": held.starts_at.isoformat(),
                         "provider_id": held.provider_id,
                         "token": held.token,
                         "expires_at": held.expires_at.isoformat(),
                         "visit_type": held.visit_type_code,
-                    }
+                    },
                 )
                 return _after_answer()
     return _time_page(form, current, offer, notice)
+
+
+@bp.route("/request/waitlist", methods=["GET", "POST"])
+def join_waitlist() -> Any:
+    """None of the times suits: join the waitlist with the days and parts of the day that do."""
+    if (back := _require("route_seen")) is not None:
+        return back
+    current = journey.answers()
+    if not journey.books_a_time(current, _offer()):
+        return redirect(url_for("public.preferences"))
+    form = forms.EarlierForm(data=current.get("waitlist") or {})
+    if form.validate_on_submit():
+        journey.save(waitlist={"days": form.days.data or [], "parts_of_day": form.parts_of_day.data or []}, slot=None)
+        return _after_answer()
+    return _form_page("public/join_waitlist.html", form)
 
 
 @bp.post("/request/time/instead")
@@ -326,6 +348,8 @@ def check() -> Any:
         except RoutedElsewhere as moved:
             journey.save(slot=None, route_seen=None)
             problem = moved.message
+        except InvalidInput as refusal:  # joining the waitlist: nothing to send offers to
+            problem = " ".join(refusal.fields.values())
         except DomainError as refusal:
             problem = refusal.message
     decision = journey.decision(current, offer)
@@ -346,6 +370,7 @@ def check() -> Any:
         patient=journey.patient_details(current),
         phone_display=contact.phone_display((current.get("details") or {}).get("phone")),
         books=journey.books_a_time(current, offer),
+        waitlist=(preferred(current["waitlist"]) or ANY_TIME) if journey.joins_waitlist(current) else None,
         when=when,
     ), (422 if problem else 200)
 
@@ -365,7 +390,24 @@ def _submit(current: dict[str, Any], offer: Catalog) -> Response:
     patient = journey.patient_details(current)
     assert patient is not None  # next_step() == check guarantees the details
     intake = journey.intake(current)
-    if journey.books_a_time(current, offer):
+    if journey.joins_waitlist(current) and journey.books_a_time(current, offer):
+        chosen = current["waitlist"]
+        joined = waitlist.join(
+            visit_type_code=journey.decision(current, offer).visit_type,
+            patient=patient,
+            windows=waitlist.windows_from(
+                weekdays=[WEEKDAY_NUMBERS[d] for d in chosen.get("days") or [] if d in WEEKDAY_NUMBERS],
+                parts_of_day=chosen.get("parts_of_day") or [],
+            ),
+            channel="web",
+        )
+        journey.clear()
+        session[WAITLIST_NOTICE] = (
+            "You are on the waitlist. When a time that suits you opens, we will send you a link to take it. "
+            "Keep this page's link: it is also in every offer we send."
+        )
+        return redirect(url_for("public.waitlist_entry", reference=joined.view.reference, token=joined.manage_token))
+    elif journey.books_a_time(current, offer):
         slot = journey.held_slot(current)
         assert slot is not None
         decision = journey.decision(current, offer)

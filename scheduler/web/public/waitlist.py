@@ -43,6 +43,7 @@ from scheduler.web.public.present import when
 from scheduler.web.public.request_page import preferred
 
 NOTICE_KEY = "waitlist_notice"
+ANY_TIME = "Any day and time the clinic is open"
 WEEKDAY_NUMBERS = {name: number for number, (name, _label) in enumerate(forms.WEEKDAYS)}
 
 
@@ -131,7 +132,7 @@ def waitlist_entry(reference: str, token: str) -> Any:
         entry=entry,
         token=token,
         visit_name=_visit_name(entry.visit_type_code),
-        suits=preferred(days) or "Any day and time the clinic is open",
+        suits=preferred(days) or ANY_TIME,
         offers=[(offer, _who(offer.provider_id)) for offer in entry.offers],
         who=", ".join(_who(p) for p in entry.provider_ids) or "Anyone who does this visit",
         notice=session.pop(NOTICE_KEY, None),
