@@ -10,8 +10,10 @@ which never imports the store.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TypeAlias
 
+from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.intervals import Interval
 from scheduler.store import models
 from scheduler.store import search
@@ -24,7 +26,18 @@ PatientRow: TypeAlias = models.Patient
 
 
 def search_appointments(where: AppointmentFilter, *, offset: int, count: int) -> AppointmentPage:
-    """One page, earliest start first (ties by id, so pages never overlap), and the total."""
+    """One page, earliest start first (ties by id, so pages never overlap), and the total.
+
+    ``where`` may name any FHIR status: one no stored appointment can have (proposed, waitlist,
+    checked-in) matches nothing, and leaving it out changes nothing."""
+    stored = {status.value for status in AppointmentStatus}
+    if where.statuses and not stored & set(where.statuses):
+        return AppointmentPage([], 0)
+    where = replace(
+        where,
+        statuses=tuple(s for s in where.statuses if s in stored),
+        excluded_statuses=tuple(s for s in where.excluded_statuses if s in stored),
+    )
     return search.search_appointments(where, offset=offset, count=count)
 
 

@@ -77,12 +77,15 @@ def search_args(
     answers: ``supported`` and the result parameters ``result`` (paging, _summary, _format ...).
 
     Strict (the default): an unsupported parameter is a 400 naming it (InvalidInput). Lenient:
-    it is ignored, and left out of the Bundle's links (they show what was searched)."""
+    it is ignored, and left out of the Bundle's links (they show what was searched). A parameter
+    answered but given twice (other than a date's bounds, params.REPEATABLE) is a 400 either way."""
     args = request.args
     unsupported = params.unsupported(args, supported, result)
     if unsupported and not lenient():
         raise params.refusal(unsupported, supported, result, what)
     kept: MultiDict[str, str] = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in unsupported])
+    if (twice := params.repeated(kept)) is not None:
+        raise twice  # FHIR would AND them, which a token here cannot be: never answer a guess
     g.fhir_search_args = kept
     return kept
 

@@ -38,6 +38,21 @@ _CODE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 DIGITS = re.compile(r"[0-9]{1,9}")
 
+# The statuses Slot and Appointment searches take (FHIR's codes, which are ours).
+SLOT_STATUSES = ("free", "busy", "busy-unavailable", "busy-tentative", "entered-in-error")
+APPOINTMENT_STATUSES = (
+    "proposed",
+    "pending",
+    "booked",
+    "arrived",
+    "fulfilled",
+    "cancelled",
+    "noshow",
+    "entered-in-error",
+    "checked-in",
+    "waitlist",
+)
+
 CODE_MESSAGE = "Use codes of lower-case letters, digits and hyphens, such as 'evaluation'."
 DATE_MESSAGE = "Use a date (2027-03-08) or a time with its offset (2027-03-08T08:00:00-06:00), with ge, gt, le or lt."
 
@@ -218,6 +233,24 @@ RESULT_PARAMETERS = frozenset({"_count", "_offset", "_summary", "_format", "_tot
 
 # What the query string of an operation called by POST may hold: its parameters are in the body.
 POST_QUERY_PARAMETERS = frozenset({"_format"})
+
+
+# The parameters that may be repeated (their values are ANDed): the date bounds. Any other is given
+# once; comma-separated values in it are ORed.
+REPEATABLE = frozenset({"start", "date", "_lastUpdated"})
+
+
+def repeated(args: MultiDict[str, str]) -> InvalidInput | None:
+    """The 400 for parameters given more than once that may not be, or None."""
+    names = [name for name in args.keys() if name not in REPEATABLE and len(args.getlist(name)) > 1]
+    if not names:
+        return None
+    return InvalidInput(
+        {
+            name[:80]: f"Give '{name[:80]}' once; to match any of several values, separate them by commas."
+            for name in names
+        }
+    )
 
 
 def unsupported(

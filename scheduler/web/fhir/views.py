@@ -20,8 +20,10 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
+from flask.blueprints import BlueprintSetupState
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BaseConverter
 
 from scheduler.domain import catalog
 from scheduler.domain.clock import clinic_instant
@@ -65,7 +67,24 @@ from scheduler.web.fhir.schemas import HoldIn
 from scheduler.web.fhir.schemas import ParametersIn
 from scheduler.web.fhir.schemas import SlotRef
 
+
+class FhirIdConverter(BaseConverter):
+    """A resource id as FHIR defines one (letters, digits, '-' and '.', at most 64), so that a
+    read's rule never takes an operation's name: OPTIONS and 405s on /Appointment/$hold name POST
+    alone, and GET there is a 405, not a read of an Appointment called '$hold'."""
+
+    regex = r"[A-Za-z0-9\-.]{1,64}"
+
+
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+
+
+@bp.record_once
+def _id_converter(state: BlueprintSetupState) -> None:
+    # Before any rule of the blueprint: the rules are bound to the app's converters as they are added.
+    state.app.url_map.converters.setdefault("fhir_id", FhirIdConverter)
+
+
 bp.before_request(conventions.check_request)  # 414 and 406 first: they need no token
 bp.before_request(access.authenticate)
 bp.after_request(access.record_call)
@@ -75,19 +94,6 @@ Resource = dict[str, Any]
 DEFAULT_SLOT_DAYS = 14
 MAX_SLOT_DAYS = 62
 SLOT_MATCHES_CACHED = 32
-SLOT_STATUSES = ("free", "busy", "busy-unavailable", "busy-tentative", "entered-in-error")
-APPOINTMENT_STATUSES = (
-    "proposed",
-    "pending",
-    "booked",
-    "arrived",
-    "fulfilled",
-    "cancelled",
-    "noshow",
-    "entered-in-error",
-    "checked-in",
-    "waitlist",
-)
 
 
 def _limit() -> str:
@@ -250,7 +256,7 @@ def _catalog_search(resource_type: str) -> Response:
     now, offer = now_and_catalog()
     found = filtered(build(offer, now), args)
     if resource_type == "Schedule":
-        actors = {f"Practitioner/{i}" for i in params.reference_ids(args, "actor", "Practitioner")}
+        actors = {f"Practitioner/{i}" for i in params.numeric_ids(args, "actor", "Practitioner")}
         if actors:
             found = [s for s in found if any(a["reference"] in actors for a in s["actor"])]
     access.note("fhir.search", record_type, detail=f"{len(found)} found")
@@ -272,14 +278,14 @@ for _type in CATALOG_TYPES:
         methods=["GET"],
     )
     bp.add_url_rule(
-        f"/{_type}/<ident>",
+        f"/{_type}/<fhir_id:ident>",
         f"read_{_type.lower()}",
         needs("read")(lambda ident, _t=_type: _catalog_read(_t, ident)),
         methods=["GET"],
     )
 
 
-@bp.get("/sid/<name>")
+@bp.get("/sid/<fhir_id:name>")
 @needs(PUBLIC)
 def identifier_system(name: str) -> Response:
     """An identifier system's URL resolves to its NamingSystem (what it identifies, and the urn it
@@ -308,9 +314,9 @@ def search_slot() -> Response:
     """Free slots (computed, per service type) and busy ones (reservations) of the schedules asked."""
     args = conventions.search_args(SLOT_SEARCH)
     page = params.paging(args)
-    statuses = params.codes(args, "status") or list(SLOT_STATUSES)
-    if any(s not in SLOT_STATUSES for s in statuses):
-        raise InvalidInput({"status": f"Use one or more of {', '.join(SLOT_STATUSES)}."})
+    statuses = params.codes(args, "status") or list(params.SLOT_STATUSES)
+    if any(s not in params.SLOT_STATUSES for s in statuses):
+        raise InvalidInput({"status": f"Use one or more of {', '.join(params.SLOT_STATUSES)}."})
     kinds = params.codes(args, "service-type")
     specialties = params.codes(args, "specialty")
     schedules = params.reference_ids(args, "schedule", "Schedule")
@@ -427,7 +433,7 @@ _FREE_SLOT = re.compile(r"free-([0-9]{1,9})-([0-9]{1,9})-([0-9]{12})")
 _BUSY_SLOT = re.compile(r"busy-([0-9]{1,12})")
 
 
-@bp.get("/Slot/<ident>")
+@bp.get("/Slot/<fhir_id:ident>")
 @needs("read")
 def read_slot(ident: str) -> Response:
     """One Slot of a search, by its id (so a Bundle's fullUrl resolves): ``busy-<reservation>``
@@ -480,16 +486,19 @@ def search_appointment() -> Response:
         raise InvalidInput({"patient" if len(patients) > 1 else "practitioner": "Give one value."})
     statuses = params.codes(args, "status")
     excluded = params.codes(args, "status:not")
-    if any(s not in APPOINTMENT_STATUSES for s in statuses):
-        raise InvalidInput({"status": f"Use one or more of {', '.join(APPOINTMENT_STATUSES)}."})
-    if any(s not in APPOINTMENT_STATUSES for s in excluded):
-        raise InvalidInput({"status:not": f"Use one or more of {', '.join(APPOINTMENT_STATUSES)}."})
+    if any(s not in params.APPOINTMENT_STATUSES for s in statuses):
+        raise InvalidInput({"status": f"Use one or more of {', '.join(params.APPOINTMENT_STATUSES)}."})
+    if any(s not in params.APPOINTMENT_STATUSES for s in excluded):
+        raise InvalidInput({"status:not": f"Use one or more of {', '.join(params.APPOINTMENT_STATUSES)}."})
     window = params.date_window(args.getlist("date"), "date")
     changed = params.date_window(args.getlist("_lastUpdated"), "_lastUpdated")
     named, asked = params.identifiers(args, "identifier", identifier_systems("appointment-reference"))
-    references = params.reference_ids(args, "_id", "Appointment") + named
-    if len(references) > 1:
-        raise InvalidInput({"_id": "Give one value."})
+    ids = params.reference_ids(args, "_id", "Appointment")
+    if len(ids) > 1 or len(named) > 1:
+        raise InvalidInput({"_id" if len(ids) > 1 else "identifier": "Give one value."})
+    references = ids + named
+    if len(set(references)) > 1:
+        asked, named = True, []  # _id and identifier name two appointments: both at once is none
     where = fhir_search.AppointmentFilter(
         patient_id=patients[0] if patients else None,
         provider_id=practitioners[0] if practitioners else None,
@@ -513,7 +522,7 @@ def search_appointment() -> Response:
     return fhir(searchset(shown, page, total=found.total))
 
 
-@bp.get("/Appointment/<ident>")
+@bp.get("/Appointment/<fhir_id:ident>")
 @needs("read")
 def read_appointment(ident: str) -> Response:
     entry = access.note("fhir.read", "appointment", ident[:64])
@@ -525,7 +534,7 @@ def read_appointment(ident: str) -> Response:
     return conventions.conditional(fhir(resources.appointment(row, offer)), row.version, row.updated_at)
 
 
-@bp.get("/Patient/<ident>")
+@bp.get("/Patient/<fhir_id:ident>")
 @needs("read")
 def read_patient(ident: str) -> Response:
     entry = access.note("fhir.read", "patient", ident[:64])
