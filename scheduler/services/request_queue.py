@@ -9,6 +9,7 @@ Showing the page shows contact details: each view is one audit row naming the re
 
 from __future__ import annotations
 
+from collections import Counter
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -96,6 +97,7 @@ class ToConfirm:
 class QueuePage:
     specialty_code: str
     counts: dict[str, tuple[int, int]]  # specialty code -> (open, of which urgent)
+    to_confirm_counts: dict[str, int]  # specialty code -> visits waiting for a call to confirm
     items: list[QueueItem]
     to_confirm: list[ToConfirm]
     page: int
@@ -126,12 +128,14 @@ def queue_page(
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(page, 1), pages)
         rows = store_requests.open_page(specialty_code, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-        placed = store_requests.placed_with_confirm_task(specialty_code, now)
+        placed = store_requests.placed_with_confirm_task(None, now)  # every team's: the tabs count them
         logs = _logs([r.id for r in rows] + [p.request.id for p in placed])
+        pending = [p for p in placed if confirmation_pending(logs[p.request.id])]
+        confirm_counts = Counter(p.request.routed_specialty.code for p in pending)
         to_confirm = [
             ToConfirm(p.request, p.appointment_id, p.starts_at, logs[p.request.id])
-            for p in placed
-            if confirmation_pending(logs[p.request.id])
+            for p in pending
+            if p.request.routed_specialty.code == specialty_code
         ][:TO_CONFIRM_SHOWN]
         _audit_view(actor, specialty_code, [r.id for r in rows], [t.request.id for t in to_confirm])
     calendar = clinic.current_catalog(now).calendar
@@ -141,7 +145,7 @@ def queue_page(
         preferences = Preferences.from_stored(row.preferences)
         times = _times_for(row, preferences, asked, now) if with_times else None
         items.append(QueueItem(row, preferences, _clock(row, calendar, routine_days, now), logs[row.id], times))
-    return QueuePage(specialty_code, counts, items, to_confirm, page, pages)
+    return QueuePage(specialty_code, counts, dict(confirm_counts), items, to_confirm, page, pages)
 
 
 def _audit_view(actor: Actor, specialty_code: str, shown: list[int], to_confirm: list[int]) -> None:

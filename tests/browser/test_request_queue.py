@@ -3,7 +3,8 @@ log a call; a scheduler is told to choose a time when none is chosen, looks at a
 one day, logs the call that agrees a time, and places the visit at a time matching the stated
 preference ("Tuesday or Thursday mornings"); the patient has no email and no text consent, so a
 "call to confirm" task appears until a call confirms the visit. axe (WCAG 2.2 A/AA) on the queue
-and each new state: phone staff's view, the form error, all times, one day, the task.
+and each new state: phone staff's view, the form error, all times, one day, the task; screenshots
+of three of them (390 and 1280 px) in test-artifacts/screenshots/test_request_queue/.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def starts(page: Page, request_id: int) -> list[datetime]:
 
 
 def test_the_queue_is_worked_from_call_log_to_placement_at_a_time_that_suits_the_patient(
-    page: Page, app: Flask, make_provider, staff_user, axe
+    page: Page, app: Flask, make_provider, staff_user, axe, screenshot
 ):
     make_provider("pmr", name="Dr. Lin")
     with app.app_context():
@@ -102,6 +103,7 @@ def test_the_queue_is_worked_from_call_log_to_placement_at_a_time_that_suits_the
     log_call(page, item.id, item.reference, "Called, no answer")
     expect(region.get_by_role("list", name="Contact log")).to_contain_text("Test Phone: Called, no answer")
     axe(page)
+    screenshot(page, "queue-phone-staff")
     press_on(page, "Sign out")
 
     # A scheduler: the times offered suit the preference, none is chosen for them.
@@ -123,6 +125,7 @@ def test_the_queue_is_worked_from_call_log_to_placement_at_a_time_that_suits_the
     expect(region).to_contain_text("(not a time they gave)")
     assert len({s.date() for s in starts(page, item.id)}) == 3
     axe(page)
+    screenshot(page, "queue-all-times")
     monday = suggested[0].date() + timedelta(days=7 - suggested[0].weekday())
     tab_to(page, f"day-{item.id}")
     page.keyboard.type(f"{monday.month:02d}{monday.day:02d}{monday.year}")
@@ -152,10 +155,12 @@ def test_the_queue_is_worked_from_call_log_to_placement_at_a_time_that_suits_the
 
     # Nobody could be told: the queue asks for a call to confirm, until one is logged.
     press_on(page, "Requests")
+    expect(page.get_by_role("link", name="Physical Medicine & Rehabilitation (0 open, 1 to confirm)")).to_be_visible()
     task = page.get_by_role("region", name=re.compile(r"^Call to confirm Quist, Rosa"))
     expect(task).to_contain_text("Placed with no email and no text consent: call the patient to confirm")
     expect(task).to_contain_text("(507) 555-0133")
     axe(page)
+    screenshot(page, "queue-call-to-confirm")
     log_call(page, item.id, item.reference, "Spoke, the visit is confirmed")
     expect(page.get_by_role("region", name=re.compile(r"^Call to confirm"))).to_have_count(0)
     expect(page.get_by_role("main")).to_contain_text("No open requests.")

@@ -207,6 +207,7 @@ def test_placing_for_a_patient_nobody_can_message_opens_a_call_to_confirm_task_u
     (task,) = audit_events(app, "request.confirm-call")
     assert (task.actor_id, task.record_id) == (staff.id, str(item.id))
     page = page_text(client.get("/staff/queue?specialty=pmr"))
+    assert 'Physical Medicine &amp; Rehabilitation <span class="tab-count">(0 open, 1 to confirm)</span>' in page
     confirm = section(page, f"confirm-{item.id}")
     assert "(507) 555-0133" in confirm and "11/04/1958" in confirm
     assert "Test Scheduler: Placed with no email and no text consent: call the patient to confirm" in confirm
