@@ -129,7 +129,7 @@ def queue_page(
         page = min(max(page, 1), pages)
         rows = store_requests.open_page(specialty_code, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         placed = store_requests.placed_with_confirm_task(None, now)  # every team's: the tabs count them
-        logs = _logs([r.id for r in rows] + [p.request.id for p in placed])
+        logs = _logs({r.id: r.patient_id for r in [*rows, *(p.request for p in placed)]})
         pending = [p for p in placed if confirmation_pending(logs[p.request.id])]
         confirm_counts = Counter(p.request.routed_specialty.code for p in pending)
         to_confirm = [
@@ -170,9 +170,10 @@ def _clock(row: RequestRow, calendar: ClinicCalendar, routine_days: int, now: da
     return call_back_clock(row.created_at, due, now)
 
 
-def _logs(request_ids: list[int]) -> dict[int, list[ContactEntry]]:
+def _logs(requests: dict[int, int]) -> dict[int, list[ContactEntry]]:
+    """Each request's contact log (``requests``: request id -> its patient's id)."""
     logs: dict[int, list[ContactEntry]] = defaultdict(list)
-    for line in store_requests.contact_logs(request_ids):
+    for line in store_requests.contact_logs(requests):
         if line.action == store_requests.CONFIRM_TASK:
             logs[line.request_id].append(ContactEntry(line.at, line.who, None, task=True))
         elif line.detail in OUTCOMES:

@@ -258,7 +258,7 @@ def place_request(
                 actor_id=actor.staff_id,
                 record_type="visit_request",
                 record_id=request_id,
-                patient_id=booked.appointment.patient_id,
+                patient_id=patient.id,  # the request's patient: its log is read through them
                 channel=actor.channel,
                 detail=f"visit {booked.appointment.id}",
             )

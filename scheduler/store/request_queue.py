@@ -145,7 +145,18 @@ def placed_with_confirm_task(specialty_code: str | None, now: datetime) -> list[
     still booked and not yet begun, soonest visit first: whether each task is still open is read
     from their logs (see domain.call_back.confirmation_pending)."""
     r, a, e = models.VisitRequest, models.Appointment, models.AuditEvent
-    tasks = select(e.record_id).where(e.action == CONFIRM_TASK, e.record_type == "visit_request")
+    # Found through the patient's events (audit_event is indexed by patient_id, not by action or
+    # record), one look-up per future visit placed from a request.
+    task = (
+        select(e.id)
+        .where(
+            e.patient_id == r.patient_id,
+            e.action == CONFIRM_TASK,
+            e.record_type == "visit_request",
+            e.record_id == cast_(r.id, String),
+        )
+        .exists()
+    )
     query = (
         select(r, a.id, a.starts_at)
         .options(selectinload(r.patient))
@@ -154,7 +165,7 @@ def placed_with_confirm_task(specialty_code: str | None, now: datetime) -> list[
             r.status == RequestStatus.PLACED,
             a.status == AppointmentStatus.BOOKED,
             a.starts_at > now,
-            cast_(r.id, String).in_(tasks),
+            task,
         )
         .order_by(a.starts_at, r.id)
     )
@@ -174,15 +185,18 @@ class LogRow:
     who: str
 
 
-def contact_logs(request_ids: list[int]) -> list[LogRow]:
-    """The contact-log rows of these requests, oldest first, with the name of who wrote each."""
-    if not request_ids:
+def contact_logs(requests: dict[int, int]) -> list[LogRow]:
+    """The contact-log rows of these requests (id -> its patient's id), oldest first, with the
+    name of who wrote each. Read through the patients' events (the trail's index)."""
+    if not requests:
         return []
     e, s = models.AuditEvent, models.StaffAccount
+    request_ids = list(requests)
     rows = db.session.execute(
         select(e.record_id, e.at, e.action, e.detail, s.display_name)
         .outerjoin(s, s.id == e.actor_id)
         .where(
+            e.patient_id.in_(set(requests.values())),
             e.record_type == "visit_request",
             e.action.in_((CONTACT, CONFIRM_TASK)),
             e.record_id.in_([str(i) for i in request_ids]),
