@@ -35,6 +35,7 @@ from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
 from scheduler.services.staff import create_account
+from tests.browser.helpers import SIZES
 from tests.browser.helpers import OriginGuard
 from tests.browser.helpers import assert_accessible
 from tests.browser.helpers import save_screenshots
@@ -274,3 +275,11 @@ def staff_user(app: Flask) -> Callable[[str], Staff]:
             return Staff(account.id, account.username, PASSWORD, role)
 
     return create
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request: pytest.FixtureRequest, page: Page) -> Page:
+    """The test's page at a 390 px phone's size, then (a second run) at a 1280 px desktop's."""
+    width, height = SIZES[request.param]
+    page.set_viewport_size({"width": width, "height": height})
+    return page

@@ -34,6 +34,8 @@ AXE_ALLOWED: dict[str, str] = {}
 
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844  # an iPhone 12-15 class viewport, in CSS pixels
 DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 800
+# The two sizes a page is tried at (the ``sized`` fixture of conftest.py).
+SIZES = {"phone": (PHONE_WIDTH, PHONE_HEIGHT), "desktop": (DESKTOP_WIDTH, DESKTOP_HEIGHT)}
 
 
 # ----- axe-core ----------------------------------------------------------------------------------
@@ -194,3 +196,9 @@ def sign_in(page: Page, staff: Any) -> None:
     page.get_by_label("Password").fill(staff.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello, "))
+
+
+def fits(page: Page) -> None:
+    """No sideways scrolling at the page's width."""
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
-from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from scheduler.domain.patients import PatientDetails
@@ -22,10 +20,7 @@ from scheduler.services.outbox_delivery import drain_once
 from scheduler.services.references import request_token
 from scheduler.store import models
 from scheduler.web.public.forms import REFERENCE_MESSAGE
-from tests.browser.helpers import DESKTOP_HEIGHT
-from tests.browser.helpers import DESKTOP_WIDTH
-from tests.browser.helpers import PHONE_HEIGHT
-from tests.browser.helpers import PHONE_WIDTH
+from tests.browser.helpers import fits
 from tests.browser.patient_steps import assert_error_state
 from tests.browser.patient_steps import lands_on
 from tests.browser.patient_steps import press
@@ -36,21 +31,6 @@ from tests.conftest import next_clinic_day
 ANN = PatientDetails("Ann", "Lee", date(1970, 3, 3), "+15075550101", "ann.lee@example.com", False)
 ANSWERS = Intake("evaluation", False, "trauma", True)
 CHANGED_NOTES = "After school drop-off"
-SIZES = {"phone": (PHONE_WIDTH, PHONE_HEIGHT), "desktop": (DESKTOP_WIDTH, DESKTOP_HEIGHT)}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request: pytest.FixtureRequest, page: Page) -> Page:
-    """The test's page at a 390 px phone's size, then (a second run) at a 1280 px desktop's."""
-    width, height = SIZES[request.param]
-    page.set_viewport_size({"width": width, "height": height})
-    return page
-
-
-def fits(page: Page) -> None:
-    """No sideways scrolling at the page's width."""
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
 
 
 def book_for_ann(app, provider_id: int) -> tuple[str, str]:

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from scheduler.domain.catalog import DEFAULT_VISIT_TYPES
 from scheduler.web.public.forms import RED_FLAGS_MESSAGE
-from tests.browser.helpers import DESKTOP_HEIGHT
-from tests.browser.helpers import DESKTOP_WIDTH
-from tests.browser.helpers import PHONE_HEIGHT
 from tests.browser.helpers import PHONE_WIDTH
+from tests.browser.helpers import fits
 from tests.browser.patient_steps import INJECTION
 from tests.browser.patient_steps import NO_RED_FLAGS
 from tests.browser.patient_steps import TRAUMA
@@ -25,22 +22,7 @@ from tests.browser.test_patient_accessibility import arrow_to
 from tests.browser.test_patient_accessibility import assert_focus_visible
 from tests.browser.test_patient_accessibility import tab_to
 
-SIZES = {"phone": (PHONE_WIDTH, PHONE_HEIGHT), "desktop": (DESKTOP_WIDTH, DESKTOP_HEIGHT)}
 BOTH = "Select 'No, none of these' on its own, or only the ones you have"
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request: pytest.FixtureRequest, page: Page) -> Page:
-    """The test's page at a 390 px phone's size, then (a second run) at a 1280 px desktop's."""
-    width, height = SIZES[request.param]
-    page.set_viewport_size({"width": width, "height": height})
-    return page
-
-
-def fits(page: Page) -> None:
-    """No sideways scrolling at the page's width."""
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
 
 
 def on_phone(page: Page) -> bool:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
-from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from scheduler.domain.patients import PatientDetails
@@ -20,31 +18,13 @@ from scheduler.services import waitlist_offers
 from scheduler.services.outbox_delivery import drain_once
 from scheduler.store import models
 from scheduler.web.public.present import when
-from tests.browser.helpers import DESKTOP_HEIGHT
-from tests.browser.helpers import DESKTOP_WIDTH
-from tests.browser.helpers import PHONE_HEIGHT
-from tests.browser.helpers import PHONE_WIDTH
+from tests.browser.helpers import fits
 from tests.browser.patient_steps import answer_questions
 from tests.browser.patient_steps import fill_details
 from tests.browser.patient_steps import press
 from tests.browser.patient_steps import rows
 from tests.conftest import central
 from tests.conftest import next_clinic_day
-
-SIZES = {"phone": (PHONE_WIDTH, PHONE_HEIGHT), "desktop": (DESKTOP_WIDTH, DESKTOP_HEIGHT)}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request: pytest.FixtureRequest, page: Page) -> Page:
-    width, height = SIZES[request.param]
-    page.set_viewport_size({"width": width, "height": height})
-    return page
-
-
-def fits(page: Page) -> None:
-    """No sideways scrolling at the page's width."""
-    width = page.viewport_size["width"] if page.viewport_size else 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
 
 
 def test_a_patient_joins_the_waitlist_from_the_picker_and_takes_a_freed_time_from_the_email(
