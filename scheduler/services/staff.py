@@ -124,7 +124,9 @@ def _event(action: str, account_id: int | None, detail: str = "") -> None:
     )
 
 
-def _refused(action: str, account_id: int | None, client: str, detail: str, now: datetime) -> None:
+def refused_by_account(action: str, account_id: int | None, client: str, detail: str, now: datetime) -> None:
+    """A refused sign-in or password change of ``account_id`` (None: no such account) from ``client``:
+    counted and sampled in the audit trail (audit.refused), never a row per try."""
     audit.refused(
         action,
         client=client,
@@ -155,7 +157,7 @@ def authenticate(username: str, password: str, client: str | None, now: datetime
     if found is None or not found.account.active:
         verify_password(_decoy_hash(), password)
         # Unknown names are not written down: a mistyped password in the username box would be.
-        _refused(
+        refused_by_account(
             "staff.login_failed",
             found.account.id if found else None,
             client,
@@ -171,10 +173,10 @@ def authenticate(username: str, password: str, client: str | None, now: datetime
             store_staff.count_failure(account_id, client, now)  # until the password proves right
     if wait:
         verify_password(_decoy_hash(), password)
-        _refused("staff.login_refused", account_id, client, f"waiting after {failures.count} failures", now)
+        refused_by_account("staff.login_refused", account_id, client, f"waiting after {failures.count} failures", now)
         return SignIn(None)
     if not verify_password(found.password_hash, password):
-        _refused("staff.login_failed", account_id, client, "wrong password", now)
+        refused_by_account("staff.login_failed", account_id, client, "wrong password", now)
         return SignIn(None)
     rehashed = hasher().hash(password) if hasher().check_needs_rehash(found.password_hash) else None
     with unit_of_work():

@@ -31,6 +31,7 @@ from scheduler.services import audit
 from scheduler.services.staff import Account
 from scheduler.services.staff import check_guessable
 from scheduler.services.staff import hasher
+from scheduler.services.staff import refused_by_account
 from scheduler.services.staff import verify_password
 from scheduler.store import staff as store_staff
 from scheduler.store.unit_of_work import unit_of_work
@@ -101,14 +102,15 @@ def change_password(
         if not wait:
             store_staff.count_failure(account_id, client, now)  # until the password proves right
     if wait:
-        _refused("staff.password_change_refused", account_id, client, f"waiting after {failures.count} failures", now)
+        waiting = f"waiting after {failures.count} failures"
+        refused_by_account("staff.password_change_refused", account_id, client, waiting, now)
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         raise WrongCurrentPassword(
             f"Too many wrong passwords from this computer: wait {minutes} minute{'s' if minutes > 1 else ''}"
             " and try again, or ask an administrator to lift the pause."
         )
     if not verify_password(stored, current):
-        _refused("staff.password_change_failed", account_id, client, "wrong current password", now)
+        refused_by_account("staff.password_change_failed", account_id, client, "wrong current password", now)
         raise WrongCurrentPassword("Your current password is not right: type the password you signed in with.")
     new_hash = hasher().hash(new)  # slow by design: outside the write transaction
     with unit_of_work():
@@ -196,18 +198,3 @@ def lockouts(now: datetime | None = None) -> dict[int, Lockout]:
 
 def _addresses(count: int) -> str:
     return f"{count} address{'es' if count != 1 else ''}"
-
-
-def _refused(action: str, account_id: int, client: str, detail: str, now: datetime) -> None:
-    audit.refused(
-        action,
-        client=client,
-        subject=f"staff_account:{account_id}",
-        actor_kind="staff",
-        actor_id=account_id,
-        record_type="staff_account",
-        record_id=account_id,
-        channel="web",
-        detail=detail,
-        now=now,
-    )
