@@ -24,6 +24,18 @@ B5  drain 10,000 queued email messages from the outbox into a local aiosmtpd (an
 B6  GET /fhir/Slot (PM&R evaluations, every provider, 14 days; API token, audit row per call) rps /
     GET /healthz rps on B1's gunicorn setup; SQLite and PostgreSQL. Target >= 0.15. B6u: caches off.
     ``python -m bench._fhir`` runs it alone.
+B8  a simulated clinic month of the waitlist (issue 17) on PostgreSQL: the demo clinic booked full
+    for four weeks (and the week before), 12% of the month's visits cancelled at random times, 500
+    patients joining with random windows (half to replace a visit of theirs), each patient offered
+    a time claiming it with probability 0.3 at a random moment of the hold; simulated time (every
+    service given ``now=``), the worker's tick on a 10 s grid (run_pass, then the outbox drained into
+    a local aiosmtpd). B8: share of cancelled times refilled before they start (target >= 0.6);
+    B8d: median days moved earlier, entries replacing a visit; B8o: offers sent (patients offered)
+    per fill; B8t: p95 seconds from a time freeing to its first offer queued = the simulated wait
+    for the next tick + the real duration of that tick's run_pass (target <= 15); B8x: overlapping
+    active provider reservations (must be 0); B8m: outbox rows of the month neither delivered to
+    the sink nor withdrawn (must be 0). ``python -m bench._waitlist`` runs it alone (see its
+    docstring for the exact model; BENCH_WAITLIST_DAYS, BENCH_WAITLIST_ENTRIES, BENCH_WAITLIST_SEED).
 
 Each ratio's two sides are measured in interleaved rounds (A B A B ...) so background load falls
 on both alike. Figures are not pass/fail tests: a MISS is reported, never raised.

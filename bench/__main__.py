@@ -1,4 +1,4 @@
-"""``python -m bench``: run B1-B5 and print the table (see bench/__init__.py for the figures).
+"""``python -m bench``: run B1-B5 and B8 and print the table (see bench/__init__.py for the figures).
 
 Every ratio is measured within one run, numerator and denominator interleaved in rounds (A B A B
 ...), so that drift in the machine's background load falls on both sides alike.
@@ -29,6 +29,7 @@ from bench import _database
 from bench import _load
 from bench import _outbox
 from bench import _slots
+from bench import _waitlist
 from bench._server import WORKERS
 from bench._server import Server
 from bench._server import gunicorn
@@ -61,6 +62,7 @@ TARGETS = {
     "B4": (">=", 0.15, "booking rps / healthz rps, 0 errors"),
     "B5-1": (">=", None, "outbox drain msg/s, 1 worker, 0 dup, 0 lost"),
     "B5": (">=", 300, "outbox drain msg/s, 2 workers, 0 dup, 0 lost"),
+    **_waitlist.TARGETS,
 }
 
 
@@ -443,6 +445,22 @@ def bench_drain(workdir: Path) -> list[Figure]:
     return figures
 
 
+def bench_waitlist() -> list[Figure]:
+    """B8: a simulated clinic month of the waitlist on PostgreSQL (bench/_waitlist.py)."""
+    try:
+        r = _waitlist.run(say)
+    except Exception as error:  # reported like the others: B8 must not hide the rest
+        say(f"postgresql: B8 FAILED: {error}")
+        traceback.print_exc()
+        return [Figure(fid, "postgresql", None, "simulation", note=f"failed: {str(error)[:160]}") for fid in ("B8",)]
+    say(_waitlist.describe(r))
+    informational = {"B8d", "B8o"}
+    return [
+        Figure(fid, "postgresql", value, "simulation", r if fid == "B8" else {}, required=fid not in informational)
+        for fid, value in _waitlist.figures(r).items()
+    ]
+
+
 def main() -> int:
     started = time.perf_counter()
     tool = _load.load_tool()
@@ -494,6 +512,7 @@ def main() -> int:
 
         if "postgresql" in wanted:
             figures += bench_drain(workdir)
+            figures += bench_waitlist()
 
     machine["load_average_at_end"] = os.getloadavg()
     order = list(TARGETS)
@@ -590,6 +609,8 @@ def print_table(figures: list[Figure], m: dict[str, Any], elapsed: float) -> Non
                 f"{d['api_bookings_in_database']} API bookings stored (warm-up included)"
                 + (f"; {f.note}" if f.note else "")
             )
+        elif f.id == "B8":
+            print(_waitlist.describe(d))
         elif f.id.startswith("B5"):
             print(
                 f"{f.id} {f.database}: {d['workers']} worker(s) (flask jobs drain --until-empty, batch {d['batch']}): "
