@@ -4,6 +4,10 @@ Staff add callers with ``services.waitlist.join`` (``channel="phone"``, ``staff_
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
@@ -12,14 +16,17 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.domain.waitlist import EntryStatus
 from scheduler.domain.waitlist import FreedTime
+from scheduler.domain.waitlist import WaitlistEntry
 from scheduler.domain.waitlist import why_not
 from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services.waitlist import WAITLIST_NOT_FOUND
+from scheduler.services.waitlist import OfferSeen
 from scheduler.services.waitlist import WaitlistView
 from scheduler.services.waitlist import as_view
 from scheduler.services.waitlist import audit_entry
 from scheduler.services.waitlist_offers import visit_type_notice
+from scheduler.store import models
 from scheduler.store import waitlist as store_waitlist
 from scheduler.store.unit_of_work import unit_of_work
 
@@ -66,6 +73,140 @@ def waiting_that_fit(
         for row in rows
         if why_not(store_waitlist.as_entry(row), freed, provider, notice, offer.calendar, now) is None
     ]
+
+
+# ----- a specialty's waitlist page ------------------------------------------------------------------
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """An entry as the staff waitlist shows it: the entry with its offers, and who waits."""
+
+    view: WaitlistView
+    family_name: str
+    given_name: str
+    birth_date: date
+
+
+@dataclass(frozen=True)
+class SpecialtyWaitlist:
+    specialty_code: str
+    entries: list[StaffEntry]
+    counts: dict[str, tuple[int, int]]  # by specialty code: (waiting, of them urgent); absent: none
+    page: int
+    pages: int
+    total: int
+
+
+def specialty_waitlist(
+    specialty_code: str, *, staff_id: int, page: int = 1, now: datetime | None = None
+) -> SpecialtyWaitlist:
+    """A page of the specialty's waitlist (urgent first, then longest waiting), each entry with
+    the offers it was sent and their outcome, and the counts of every specialty; the view is one
+    audit row (``waitlist.view``) naming the entries shown. NotFound for an unknown specialty."""
+    now = now or utc_now()
+    with unit_of_work():
+        offer = clinic.current_catalog(now)
+        specialty_id = offer.specialty_ids.get(specialty_code)
+        if specialty_id is None:
+            raise NotFound("No such specialty.")
+        rows = store_waitlist.waiting_rows_of_specialty(specialty_id, now)
+        pages = max(1, math.ceil(len(rows) / PER_PAGE))
+        page = min(max(page, 1), pages)
+        shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
+        offers = store_waitlist.offers_of_entries(row.id for row in shown)
+        entries = [_staff_entry(row, offers[row.id]) for row in shown]
+        codes = {specialty_id: code for code, specialty_id in offer.specialty_ids.items()}
+        counts = {codes[s]: n for s, n in store_waitlist.waiting_counts_by_specialty(now).items() if s in codes}
+        audit.record(
+            "waitlist.view",
+            actor_kind="staff",
+            actor_id=staff_id,
+            record_type="waitlist",
+            record_id=specialty_code,
+            channel="web",
+            detail="entries " + (",".join(row.reference for row in shown) or "none"),
+        )
+    return SpecialtyWaitlist(specialty_code, entries, counts, page, pages, len(rows))
+
+
+def _staff_entry(
+    row: models.WaitlistEntry, offers: list[tuple[models.WaitlistOffer, models.WaitlistRecipient]]
+) -> StaffEntry:
+    view = WaitlistView(
+        reference=row.reference,
+        status=row.status,
+        visit_type_code=row.visit_type.code,
+        provider_ids=tuple(row.provider_ids or ()),
+        windows=store_waitlist.as_entry(row).windows,
+        replaces_reference=row.replaces.reference if row.replaces is not None else None,
+        priority=row.priority,
+        channel=row.channel,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        patient_id=row.patient_id,
+        offers=tuple(OfferSeen(o.starts_at, o.ends_at, o.provider_id, o.expires_at, r.outcome) for o, r in offers),
+    )
+    patient = row.patient
+    return StaffEntry(view, patient.family_name, patient.given_name, patient.birth_date)
+
+
+# ----- "N waiting fit this time", for many times at once ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenTime:
+    """A provider free from ``start`` (aware) for ``minutes``: a calendar cell, or a time offered
+    in the move dialog."""
+
+    provider_id: int
+    start: datetime
+    minutes: int
+
+
+def fit_counts(
+    times: Iterable[OpenTime], *, visit_type_code: str | None = None, now: datetime | None = None
+) -> dict[tuple[int, datetime], int]:
+    """How many waiting entries each time would be offered to if it freed now, by (provider id,
+    start): entries of a visit type the provider does that is no longer than the time is free
+    (only ``visit_type_code`` when given), by the worker's rule (:func:`why_not`) but for the
+    batch size and the weekly cap. One read of the waitlist, however many times are asked
+    about; times nobody fits are absent."""
+    now = now or utc_now()
+    asked = list(times)
+    if not asked:
+        return {}
+    offer = clinic.current_catalog(now)
+    providers = {t.provider_id: offer.providers.get(t.provider_id) for t in asked}
+    codes = {
+        code
+        for provider in providers.values()
+        if provider is not None
+        for code in offer.visit_types
+        if provider.does(code) and (visit_type_code is None or code == visit_type_code)
+    }
+    rows = store_waitlist.waiting_rows_of_visit_types((offer.visit_type_ids[c] for c in codes), now)
+    by_type: dict[str, list[WaitlistEntry]] = {}
+    for row in rows:
+        by_type.setdefault(row.visit_type.code, []).append(store_waitlist.as_entry(row))
+    notices = {code: visit_type_notice(offer.visit_types[code]) for code in by_type}
+    counts: dict[tuple[int, datetime], int] = {}
+    for time in asked:
+        provider = providers[time.provider_id]
+        if provider is None:
+            continue
+        found = 0
+        for code, entries in by_type.items():
+            length = offer.visit_types[code].minutes
+            if length > time.minutes or not provider.does(code):
+                continue
+            freed = FreedTime(code, provider.id, time.start, time.start + timedelta(minutes=length))
+            found += sum(1 for e in entries if why_not(e, freed, provider, notices[code], offer.calendar, now) is None)
+        if found:
+            counts[(time.provider_id, time.start)] = found
+    return counts
 
 
 # What an admin may set per visit type (the admin page's limits, and the refusals' wording).

@@ -12,6 +12,7 @@ from typing import Any
 from typing import cast
 
 from sqlalchemy import CursorResult
+from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -26,6 +27,7 @@ from scheduler.domain.waitlist import EntryStatus
 from scheduler.domain.waitlist import FreedCause
 from scheduler.domain.waitlist import OfferStatus
 from scheduler.domain.waitlist import PartOfDay
+from scheduler.domain.waitlist import Priority
 from scheduler.domain.waitlist import RecipientOutcome
 from scheduler.domain.waitlist import WaitlistEntry
 from scheduler.domain.waitlist import Windows
@@ -128,6 +130,36 @@ def waiting_rows_of_specialty(specialty_id: int, now: datetime) -> list[models.W
             .order_by(e.priority.desc(), e.created_at, e.id)
         ).scalars()
     )
+
+
+def waiting_rows_of_visit_types(visit_type_ids: Iterable[int], now: datetime) -> list[models.WaitlistEntry]:
+    """Waiting, unexpired entries for any of the visit types, oldest first (one query for a page
+    that counts who fits many times)."""
+    e = models.WaitlistEntry
+    ids = list(visit_type_ids)
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            select(e)
+            .options(selectinload(e.patient), selectinload(e.replaces))
+            .where(e.visit_type_id.in_(ids), e.status == EntryStatus.WAITING, e.expires_at > now)
+            .order_by(e.created_at, e.id)
+        ).scalars()
+    )
+
+
+def waiting_counts_by_specialty(now: datetime) -> dict[int, tuple[int, int]]:
+    """(waiting, of them urgent) by specialty id, for the waitlist page's tabs (absent: none)."""
+    e, v = models.WaitlistEntry, models.VisitType
+    urgent = func.sum(case((e.priority == Priority.URGENT, 1), else_=0))
+    rows = db.session.execute(
+        select(v.specialty_id, func.count(), urgent)
+        .join(v, v.id == e.visit_type_id)
+        .where(e.status == EntryStatus.WAITING, e.expires_at > now)
+        .group_by(v.specialty_id)
+    )
+    return {specialty_id: (int(total), int(of_them or 0)) for specialty_id, total, of_them in rows}
 
 
 def end_entry(entry_id: int, status: EntryStatus, now: datetime) -> bool:
@@ -393,6 +425,22 @@ def offers_of_entry(entry_id: int) -> list[tuple[models.WaitlistOffer, models.Wa
         select(o, r).join(r, r.offer_id == o.id).where(r.entry_id == entry_id).order_by(o.id.desc())
     )
     return [(offer, recipient) for offer, recipient in rows]
+
+
+def offers_of_entries(
+    entry_ids: Iterable[int],
+) -> dict[int, list[tuple[models.WaitlistOffer, models.WaitlistRecipient]]]:
+    """Every offer made to each entry, newest first, with its recipient row, by entry id (one
+    query for a whole page of entries)."""
+    o, r = models.WaitlistOffer, models.WaitlistRecipient
+    ids = list(entry_ids)
+    found: dict[int, list[tuple[models.WaitlistOffer, models.WaitlistRecipient]]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = db.session.execute(select(o, r).join(r, r.offer_id == o.id).where(r.entry_id.in_(ids)).order_by(o.id.desc()))
+    for offer, recipient in rows:
+        found[recipient.entry_id].append((offer, recipient))
+    return found
 
 
 def hold_token(hold_id: int | None) -> str | None:
