@@ -37,6 +37,7 @@ PAGES = (
     ("staff.patients", "Patients", "Find a patient by name, birth date, phone or reference; their whole record."),
     ("staff.phone", "Phone console", "Find a caller, ask their questions, book the next free time and read it back."),
     ("staff.queue", "Requests", "Requests to call back and place, urgent first, with a log of the calls."),
+    ("staff.waitlist", "Waitlist", "Who waits for an earlier time, by specialty, and the offers they were sent."),
     ("staff.messages", "Messages", "Email and text messages waiting, sent, or failed; send a dead one again."),
     ("staff.mail", "Mail folder", "Email kept on this server while no mail server is set up."),
     ("staff.audit", "Audit trail", "Who saw or changed what, and when; export it as CSV."),
@@ -83,7 +84,9 @@ from scheduler.web.staff import audit as audit  # noqa: E402  (registers the rou
 from scheduler.web.staff import mail as mail  # noqa: E402
 from scheduler.web.staff import patients as patients  # noqa: E402
 from scheduler.web.staff import phone as phone  # noqa: E402
+from scheduler.web.staff import phone_waitlist as phone_waitlist  # noqa: E402
 from scheduler.web.staff import queue as queue  # noqa: E402
 from scheduler.web.staff import schedule as schedule  # noqa: E402
 from scheduler.web.staff import urgency as urgency  # noqa: E402  (registers the template filters)
 from scheduler.web.staff import views as views  # noqa: E402
+from scheduler.web.staff import waitlist as waitlist  # noqa: E402

@@ -42,6 +42,7 @@ from scheduler.web.public.present import when
 from scheduler.web.staff import admin_forms as forms
 from scheduler.web.staff import bp
 from scheduler.web.staff.schedule_review import review_or_apply
+from scheduler.web.staff.waitlist import rules_form_for
 
 MANAGERS = (ADMIN, SCHEDULER)
 
@@ -252,8 +253,10 @@ def admin_visit_types() -> Any:
         else:
             flash(f"Saved {current.name}.", "success")
             return redirect(url_for("staff.admin_visit_types"))
+    rules_form = rules_form_for(current) if current is not None else None
     return render_template("staff/admin_visit_types.html", visit_types=visit_types, current=current, form=form,
-                           problem=problem), (422 if form.errors or problem else 200)  # fmt: skip
+                           problem=problem,
+                           rules_form=rules_form), (422 if form.errors or problem else 200)  # fmt: skip
 
 
 @bp.route("/admin/rooms", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
+from wtforms import FloatField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
@@ -90,6 +91,25 @@ class VisitTypeForm(Form):
     minutes = IntegerField("Length in minutes", validators=[InputRequired("Enter the length"), NumberRange(15, 480)])
     prep_notes = TextAreaField("Preparation notes", validators=[Optional(), Length(max=2000)])
     active = BooleanField("Offered")
+
+
+class WaitlistRulesForm(Form):
+    """A visit type's waitlist rules (services.waitlist_staff.save_rules checks the ranges again)."""
+
+    notice_hours = FloatField(
+        "Minimum notice of an offer, in hours (blank: the clinic's booking notice)",
+        validators=[Optional(), NumberRange(0, 336, "Enter a number of hours from 0 to 336 (14 days)")],
+    )
+    batch_size = IntegerField(
+        "Offer each freed time to this many people at once (1 to 20)",
+        validators=[InputRequired("Enter how many people to offer a time to"),
+                    NumberRange(1, 20, "Enter a number from 1 to 20")],
+    )  # fmt: skip
+    hold_minutes = IntegerField(
+        "Hold an offered time this many minutes (5 to 240)",
+        validators=[InputRequired("Enter how many minutes to hold a time"),
+                    NumberRange(5, 240, "Enter a number of minutes from 5 to 240")],
+    )  # fmt: skip
 
 
 class RoomForm(Form):

@@ -50,6 +50,8 @@ from scheduler.web.sane_input import query_day
 from scheduler.web.staff import bp
 from scheduler.web.staff import schedule_forms as forms
 from scheduler.web.staff.urgency import urgent_text
+from scheduler.web.staff.waitlist import grid_fits
+from scheduler.web.staff.waitlist import move_fits
 
 EVERYONE = (ADMIN, SCHEDULER, PHONE)
 SCHEDULERS = (ADMIN, SCHEDULER)
@@ -80,6 +82,7 @@ def calendar_day() -> str:
     return render_template(
         "staff/calendar.html",
         grid=grid,
+        fits=grid_fits(grid, [int(col.key) for col in grid.columns]),
         offer=offer,
         specialty=offer.specialties[code],
         day=day,
@@ -102,6 +105,7 @@ def calendar_week(provider_id: int) -> str:
     return render_template(
         "staff/calendar.html",
         grid=grid,
+        fits=grid_fits(grid, [provider_id] * len(grid.columns)),
         offer=offer,
         specialty=offer.specialties[provider.specialty],
         provider=provider,
@@ -228,9 +232,9 @@ def visit_move(appointment_id: int) -> Any:
     days, later = offered_days(
         appointment.visit_type.code, specialty, first, patient_id=appointment.patient_id, urgent=appointment.urgent
     )
-    return render_template("staff/move.html", appointment=appointment, form=form, days=days, later=later, when=when), (
-        422 if form.errors else 200
-    )
+    fits, fit_now = move_fits(appointment, days)
+    return render_template("staff/move.html", appointment=appointment, form=form, days=days, later=later, when=when,
+                           fits=fits, fit_now=fit_now), (422 if form.errors else 200)  # fmt: skip
 
 
 def _day_list(provider_id: int, action: str) -> tuple[date, staff_visits.DayList]:
