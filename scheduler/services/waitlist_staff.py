@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -14,6 +15,8 @@ from datetime import timedelta
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
+from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.intervals import Interval
 from scheduler.domain.waitlist import EntryStatus
 from scheduler.domain.waitlist import FreedTime
 from scheduler.domain.waitlist import WaitlistEntry
@@ -188,25 +191,47 @@ def fit_counts(
         if provider.does(code) and (visit_type_code is None or code == visit_type_code)
     }
     rows = store_waitlist.waiting_rows_of_visit_types((offer.visit_type_ids[c] for c in codes), now)
-    by_type: dict[str, list[WaitlistEntry]] = {}
+    # Entries the rule cannot tell apart (the same visit type, windows, providers and replaced
+    # visit's start) get the same answer: ask once per kind, count the kind's entries.
+    by_type: dict[str, dict[tuple[object, ...], tuple[WaitlistEntry, int]]] = {}
     for row in rows:
-        by_type.setdefault(row.visit_type.code, []).append(store_waitlist.as_entry(row))
+        entry = store_waitlist.as_entry(row)
+        kinds = by_type.setdefault(entry.visit_type, {})
+        key = (entry.windows, entry.provider_ids, entry.replaces_appointment_id is not None, entry.replaces_starts_at)
+        first, count = kinds.get(key, (entry, 0))
+        kinds[key] = (first, count + 1)
     notices = {code: visit_type_notice(offer.visit_types[code]) for code in by_type}
+    calendar = _DayMemo(offer.calendar.hours, offer.calendar.closures)
     counts: dict[tuple[int, datetime], int] = {}
     for time in asked:
         provider = providers[time.provider_id]
         if provider is None:
             continue
         found = 0
-        for code, entries in by_type.items():
+        for code, kinds in by_type.items():
             length = offer.visit_types[code].minutes
             if length > time.minutes or not provider.does(code):
                 continue
             freed = FreedTime(code, provider.id, time.start, time.start + timedelta(minutes=length))
-            found += sum(1 for e in entries if why_not(e, freed, provider, notices[code], offer.calendar, now) is None)
+            found += sum(
+                n for e, n in kinds.values() if why_not(e, freed, provider, notices[code], calendar, now) is None
+            )
         if found:
             counts[(time.provider_id, time.start)] = found
     return counts
+
+
+@dataclass(frozen=True)
+class _DayMemo(ClinicCalendar):
+    """The clinic's calendar, each day's open intervals worked out once (a page asks of the same
+    few days thousands of times)."""
+
+    memo: dict[date, list[Interval]] = field(default_factory=dict, compare=False, repr=False)
+
+    def open_intervals(self, day: date) -> list[Interval]:
+        if day not in self.memo:
+            self.memo[day] = super().open_intervals(day)
+        return self.memo[day]
 
 
 # What an admin may set per visit type (the admin page's limits, and the refusals' wording).
