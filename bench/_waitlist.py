@@ -26,8 +26,10 @@ Figures (the first freed times are those of the cancellations):
 - B8  share of cancelled visits' times refilled before they start: a claim booked that provider
   at that start after the cancellation (goal >= 0.6);
 - B8d median days moved earlier, entries replacing a visit: old start - new start (informational;
-  the details give new patients' days sooner than the first free time the booking page showed
-  them for that visit type when they joined, any provider and time);
+  the details give new patients' days sooner than their own first free time: the first time
+  the booking page showed for that visit type when they joined that their windows and providers
+  accept; and how many joined while such a time was free, which the waitlist never offers them:
+  it offers only times freed after the entry was made);
 - B8o offers sent per fill: patients offered (recipient rows) / times claimed (informational);
 - B8t p95 seconds from a time freeing (cancellation, or a claim that moved a visit) to its first
   offer being queued: (the tick that offered it - the moment it was freed, in simulated seconds:
@@ -81,12 +83,12 @@ LEAD = timedelta(days=7)  # the fill and the joins are in the week before T0
 REPLACING = 0.5  # share of entries that replace a visit of theirs
 
 TARGETS = {
-    "B8": (">=", 0.6, "waitlist month: cancelled times refilled before start"),
-    "B8d": (">=", None, "  median days moved earlier (entries replacing a visit)"),
-    "B8o": ("<=", None, "  offers sent per fill"),
-    "B8t": ("<=", 15.0, "  p95 s freed -> first offer queued (10 s ticks)"),
-    "B8x": ("<=", 0, "  double bookings (provider reservations overlapping)"),
-    "B8m": ("<=", 0, "  messages lost (outbox rows not delivered/withdrawn)"),
+    "B8": (">=", 0.6, "waitlist month: cancelled times refilled in time"),
+    "B8d": (">=", None, "  median days moved earlier (replacing a visit)"),
+    "B8o": ("<=", None, "  offers sent (patients offered) per fill"),
+    "B8t": ("<=", 15.0, "  p95 s freed -> first offer queued, 10 s ticks"),
+    "B8x": ("<=", 0, "  double bookings (overlapping provider times)"),
+    "B8m": ("<=", 0, "  messages lost (neither delivered nor withdrawn)"),
 }
 
 
@@ -362,9 +364,22 @@ def join(sim: Sim, now: datetime, spec: dict[str, Any]) -> None:
         return
     sim.counts["joined"] += 1
     sim.counts["joined_replacing" if replaces else "joined_new"] += 1
+    entry_id = _entry_id(joined.view.reference)
     if patient is not None:
-        entry_id = _entry_id(joined.view.reference)
-        sim.first_free[entry_id] = _first_free(spec["code"], now, windows, spec["providers"], spec["specialty"])
+        first = _first_free(spec["code"], now, windows, spec["providers"], spec["specialty"])
+        sim.first_free[entry_id] = first
+        # A time that fit them was free when they joined, inside the booked weeks: the waitlist
+        # offers only times freed after it (a new entry is not matched against times already free).
+        sim.counts["joined_new_with_a_fitting_time_free"] += first is not None and first < sim.end
+    else:
+        from scheduler.store import models
+        from scheduler.store.engine import db
+
+        visit = db.session.get(models.Appointment, spec["replaces"])
+        assert visit is not None
+        before = visit.starts_at
+        first = _first_free(spec["code"], now, windows, spec["providers"], spec["specialty"], before=before)
+        sim.counts["joined_replacing_with_an_earlier_fitting_time_free"] += first is not None
 
 
 def _entry_id(reference: str) -> int:
@@ -375,9 +390,12 @@ def _entry_id(reference: str) -> int:
     return row.id
 
 
-def _first_free(code: str, now: datetime, windows: Any, providers: list[int], specialty: str) -> datetime | None:
+def _first_free(
+    code: str, now: datetime, windows: Any, providers: list[int], specialty: str, before: datetime | None = None
+) -> datetime | None:
     """The patient's own first free time: the first the booking page shows for ``code`` from
     ``now`` that their windows and provider choice accept (None: none in 124 days)."""
+    from scheduler.domain.clock import clinic_instant
     from scheduler.services.availability import find_availability
     from scheduler.store.engine import db
 
@@ -385,9 +403,13 @@ def _first_free(code: str, now: datetime, windows: Any, providers: list[int], sp
     try:
         for _ in range(4):
             for slot in find_availability(code, day, 31, now=now, specialty_code=specialty).slots:
+                if before is not None and slot.start >= before:
+                    return None
                 if (not providers or slot.provider_id in providers) and windows.why_not(slot.start) is None:
                     return slot.start
             day += timedelta(days=31)
+            if before is not None and clinic_instant(day, datetime.min.time()) >= before:
+                return None
         return None
     finally:
         db.session.rollback()
@@ -753,14 +775,17 @@ def figures(r: dict[str, Any]) -> dict[str, float | None]:
 
 
 def describe(r: dict[str, Any]) -> str:
-    m = r["messages"]
+    m, c = r["messages"], r["counts"]
     return (
         f"B8 postgresql: {r['days']} days from {r['t0'][:10]}, {r['entries']} entries (seed {r['seed']}): "
         f"{r['refilled']}/{r['cancelled_times']} cancelled times refilled before they start "
         f"({r['moved_times_refilled']}/{r['moved_times']} of those freed by moves); "
         f"{r['fills']} fills from {r['offers']} offers to {r['offered_patients']} patients "
         f"(claims {r['claims']}); days earlier: replacing {r['median_days_moved_earlier']} (n={r['moved_claims']}), "
-        f"new patients vs their first free time {r['median_days_sooner_new']} (n={r['new_claims']}); "
+        f"new patients vs their own first free time {r['median_days_sooner_new']} (n={r['new_claims']}); "
+        f"joined while a time that fit them was free: {c.get('joined_new_with_a_fitting_time_free', 0)} of "
+        f"{c.get('joined_new', 0)} new, {c.get('joined_replacing_with_an_earlier_fitting_time_free', 0)} of "
+        f"{c.get('joined_replacing', 0)} replacing; "
         f"freed -> first offer queued p95 {r['p95_freed_to_offer_s']} s (max {r['max_freed_to_offer_s']}; "
         f"wait for the tick p95 {r['p95_wait_s']} s, run_pass p95 {r['p95_pass_s']} s, max {r['max_pass_s']} s; "
         f"{r['offered_first_times']} offered, {r['freed_not_offered']} freed times never offered, "
