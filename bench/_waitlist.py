@@ -1,9 +1,11 @@
 """B8: a simulated clinic month of the waitlist (issue 17) on PostgreSQL.
 
-The demo clinic (``seed_demo``: its providers, rooms, visit types and demo visits) is booked full
-for DAYS days from a Monday T0 (every provider's day packed from the morning with the visit types
-they perform, each through ``booking.place_visit``, until no visit type fits anywhere), at S = T0
-- 7 days. Then, in simulated time (every service is given ``now=``, nothing waits in real time):
+The demo clinic (``seed_demo``: its providers, rooms, visit types and demo visits) is booked full,
+at S = T0 - 7 days, from S to T0 + DAYS, T0 being the Monday after next: every provider's day
+packed from the morning with the visit types they perform, each visit through
+``booking.place_visit``, until no visit type fits anywhere (the week before T0 too, so that what
+patients see free is what the month frees). Then, in simulated time (every service is given
+``now=``, nothing waits in real time), from S to T0 + DAYS:
 
 - CANCELLED (12%) of the month's visits are cancelled (``booking.cancel_visit``), each at a time
   drawn uniformly between S and its start;
@@ -45,7 +47,7 @@ Figures (the first freed times are those of the cancellations):
 
 ``python -m bench._waitlist`` runs it alone; BENCH_WAITLIST_DAYS, BENCH_WAITLIST_ENTRIES and
 BENCH_WAITLIST_SEED make it smaller or different (``BENCH_WAITLIST_DAYS=5 BENCH_WAITLIST_ENTRIES=60``
-takes well under a minute).
+takes about a minute; the full size about five).
 """
 
 from __future__ import annotations
