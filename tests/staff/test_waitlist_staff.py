@@ -352,3 +352,28 @@ def test_a_scheduler_adds_a_caller_found_on_record_as_urgent(app, client, signed
     again = client.post(f"/staff/phone/patients/{patient_id}/waitlist", data={"visit_type": "evaluation"})
     assert again.status_code == 422 and "already on the waitlist" in page_text(again)
     assert client.get("/staff/phone/patients/999999/waitlist").status_code == 404
+
+
+def test_the_booking_forms_add_to_the_waitlist_instead_brings_what_was_typed_and_the_routed_visit(
+    app, client, signed_in, make_provider
+):
+    make_provider("pmr")
+    signed_in(client, "phone")
+    booking_form = {"given_name": "Rosa", "family_name": "Quist", "birth_date_text": "11/4/1958",
+                    "phone": "507 555 0133", "email": "rosa@example.com", "sms_consent": "y", "requested": "evaluation",
+                    "seen_before": "no", "cause": "trauma", "referred": "no", "action": "find"}  # fmt: skip
+    found = page_text(client.post("/staff/phone/book", data=booking_form))
+    assert 'name="from_booking" value="evaluation"' in found and "Add to the waitlist instead" in found
+    moved = client.post("/staff/phone/waitlist", data={**booking_form, "from_booking": "evaluation"})
+    page = page_text(moved)
+    assert moved.status_code == 200 and "There is a problem" not in page
+    assert (
+        'value="Quist"' in page
+        and 'value="11/4/1958"' in page
+        and 'id="sms_consent" name="sms_consent" value="y" checked' in page
+    )
+    assert '<option value="evaluation" selected>' in page
+    with app.app_context():
+        assert db.session.execute(select(models.WaitlistEntry)).first() is None  # nothing joined yet
+    joined = client.post("/staff/phone/waitlist", data={**booking_form, "visit_type": "evaluation"})
+    assert joined.status_code == 303

@@ -12,6 +12,7 @@ from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_login import current_user
 
@@ -74,7 +75,13 @@ def phone_waitlist(patient_id: int | None) -> Any:
         abort(404)
     form = _form(offer)
     may_urge = current_user.role in URGENT_ROLES
-    if form.is_submitted():
+    # From the booking form's "Add to the waitlist instead": what was typed there fills this form
+    # (posted, so nothing about the caller is in an address), with the visit the answers led to.
+    routed = request.form.get("from_booking", "")[:40] if request.method == "POST" else ""
+    if routed or request.method == "GET":
+        asked = routed or request.args.get("visit_type", "")[:40]
+        form.visit_type.data = asked if asked in offer.visit_types else ""
+    elif form.is_submitted():
         form_ok = form.validate()
         caller_ok = patient is not None or form.validate_caller()  # every mistake at once
         if form.priority.data == Priority.URGENT.value and not may_urge:
