@@ -13,6 +13,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import inspect
 from sqlalchemy import text
 
+from scheduler.services.seed import seed_catalog
 from scheduler.store.engine import db
 from tests.conftest import POSTGRES_URL
 from tests.conftest import make_app
@@ -70,4 +71,32 @@ def test_readyz_reports_a_database_that_is_behind_its_migrations(empty_database_
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json["checks"]["migrations"] == "behind"
     with app.app_context():
+        db.engine.dispose()
+
+
+def test_rules_seeded_with_the_old_words_are_reworded_and_a_reworded_reason_is_left_alone(empty_database_url):
+    """0018: "{visit_type} visits are with {specialty}." made "Follow-up visit visits ..."."""
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0017_patient_record")
+        seed_catalog()
+        with db.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE routing_rule SET reason = '{visit_type} visits are with {specialty}.' WHERE name = :n"),
+                {"n": "visit-type-specialty"},
+            )
+            connection.execute(
+                text(
+                    "UPDATE routing_rule SET reason = :r "
+                    "WHERE name <> :n AND position = (SELECT min(position) FROM routing_rule)"
+                ),
+                {"r": "Our own words.", "n": "visit-type-specialty"},
+            )
+        db.session.remove()
+        upgrade()
+        with db.engine.connect() as connection:
+            reasons = dict(connection.execute(text("SELECT name, reason FROM routing_rule")).all())
+        assert reasons["visit-type-specialty"] == "This visit is with {specialty}."
+        assert "Our own words." in reasons.values()
+        assert not any("visits are with" in reason for reason in reasons.values())
         db.engine.dispose()
