@@ -24,8 +24,10 @@ from scheduler.domain.waitlist import Priority
 from scheduler.domain.waitlist import Windows
 from scheduler.services import booking
 from scheduler.services import waitlist
+from scheduler.services import waitlist_claims
 from scheduler.services import waitlist_offers
 from scheduler.services import waitlist_staff
+from scheduler.services.references import claim_token
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import central
@@ -377,3 +379,23 @@ def test_the_booking_forms_add_to_the_waitlist_instead_brings_what_was_typed_and
         assert db.session.execute(select(models.WaitlistEntry)).first() is None  # nothing joined yet
     joined = client.post("/staff/phone/waitlist", data={**booking_form, "visit_type": "evaluation"})
     assert joined.status_code == 303
+
+
+def test_the_waitlist_says_when_an_offer_was_taken_by_someone_else_first(app, client, signed_in, make_provider):
+    make_provider("pmr", name="Dr. Ada Park")
+    day = next_clinic_day(after_days=5)
+    visit = book(app, 1, central(day, 9))
+    first, second = join(app, 2), join(app, 3)
+    with app.app_context():
+        booking.cancel_visit(visit, None, notify=False)
+        waitlist_offers.run_pass()
+        r, e = models.WaitlistRecipient, models.WaitlistEntry
+        nonce = db.session.execute(
+            select(r.nonce).join(e, e.id == r.entry_id).where(e.reference == first.reference)
+        ).scalar_one()
+        waitlist_claims.claim(claim_token(nonce))
+    signed_in(client, "scheduler")
+    page = page_text(client.get("/staff/waitlist?specialty=pmr"))
+    assert first.reference not in page  # booked: off the waitlist
+    assert "with Dr. Ada Park" in section(page, second.reference)
+    assert "taken by someone else first" in section(page, second.reference)
