@@ -5,18 +5,22 @@ Real database and the real services: the offer is made by the worker's pass, as 
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
 from sqlalchemy import select
 
+from scheduler.domain.clock import utc_now
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
 from scheduler.domain.waitlist import EntryStatus
 from scheduler.services import booking
 from scheduler.services import waitlist_offers
+from scheduler.services.availability import next_free_slot
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.web.public.present import when
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 from tests.public.conftest import DETAILS
@@ -51,6 +55,12 @@ def test_a_patient_asks_for_an_earlier_time_and_takes_one_from_the_claim_link(we
     # Join: the days and parts of the day that suit; the visit stays booked.
     page = web.get(manage + "/earlier")
     assert page.status_code == 200 and "It stays booked" in page_text(page)
+    # Earlier times are free right now: the page says so (the waitlist only offers times as they free).
+    with app.app_context():
+        free_now = next_free_slot("evaluation", utc_now()).start
+    assert free_now < mine.appointment.starts_at
+    assert f"An earlier time is free now: {when(free_now)}." in html.unescape(page_text(page))
+    assert f"{manage}/reschedule" in page_text(page)
     joined = web.post(manage + "/earlier", data={"days": [early.strftime("%A").lower()], "parts_of_day": ["morning"]})
     assert joined.status_code == 302 and "/waitlist/WL-" in joined.headers["Location"]
     entry_page = web.get(joined.headers["Location"])

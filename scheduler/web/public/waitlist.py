@@ -35,6 +35,7 @@ from scheduler.services import clinic
 from scheduler.services import outbox
 from scheduler.services import waitlist
 from scheduler.services import waitlist_claims
+from scheduler.services.availability import next_free_slot
 from scheduler.settings import settings
 from scheduler.web.public import bp
 from scheduler.web.public import forms
@@ -105,8 +106,18 @@ def earlier(reference: str, token: str) -> Any:
                 url_for("public.waitlist_entry", reference=joined.view.reference, token=joined.manage_token)
             )
     status = 422 if form.errors or problem else 200
+    # A time already free is never offered by the waitlist (it offers times as they free up):
+    # say so here, so nobody waits for what they could take now.
+    free = next_free_slot(appointment.visit_type.code, utc_now(), specialty_code=appointment.provider.specialty.code)
+    earlier_free = free.start if free is not None and free.start < appointment.starts_at else None
     return render_template(
-        "public/earlier.html", form=form, appointment=appointment, token=token, when=when, problem=problem
+        "public/earlier.html",
+        form=form,
+        appointment=appointment,
+        token=token,
+        when=when,
+        problem=problem,
+        earlier_free=earlier_free,
     ), status
 
 
