@@ -20,6 +20,7 @@ from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.services import audit
 from scheduler.services.memo import app_cache
+from scheduler.store import calendar as store_calendar
 from scheduler.store import catalog as store_catalog
 from scheduler.store import integrations as store
 from scheduler.store import staff as store_staff
@@ -177,6 +178,7 @@ def create_feed(
     *,
     provider_id: int | None = None,
     specialty_code: str | None = None,
+    created_by: int | None = None,
     now: datetime | None = None,
 ) -> NewFeed:
     """A new secret feed URL token for staff member ``staff_id``; exactly one of ``provider_id``
@@ -205,17 +207,17 @@ def create_feed(
         )
         audit.record(
             "calendar_feed.create",
-            actor_kind="system",
-            actor_id=None,
+            actor_kind="staff" if created_by else "system",
+            actor_id=created_by,
             record_type="calendar_feed",
             record_id=feed.id,
-            channel="system",
+            channel="web" if created_by else "system",
             detail=f"for staff {staff_id}, {feed.scope}",
         )
     return NewFeed(feed, token)
 
 
-def revoke_feed(feed_id: int, *, now: datetime | None = None) -> None:
+def revoke_feed(feed_id: int, *, revoked_by: int | None = None, now: datetime | None = None) -> None:
     """Stop a feed URL working. Harmless twice."""
     with unit_of_work():
         feed = store.feed(feed_id)
@@ -225,11 +227,11 @@ def revoke_feed(feed_id: int, *, now: datetime | None = None) -> None:
             store.revoke_feed(feed.id, now or utc_now())
             audit.record(
                 "calendar_feed.revoke",
-                actor_kind="system",
-                actor_id=None,
+                actor_kind="staff" if revoked_by else "system",
+                actor_id=revoked_by,
                 record_type="calendar_feed",
                 record_id=feed.id,
-                channel="system",
+                channel="web" if revoked_by else "system",
             )
 
 
@@ -248,3 +250,12 @@ def feed_for_token(token: str) -> FeedTarget | None:
 def staff_account_id(username: str) -> int | None:
     """The id of the staff account signing in as ``username`` (any case), if there is one."""
     return store.staff_account_id(username.lower())
+
+
+def feed_target_name(feed: CalendarFeed) -> str:
+    """The provider's or the specialty's name a feed shows (the admin pages' list)."""
+    if feed.provider_id is not None:
+        name = store_calendar.provider_name(feed.provider_id)
+    else:
+        name = store_calendar.specialty_name(feed.specialty_id) if feed.specialty_id is not None else None
+    return name or "(gone)"

@@ -80,6 +80,7 @@ def register(app: Flask) -> None:
 from scheduler.web.staff import accounts as accounts  # noqa: E402
 from scheduler.web.staff import admin as admin  # noqa: E402
 from scheduler.web.staff import admin_clinic as admin_clinic  # noqa: E402
+from scheduler.web.staff import admin_integrations as admin_integrations  # noqa: E402
 from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)
 from scheduler.web.staff import mail as mail  # noqa: E402
 from scheduler.web.staff import patients as patients  # noqa: E402
