@@ -382,6 +382,18 @@ def test_the_public_write_limit_holds_for_one_address_across_four_workers(
 # ----- the rest of deploy/ ---------------------------------------------------------------------------
 
 
+def test_a_url_too_long_is_a_fhir_414_whether_the_app_or_nginx_refuses_it(topology: Topology) -> None:
+    """Up to nginx's 8 KB the app answers (its limit is 4 KB, with the error code system); past
+    them nginx does, with an OperationOutcome too, never its own HTML page."""
+    for length, by_the_app in ((5_000, True), (9_000, False)):
+        answer = _request(topology.url, "GET", "/fhir/Slot?service-type=" + "a" * length)
+        assert answer.status == 414, (length, answer.body[:200])
+        assert answer.headers["Content-Type"].startswith("application/fhir+json"), length
+        outcome = json.loads(answer.body)
+        assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["severity"] == "error"
+        assert ("coding" in outcome["issue"][0]["details"]) is by_the_app
+
+
 def test_gunicorn_refuses_to_start_when_the_rate_limit_store_does_not_answer(app: Flask, database_url: str) -> None:
     env = {"SCHEDULER_RATELIMIT_ENABLED": "true", "SCHEDULER_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
     config = ["--config", str(DEPLOY / "gunicorn.conf.py")]
