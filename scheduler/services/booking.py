@@ -34,6 +34,7 @@ from scheduler.domain.routing import RoutingDecision
 from scheduler.domain.visits import ProviderRef
 from scheduler.domain.visits import Visit
 from scheduler.domain.waitlist import FreedCause
+from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services import freed_times
 from scheduler.services import outbox
@@ -315,7 +316,27 @@ def cancel_appointment(reference: str, token: str, reason: str | None, *, now: d
     harmless; a visit that has started or taken place cannot be cancelled."""
     now = now or utc_now()
     with unit_of_work():
-        return _cancel(appointment_for_token(reference, token).id, reason, notify=True, now=now)
+        appointment = appointment_for_token(reference, token)
+        was_booked = appointment.status == AppointmentStatus.BOOKED
+        cancelled = _cancel(appointment.id, reason, notify=True, now=now)
+        if was_booked and cancelled.status != AppointmentStatus.BOOKED:
+            audit_by_patient("appointment.cancel", cancelled)
+        return cancelled
+
+
+def audit_by_patient(action: str, visit: Visit) -> None:
+    """A change the patient made to their visit through their link, for "who did what" on the
+    staff pages. No detail: a cancel reason is in the patient's own words, which the audit trail
+    never keeps."""
+    audit.record(
+        action,
+        actor_kind="patient",
+        actor_id=None,
+        record_type="appointment",
+        record_id=visit.id,
+        patient_id=visit.patient.id,
+        channel="web",
+    )
 
 
 def cancel_visit(appointment_id: int, reason: str | None, *, notify: bool, now: datetime | None = None) -> Visit:

@@ -19,6 +19,7 @@ from scheduler.domain.errors import about_the_time
 from scheduler.domain.messages import on_moved
 from scheduler.domain.visits import Visit
 from scheduler.domain.waitlist import FreedCause
+from scheduler.services import booking
 from scheduler.services import clinic
 from scheduler.services import freed_times
 from scheduler.services import outbox
@@ -32,6 +33,25 @@ from scheduler.store.unit_of_work import unit_of_work
 
 class NotMovable(DomainError):
     code = "not_movable"
+
+
+def move_by_patient(
+    reference: str,
+    token: str,
+    start: datetime,
+    *,
+    provider_id: int | None,
+    hold_token: str | None,
+    now: datetime | None = None,
+) -> Visit:
+    """The patient moving their visit through their link: :func:`move_appointment` with the
+    patient's notice rules, and audited as the patient's own change. Raises NotFound for a link
+    that matches no visit, or what move_appointment raises."""
+    with unit_of_work():
+        appointment = booking.appointment_for_token(reference, token)
+        moved = move_appointment(appointment.id, start, provider_id=provider_id, hold_token=hold_token, now=now)
+        booking.audit_by_patient("appointment.move", moved)
+        return moved
 
 
 def move_appointment(

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from scheduler.domain.clock import utc_now
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
+from scheduler.services import booking
+from scheduler.services import moves
 from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
 from scheduler.store import models
@@ -344,3 +346,35 @@ def test_the_record_is_reached_from_a_calendar_cell_the_visit_page_and_the_conso
     assert record in text(client.get(f"/staff/visits/{visit.id}"))
     results = text(client.post("/staff/phone/search", data={"q": "lee"}))
     assert record in results and 'Record<span class="visually-hidden"> of Lee, Ann</span>' in results
+
+
+def test_a_visit_moved_and_cancelled_by_the_patient_through_their_link_says_so(client, app, signed_in, make_provider):
+    make_provider("pmr")
+    day = next_clinic_day(after_days=5)
+    with app.app_context():
+        booked = booking.book_appointment(
+            visit_type_code="evaluation",
+            start=central(day, 9),
+            patient=ANN,
+            intake=Intake("evaluation", False, "trauma", False),
+            channel="web",
+        )
+        reference, token = booked.appointment.reference, booked.manage_token
+        moves.move_by_patient(reference, token, central(day, 11), provider_id=None, hold_token=None)
+        booking.cancel_appointment(reference, token, "I am feeling better. My own words")
+        booking.cancel_appointment(reference, token, None)  # twice is harmless, and not a second event
+    events = [e for e in audit_events(app) if e.record_type == "appointment"]
+    assert [(e.action, e.actor_kind, e.channel, e.detail) for e in events] == [
+        ("appointment.move", "patient", "web", ""),
+        ("appointment.cancel", "patient", "web", ""),  # the patient's own words stay out of the trail
+    ]
+    signed_in(client, "scheduler")
+    page = text(client.get(f"/staff/visits/{booked.appointment.id}"))
+    history = re.search(r'<h2 id="history-title">.*?</table>', page, re.S)
+    rows = re.findall(r"<tr>\s*<td>[^<]*</td>\s*<td>(\w+)[^<]*(?:<span[^>]*>[^<]*</span>)?</td>\s*<td>([^<]+)</td>"
+                      r"\s*<td>([^<]+)</td>", history.group(0))  # fmt: skip
+    assert rows == [
+        ("Booked", "The patient", "online (patient pages)"),
+        ("Moved", "The patient", "online (patient pages)"),
+        ("Cancelled", "The patient", "online (patient pages)"),
+    ]

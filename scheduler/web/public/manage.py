@@ -174,7 +174,9 @@ def reschedule_check(reference: str, token: str) -> Any:
     form = forms.CheckForm()
     if form.validate_on_submit():
         try:
-            moved = moves.move_appointment(appointment.id, start, provider_id=provider_id, hold_token=chosen["token"])
+            moved = moves.move_by_patient(
+                reference[:40], token[:400], start, provider_id=provider_id, hold_token=chosen["token"]
+            )
         except SlotTaken:
             session.pop(MOVE_KEY, None)
             session["move_notice"] = (
