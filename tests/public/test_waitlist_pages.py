@@ -83,6 +83,10 @@ def test_a_patient_asks_for_an_earlier_time_and_takes_one_from_the_claim_link(we
     assert notice(web.get(taken.headers["Location"])).startswith("This time is yours:")
     booked = [v for v in visits(app) if v.status == "booked"]
     assert [(v.reference, v.starts_at) for v in booked] == [(mine.appointment.reference, central(early, 9))]
+    # The link opened again says the time is theirs (not "taken"), and leads to the same visit.
+    again = web.get(f"/o/{token}")
+    assert "This time is yours" in page_text(again) and "This time was taken" not in page_text(again)
+    assert web.post(f"/o/{token}").headers["Location"].startswith(f"/manage/{mine.appointment.reference}/")
     with app.app_context():
         assert entry_status(reference) is EntryStatus.BOOKED
 

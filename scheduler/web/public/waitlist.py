@@ -195,6 +195,7 @@ def _claim_page(token: str, on_link: waitlist_claims.OfferOnLink, problem: str |
         "public/claim.html",
         on_link=on_link,
         live=live and problem is None,
+        yours=on_link.outcome == RecipientOutcome.CLAIMED,
         taken=on_link.outcome == RecipientOutcome.TAKEN or on_link.status == OfferStatus.CLAIMED,
         visit_name=_visit_name(on_link.visit_type_code),
         who=_who(on_link.provider_id),
