@@ -11,6 +11,7 @@ For pages: :func:`join` (staff add a caller with ``channel="phone"`` and ``staff
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -84,10 +85,17 @@ class Joined:
     manage_token: str
 
 
-def as_view(row: models.WaitlistEntry) -> WaitlistView:
+def as_view(
+    row: models.WaitlistEntry,
+    offers_made: Sequence[tuple[models.WaitlistOffer, models.WaitlistRecipient]] | None = None,
+) -> WaitlistView:
+    """The entry as patients and staff see it; ``offers_made``: its offers when already read
+    (a page of many entries reads them at once), else read here."""
+    if offers_made is None:
+        offers_made = store_waitlist.offers_of_entry(row.id)
     offers = tuple(
         OfferSeen(offer.starts_at, offer.ends_at, offer.provider_id, offer.expires_at, recipient.outcome)
-        for offer, recipient in store_waitlist.offers_of_entry(row.id)
+        for offer, recipient in offers_made
     )
     return WaitlistView(
         reference=row.reference,

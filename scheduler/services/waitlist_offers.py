@@ -328,32 +328,13 @@ def expire_entries(now: datetime | None = None, *, limit: int = PASS_LIMIT) -> C
         for row in store_waitlist.lapsed_entries(now, limit):
             if store_waitlist.end_entry(row.id, EntryStatus.EXPIRED, now):
                 counts["expired"] += 1
-                audit.record(
-                    "waitlist_entry_expired",
-                    actor_kind="system",
-                    actor_id=None,
-                    record_type="waitlist_entry",
-                    record_id=row.reference,
-                    patient_id=row.patient_id,
-                    channel="system",
-                    at=now,
-                )
+                _ended_by_system("waitlist_entry_expired", row, now)
         for row in store_waitlist.orphaned_entries(limit):
             # The visit it would replace was cancelled: the patient wanted that visit earlier, not
             # a new one, so the entry ends with it (they can join again).
             if store_waitlist.end_entry(row.id, EntryStatus.LEFT, now):
                 counts["ended"] += 1
-                audit.record(
-                    "waitlist_entry_ended",
-                    actor_kind="system",
-                    actor_id=None,
-                    record_type="waitlist_entry",
-                    record_id=row.reference,
-                    patient_id=row.patient_id,
-                    channel="system",
-                    detail="the visit it would replace is no longer booked",
-                    at=now,
-                )
+                _ended_by_system("waitlist_entry_ended", row, now, "the visit it would replace is no longer booked")
         for row in store_waitlist.entries_expiring(now, now + EXPIRING_NOTICE, limit):
             patient = store_patients.patient(row.patient_id)
             assert patient is not None
@@ -361,6 +342,20 @@ def expire_entries(now: datetime | None = None, *, limit: int = PASS_LIMIT) -> C
             outbox.queue_waitlist(planned, entry_id=row.id, version=row.version)
             counts["expiring"] += 1
     return counts
+
+
+def _ended_by_system(action: str, row: models.WaitlistEntry, now: datetime, detail: str = "") -> None:
+    audit.record(
+        action,
+        actor_kind="system",
+        actor_id=None,
+        record_type="waitlist_entry",
+        record_id=row.reference,
+        patient_id=row.patient_id,
+        channel="system",
+        detail=detail,
+        at=now,
+    )
 
 
 def run_pass(now: datetime | None = None) -> Counter[str]:

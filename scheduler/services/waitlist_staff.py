@@ -24,7 +24,6 @@ from scheduler.domain.waitlist import why_not
 from scheduler.services import audit
 from scheduler.services import clinic
 from scheduler.services.waitlist import WAITLIST_NOT_FOUND
-from scheduler.services.waitlist import OfferSeen
 from scheduler.services.waitlist import WaitlistView
 from scheduler.services.waitlist import as_view
 from scheduler.services.waitlist import audit_entry
@@ -138,20 +137,7 @@ def specialty_waitlist(
 def _staff_entry(
     row: models.WaitlistEntry, offers: list[tuple[models.WaitlistOffer, models.WaitlistRecipient]]
 ) -> StaffEntry:
-    view = WaitlistView(
-        reference=row.reference,
-        status=row.status,
-        visit_type_code=row.visit_type.code,
-        provider_ids=tuple(row.provider_ids or ()),
-        windows=store_waitlist.as_entry(row).windows,
-        replaces_reference=row.replaces.reference if row.replaces is not None else None,
-        priority=row.priority,
-        channel=row.channel,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        patient_id=row.patient_id,
-        offers=tuple(OfferSeen(o.starts_at, o.ends_at, o.provider_id, o.expires_at, r.outcome) for o, r in offers),
-    )
+    view = as_view(row, offers)
     patient = row.patient
     return StaffEntry(view, patient.family_name, patient.given_name, patient.birth_date)
 
