@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
+from typing import Any
 
 from wtforms import BooleanField
 from wtforms import HiddenField
@@ -68,6 +69,23 @@ def parse_birth_date(text: str | None) -> date:
     except ValueError:
         raise ValueError("Date of birth must be a real date, like 3/27/1970") from None
     return contact.birth_date(day)
+
+
+def check_caller(form: Any) -> bool:
+    """The birth date and contact fields a caller's form shares (the booking form, the waitlist
+    form): parsed onto ``form.birth_date``, ``form.phone_e164`` and ``form.email_normalized``,
+    each problem on its field. True when both are right."""
+    ok = True
+    if not form.birth_date_text.errors:
+        try:
+            form.birth_date = parse_birth_date(form.birth_date_text.data)
+        except ValueError as problem:
+            form.birth_date_text.errors = [str(problem)]
+            ok = False
+    form.phone_e164, form.email_normalized, contact_ok = contact.check_contact_fields(
+        form.phone, form.email, bool(form.sms_consent.data), reachable_message=REACHABLE
+    )
+    return ok and contact_ok
 
 
 class SearchForm(Form):
@@ -132,16 +150,7 @@ class BookingForm(Form):
         if self.requested.data == "":
             self.requested.errors = ["Select what the caller is asking for"]
             ok = False
-        if not self.birth_date_text.errors:
-            try:
-                self.birth_date = parse_birth_date(self.birth_date_text.data)
-            except ValueError as problem:
-                self.birth_date_text.errors = [str(problem)]
-                ok = False
-        self.phone_e164, self.email_normalized, contact_ok = contact.check_contact_fields(
-            self.phone, self.email, bool(self.sms_consent.data), reachable_message=REACHABLE
-        )
-        return ok and contact_ok
+        return check_caller(self) and ok
 
     @property
     def picked_patient_id(self) -> int | None:

@@ -24,8 +24,7 @@ from scheduler.web.public.forms import Checkboxes
 from scheduler.web.public.forms import _printable
 from scheduler.web.public.forms import options
 from scheduler.web.staff.phone_forms import BIRTH_DATE_FORMAT
-from scheduler.web.staff.phone_forms import REACHABLE
-from scheduler.web.staff.phone_forms import parse_birth_date
+from scheduler.web.staff.phone_forms import check_caller
 
 PRIORITIES = [
     (Priority.ROUTINE.value, "Routine"),
@@ -66,16 +65,7 @@ class WaitlistCallerForm(Form):
             if not field.errors and not (field.data or "").strip():
                 field.errors = [message]
                 ok = False
-        if not self.birth_date_text.errors:
-            try:
-                self.birth_date = parse_birth_date(self.birth_date_text.data)
-            except ValueError as problem:
-                self.birth_date_text.errors = [str(problem)]
-                ok = False
-        self.phone_e164, self.email_normalized, contact_ok = contact.check_contact_fields(
-            self.phone, self.email, bool(self.sms_consent.data), reachable_message=REACHABLE
-        )
-        return ok and contact_ok and not any(f.errors for f in (self.given_name, self.family_name))
+        return check_caller(self) and ok and not any(f.errors for f in (self.given_name, self.family_name))
 
     def details(self) -> PatientDetails:
         assert self.birth_date is not None
