@@ -307,6 +307,37 @@ def write_booking_bodies(
     return len(lines)
 
 
+def release_api_bookings(app: Flask) -> int:
+    """Cancel every booking the API made (their reservations freed), so that the next B4 run books
+    the same free times again: two years of bookable times (the horizon every entry point keeps)
+    hold fewer evaluations than a run of several seconds books. Not part of any timed run."""
+    from sqlalchemy import update
+
+    from scheduler.domain.bookings import AppointmentStatus
+    from scheduler.store import models
+    from scheduler.store.engine import db
+
+    with app.app_context():
+        booked = select(models.Appointment.id).where(
+            models.Appointment.channel == "api", models.Appointment.status == AppointmentStatus.BOOKED
+        )
+        freed = db.session.execute(
+            update(models.Reservation)
+            .where(models.Reservation.appointment_id.in_(booked), models.Reservation.active.is_(True))
+            .values(active=False)
+        ).rowcount
+        db.session.execute(
+            update(models.Appointment)
+            .where(models.Appointment.id.in_(booked))
+            .values(status=AppointmentStatus.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+        return int(freed)
+
+
 def count_api_bookings(app: Flask) -> int:
     from sqlalchemy import func
 

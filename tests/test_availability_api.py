@@ -6,6 +6,8 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+import pytest
+
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import utc_now
@@ -126,3 +128,62 @@ def test_a_providers_time_off_and_an_admin_part_day_closure_remove_their_times(c
     refused = client.post("/api/v1/appointments", json=booking_json(central(later, 13)))
     assert refused.status_code == 422 and refused.json["error"] == "clinic_closed"
     assert "closes at noon for Staff training" in refused.json["message"]
+
+
+@pytest.mark.parametrize("cache_size", [0, 512], ids=["cache off", "cache on"])
+def test_answers_stay_exact_when_the_catalog_changes_behind_the_app_with_or_without_the_cache(
+    app_with, make_provider, cache_size
+):
+    """A question this process has not answered under the revisions it saw last reads the
+    revisions with the reservations; a catalog changed meanwhile (here in SQL, as another process
+    would) is noticed from them and the answer worked out again under the new catalog."""
+    from sqlalchemy import update
+
+    from scheduler.store import models
+    from scheduler.store.engine import db
+
+    provider = make_provider("pmr", blocks=((time(8), time(12)),))
+    other = app_with(CACHE_SIZE=cache_size, RATELIMIT_ENABLED=False)
+    client = other.test_client()
+    day = next_clinic_day()
+    assert len(slots(client, day=day)) == 13
+    with other.app_context():
+        db.session.execute(
+            update(models.ProviderHours).where(models.ProviderHours.provider_id == provider).values(ends=time(10))
+        )
+        db.session.commit()
+    assert len(slots(client, day=day)) == 5  # 8:00 .. 9:00 under the new hours
+    assert len(slots(client, day=day + timedelta(days=7), days=1)) == 5  # a new question, same catalog
+    assert client.post("/api/v1/appointments", json=booking_json(central(day, 8))).status_code == 201
+    assert len(slots(client, day=day)) == 1
+
+
+@pytest.mark.parametrize("cache_size", [0, 512], ids=["cache off", "cache on"])
+def test_an_availability_answer_costs_one_statement_once_the_process_has_read_the_revisions(
+    app_with, make_provider, cache_size, monkeypatch
+):
+    """The revision counters and the window's reservations are read together (one round trip),
+    and an answer kept in the cache costs only the revisions. Counted at the store's driver,
+    which runs every statement the availability read makes."""
+    from scheduler.store import driver
+
+    make_provider("pmr", blocks=((time(8), time(12)),))
+    other = app_with(CACHE_SIZE=cache_size, RATELIMIT_ENABLED=False)
+    client = other.test_client()
+    day = next_clinic_day()
+    slots(client, day=day)  # the process reads the revisions and the catalog once
+    statements: list[str] = []
+    run = driver.Driver._execute
+
+    def counted(self: driver.Driver, sql: str, params: dict[str, object]) -> None:
+        statements.append(sql)
+        run(self, sql, params)
+
+    monkeypatch.setattr(driver.Driver, "_execute", counted)
+    for ask in range(3):
+        assert len(slots(client, day=day + timedelta(days=7 * ask), days=7)) > 0
+    assert len(statements) == 3, statements
+    statements.clear()
+    assert len(slots(client, day=day, days=7)) > 0  # asked before
+    assert len(statements) == 1
+    assert ("UNION ALL" in statements[0]) == (cache_size == 0), statements

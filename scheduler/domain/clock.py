@@ -56,18 +56,27 @@ class IsoCentralMemo:
     microseconds, and a 62-day answer has over a thousand instants. A day's parts are used only
     when its first and last minute carry the same whole-hour offset and the Central hour falls on
     the same date; any other instant (a daylight-saving night, say) goes through
-    :func:`iso_central`. Not shared between threads: one per answer.
+    :func:`iso_central`.
+
+    With ``limit``, it may be kept for a process's life and shared between threads: the text of
+    an instant never changes, so the memo can only be missing an entry, never wrong, and once
+    it holds ``limit`` instants it starts again empty. Answers then share their instants (the
+    same days' grid points), which an answer's own memo formatted anew each time.
     """
 
-    __slots__ = ("_instants", "_days")
+    __slots__ = ("_instants", "_days", "_limit")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._instants: dict[datetime, str] = {}
         self._days: dict[date, tuple[str, int, str] | None] = {}
+        self._limit = limit
 
     def __call__(self, moment: datetime) -> str:
         text = self._instants.get(moment)
         if text is None:
+            if self._limit is not None and len(self._instants) >= self._limit:
+                self._instants = {}  # a new dict, not clear(): another thread may be reading the old one
+                self._days = {}
             text = self._instants[moment] = self._format(moment)
         return text
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+from flask import current_app
+
 from scheduler.domain.clock import ceil_to_grid
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import clinic_today
@@ -72,10 +74,31 @@ def earliest_bookable(now: datetime) -> datetime:
 
 def revisions() -> tuple[int, int]:
     """(bookings, catalog) revision counters: any change to either bumps its counter."""
-    values = store_catalog.revisions()
-    return values["bookings"], values["catalog"]
+    return _seen(store_catalog.revisions())
+
+
+def revisions_seen() -> tuple[int, int] | None:
+    """The revision counters this process read last (None before it has read them): a guess at
+    the current ones, to be checked against the database before anything is answered from it."""
+    seen: tuple[int, int] | None = current_app.extensions.get(_REVISIONS_SEEN)
+    return seen
 
 
 def busy(resources: Iterable[str], window: Interval) -> dict[str, list[Interval]]:
     """Active reservations of ``resources`` that overlap ``window``, by resource key."""
     return store_catalog.busy(resources, window)
+
+
+def revisions_and_busy(resources: Iterable[str], window: Interval) -> tuple[tuple[int, int], dict[str, list[Interval]]]:
+    """:func:`revisions` and :func:`busy` read together, in one round trip and one snapshot."""
+    values, found = store_catalog.revisions_and_busy(resources, window)
+    return _seen(values), found
+
+
+_REVISIONS_SEEN = "scheduler_revisions_seen"
+
+
+def _seen(values: dict[str, int]) -> tuple[int, int]:
+    read = values["bookings"], values["catalog"]
+    current_app.extensions[_REVISIONS_SEEN] = read  # one reference replaced: safe between threads
+    return read

@@ -65,15 +65,28 @@ class RevisionCache(Generic[Value]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def keeps_nothing(self) -> bool:
+        return self.size <= 0 or (self.max_bytes is not None and self.max_bytes <= 0)
+
+    def holds(self, key: Hashable) -> bool:
+        """Whether an entry is kept for ``key`` now (it may be gone by the time it is asked for)."""
+        return key in self._entries
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], Value]) -> Value:
-        if self.size <= 0 or (self.max_bytes is not None and self.max_bytes <= 0):
+        if self.keeps_nothing:
             return compute()
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found[0]
-        value = compute()
+        return self.keep(key, compute())
+
+    def keep(self, key: Hashable, value: Value) -> Value:
+        """Keep ``value`` for ``key`` (within the bounds) and return it."""
+        if self.keeps_nothing:
+            return value
         weight = 0
         if self.max_bytes is not None:
             weight = self._weigh(value)

@@ -19,6 +19,10 @@ from scheduler.services.waitlist import WaitlistView
 TIMEZONE = "America/Chicago"
 
 
+# Every answer's instants, formatted once per process: a worker answers about the same days'
+# grid points again and again. 20,000 instants (a few MB) hold several 62-day windows.
+_ISO_CENTRAL = IsoCentralMemo(limit=20_000)
+
 def specialty(value: catalog.Specialty) -> dict[str, Any]:
     return {"code": value.code, "name": value.name}
 
@@ -69,7 +73,7 @@ def availability(result: Availability) -> dict[str, Any]:
     providers = {pid: provider(p) for pid, p in result.providers.items()}
     rooms = {rid: {"id": rid, "name": r.name} for rid, r in result.rooms.items()}
     # Providers share start times and one visit's end is another's start: format each instant once.
-    iso = IsoCentralMemo()
+    iso = _ISO_CENTRAL
     return {
         **_availability_head(result),
         "slots": [
@@ -97,7 +101,7 @@ def availability_json(result: Availability, dumps: Callable[[Any], str]) -> str:
     providers = {pid: dumps(provider(p)) for pid, p in result.providers.items()}
     rooms = {rid: dumps({"id": rid, "name": r.name}) for rid, r in result.rooms.items()}
     null = dumps(None)
-    iso = IsoCentralMemo()
+    iso = _ISO_CENTRAL
     slots = ", ".join(
         [
             '{"start": "'

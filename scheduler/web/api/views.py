@@ -28,9 +28,7 @@ from scheduler.services import idempotency
 from scheduler.services import requests as visit_requests
 from scheduler.services import waitlist
 from scheduler.services import waitlist_claims
-from scheduler.services.availability import availability_freshness
-from scheduler.services.availability import find_availability
-from scheduler.services.memo import app_cache
+from scheduler.services.availability import availability_answer
 from scheduler.services.public_urls import public_url
 from scheduler.settings import settings
 from scheduler.web.api import presenters
@@ -110,26 +108,14 @@ def availability() -> Response:
     today = clinic_today(utc_now())
     if (query.from_ - today).days > AVAILABILITY_HORIZON_DAYS or query.from_.year < 2000:
         raise InvalidInput({"from": "Choose a start date within the next two years."})
-    now = utc_now()
-
-    freshness = availability_freshness(now)
-
-    def render() -> str:
-        result = find_availability(
-            query.visit_type,
-            query.from_,
-            query.days,
-            provider_id=query.provider,
-            now=now,
-            catalog_revision=freshness[2],
-        )
-        return presenters.availability_json(result, current_app.json.dumps)
-
-    # Exact, not time-limited: the key holds the database's revisions and the booking cut-off.
-    key = (query.visit_type, query.from_, query.days, query.provider, *freshness)
-    return current_app.response_class(
-        app_cache("availability").get_or_compute(key, render), mimetype="application/json"
+    answer = availability_answer(
+        query.visit_type,
+        query.from_,
+        query.days,
+        query.provider,
+        render=lambda result: presenters.availability_json(result, current_app.json.dumps),
     )
+    return current_app.response_class(answer, mimetype="application/json")
 
 
 @bp.post("/appointments")
