@@ -27,6 +27,7 @@ from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import utc_now
 from scheduler.store import audit as store_audit
 from scheduler.store import models
+from scheduler.store import patient_merge as store_merge
 from scheduler.store import refusals as store_refusals
 from scheduler.store.audit import AuditRow as AuditRow  # the rows a search gives the trail's pages
 from scheduler.store.unit_of_work import unit_of_work
@@ -135,6 +136,8 @@ class AuditFilter:
         # Midnight Central after the last day, computed on the calendar so DST days keep 23/25 hours.
         return store_audit.EventsWhere(
             patient_id=self.patient_id,
+            # The records merged into this one are this patient's too (store.patient_merge).
+            spans=store_merge.trail_spans(self.patient_id) if self.patient_id is not None else (),
             since=clinic_instant(self.first_day, time(0)) if self.first_day is not None else None,
             before=clinic_instant(self.last_day + timedelta(days=1), time(0)) if self.last_day is not None else None,
         )

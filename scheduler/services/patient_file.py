@@ -18,6 +18,7 @@ from scheduler.domain.patients import PatientRecord
 from scheduler.services import audit
 from scheduler.services.patients import patient_with_id
 from scheduler.store import patient_file as store_file
+from scheduler.store import patient_merge as store_merge
 from scheduler.store.unit_of_work import unit_of_work
 
 VIEW = "patient.view"
@@ -40,7 +41,7 @@ def read_file(patient: PatientRecord, *, now: datetime | None = None) -> Patient
         past=past,
         requests=requests,
         messages=store_file.messages(patient.id),
-        trail=store_file.trail(patient.id),
+        trail=store_file.trail(store_merge.trail_spans(patient.id)),
         flags=flags_of(visits, requests, needs, now),
     )
 
@@ -109,7 +110,7 @@ def visit_history(
     request_id: int | None,
 ) -> list[VisitChange]:  # fmt: skip
     """Who booked, moved, cancelled or changed the status of the visit, and how (read only)."""
-    events = store_file.visit_events(patient_id, appointment_id, reference)
+    events = store_file.visit_events(store_merge.trail_spans(patient_id), appointment_id, reference)
     placed_from = store_file.request_channel(request_id) if request_id is not None else None
     return visit_changes(
         events,

@@ -44,12 +44,15 @@ def _similar(a: str, b: str) -> bool:
     )
 
 
-def likely_duplicates(details: PatientDetails, *, limit: int = 5) -> list[PatientRecord]:
+def likely_duplicates(details: PatientDetails, *, limit: int = 5, excluding: int | None = None) -> list[PatientRecord]:
     """Existing patients who may be the same person: the same birth date and a similar family
-    name, or the same phone, or the same email. A warning for staff, never a block."""
+    name, or the same phone, or the same email. A warning for staff, never a block. ``excluding``:
+    a record left out (the record whose details these are)."""
     candidates = store_search.sharing_birth_date_or_contact(details, limit=DUPLICATE_CANDIDATES)
     found = []
     for candidate in candidates:
+        if candidate.id == excluding:
+            continue
         same_contact = (details.phone and candidate.phone == details.phone) or (
             details.email and candidate.email == details.email
         )

@@ -6,11 +6,15 @@ The table refuses UPDATE and DELETE (database triggers), so there is nothing her
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import Select
+from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 
 from scheduler.store import models
@@ -48,12 +52,39 @@ def add_event(
 
 
 @dataclass(frozen=True)
+class PatientSpan:
+    """The events about ``patient_id`` whose ids lie between ``after_id`` and ``before_id`` (either
+    end open when None): a record's own events, or those of a record merged into it, up to the
+    merge (see store.patient_merge.trail_spans)."""
+
+    patient_id: int
+    after_id: int | None = None
+    before_id: int | None = None
+
+
+def about_patient(spans: Sequence[PatientSpan]) -> ColumnElement[bool]:
+    """The condition for events in any of ``spans`` (each through the indexed ``patient_id``)."""
+    e = models.AuditEvent
+    conditions = []
+    for span in spans:
+        parts = [e.patient_id == span.patient_id]
+        if span.after_id is not None:
+            parts.append(e.id > span.after_id)
+        if span.before_id is not None:
+            parts.append(e.id < span.before_id)
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else e.id.is_(None)
+
+
+@dataclass(frozen=True)
 class EventsWhere:
-    """Which events a search wants: about one patient, and/or in ``[since, before)``."""
+    """Which events a search wants: about one patient (``spans``: their record's, and those of the
+    records merged into it), and/or in ``[since, before)``."""
 
     patient_id: int | None = None
     since: datetime | None = None
     before: datetime | None = None
+    spans: tuple[PatientSpan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +118,9 @@ def _query(where: EventsWhere) -> Select[models.AuditEvent, str]:
     query = select(e, models.StaffAccount.username).outerjoin(
         models.StaffAccount, (e.actor_kind == "staff") & (e.actor_id == models.StaffAccount.id)
     )
-    if where.patient_id is not None:
+    if where.spans:
+        query = query.where(about_patient(where.spans))
+    elif where.patient_id is not None:
         query = query.where(e.patient_id == where.patient_id)
     if where.since is not None:
         query = query.where(e.at >= where.since)

@@ -20,6 +20,8 @@ from scheduler.domain.patient_file import TrailEntry
 from scheduler.domain.patient_file import VisitEntry
 from scheduler.domain.routing import Intake
 from scheduler.store import models
+from scheduler.store.audit import PatientSpan
+from scheduler.store.audit import about_patient
 from scheduler.store.engine import db
 
 # Enough for any real patient's history; the page says when a list was cut.
@@ -155,21 +157,23 @@ def _trail_entry(row: Any) -> TrailEntry:
                       record_type, record_id, detail or "")  # fmt: skip
 
 
-def trail(patient_id: int, *, limit: int = TRAIL_LIMIT) -> list[TrailEntry]:
-    """The newest audit events about the patient (``patient_id`` is indexed)."""
+def trail(spans: Sequence[PatientSpan], *, limit: int = TRAIL_LIMIT) -> list[TrailEntry]:
+    """The newest audit events about the patient: in ``spans``, their record's and those of the
+    records merged into it (store.patient_merge.trail_spans; ``patient_id`` is indexed)."""
     e = models.AuditEvent
     rows = db.session.execute(
-        _trail_query().where(e.patient_id == patient_id).order_by(e.at.desc(), e.id.desc()).limit(limit)
+        _trail_query().where(about_patient(spans)).order_by(e.at.desc(), e.id.desc()).limit(limit)
     )
     return [_trail_entry(row) for row in rows]
 
 
-def visit_events(patient_id: int, appointment_id: int, reference: str) -> list[TrailEntry]:
-    """The audit events about one visit (staff actions name it by id, the API by reference)."""
+def visit_events(spans: Sequence[PatientSpan], appointment_id: int, reference: str) -> list[TrailEntry]:
+    """The audit events about one visit (staff actions name it by id, the API by reference), among
+    the patient's (``spans``: a visit merged from another record keeps the events before the merge)."""
     e = models.AuditEvent
     rows = db.session.execute(
         _trail_query()
-        .where(e.patient_id == patient_id, e.record_type == "appointment")
+        .where(about_patient(spans), e.record_type == "appointment")
         .where(e.record_id.in_([str(appointment_id), reference]))
         .order_by(e.at, e.id)
     )
