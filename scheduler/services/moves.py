@@ -79,7 +79,8 @@ def move_appointment(
     try:
         with unit_of_work():
             offer = catalog_for_placing(now)
-            visit = store_bookings.visit(appointment_id)
+            # Locked: its reservations are rewritten from the patient read here (see patient_merge).
+            visit = store_bookings.visit(appointment_id, lock=True)
             if visit is None:
                 raise NotFound("No such appointment.")
             if visit.status != AppointmentStatus.BOOKED or visit.starts_at <= now:

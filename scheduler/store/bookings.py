@@ -173,18 +173,24 @@ def insert_booking(visit: Visit, *, new_patient_at: datetime | None, messages: S
         )
 
 
-def visit(appointment_id: int) -> Visit | None:
-    """The visit, whole (patient, provider, room, reservations), as saved in this transaction."""
-    return _visit_where(models.Appointment.id == appointment_id)
+def visit(appointment_id: int, *, lock: bool = False) -> Visit | None:
+    """The visit, whole (patient, provider, room, reservations), as saved in this transaction.
+    ``lock``: its row is locked until the transaction ends (PostgreSQL), for a change that writes
+    reservations from what it read (a move): a merge of its patient waits, or is waited for, and
+    the patient read is the one on file."""
+    return _visit_where(models.Appointment.id == appointment_id, lock=lock)
 
 
-def _visit_where(condition: Any) -> Visit | None:
-    row = db.session.execute(
+def _visit_where(condition: Any, *, lock: bool = False) -> Visit | None:
+    query = (
         select(models.Appointment)
         .options(selectinload(models.Appointment.reservations))
         .where(condition)
         .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    )
+    if lock:
+        query = query.with_for_update(of=models.Appointment, key_share=True)  # not the type, provider, room joined
+    row = db.session.execute(query).scalar_one_or_none()
     return None if row is None else as_visit(row)
 
 

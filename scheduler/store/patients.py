@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from scheduler.domain.bookings import RELEASED_STATUSES
+from scheduler.domain.patient_merge import MERGED_MEANWHILE
+from scheduler.domain.patient_merge import MergedMeanwhile
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.patients import PatientRecord
 from scheduler.domain.patients import VisitOnFile
@@ -122,7 +124,8 @@ def insert_patient(details: PatientDetails, now: datetime) -> PatientRecord:
 def update_contact(found: PatientRecord, details: PatientDetails, now: datetime) -> PatientRecord:
     """Bring a known patient's contact details and consent up to date: a contact left out keeps
     the one on file; consent is as given now, and when it is newly given, when it was. An MRN
-    given is recorded when the patient has none (one on file is never replaced)."""
+    given is recorded when the patient has none (one on file is never replaced). Raises
+    MergedMeanwhile when the record is no longer on file."""
     updated = PatientRecord(
         found.id,
         found.given_name,
@@ -133,7 +136,7 @@ def update_contact(found: PatientRecord, details: PatientDetails, now: datetime)
         details.sms_consent,
         found.mrn or details.mrn or None,
     )
-    driver().run(
+    changed = driver().run(
         "UPDATE patient SET phone = :phone, email = :email, sms_consent = :sms_consent, mrn = :mrn, "
         "sms_consent_at = CASE WHEN :newly_consented THEN :now ELSE sms_consent_at END WHERE id = :id",
         {
@@ -146,6 +149,11 @@ def update_contact(found: PatientRecord, details: PatientDetails, now: datetime)
             "now": now,
         },
     )
+    if not changed:
+        # The record was merged into another after it was found (on PostgreSQL this UPDATE waited
+        # for the merge's lock on the row, then found the row gone): refuse, rather than save a
+        # visit or a request for a patient who is no longer on file.
+        raise MergedMeanwhile(MERGED_MEANWHILE)
     return updated
 
 
