@@ -55,9 +55,7 @@ def lock_records(patient_ids: Sequence[int]) -> None:
     p, a = models.Patient, models.Appointment
     ids = sorted(set(patient_ids))
     db.session.execute(select(p.id).where(p.id.in_(ids)).order_by(p.id).with_for_update(key_share=True)).all()
-    db.session.execute(
-        select(a.id).where(a.patient_id.in_(ids)).order_by(a.id).with_for_update(key_share=True)
-    ).all()
+    db.session.execute(select(a.id).where(a.patient_id.in_(ids)).order_by(a.id).with_for_update(key_share=True)).all()
 
 
 def held_times(patient_id: int) -> list[HeldTime]:
@@ -112,9 +110,7 @@ def move_rows(from_id: int, to_id: int) -> MovedCounts:
                          models.Reservation)  # fmt: skip
     try:
         # Inactive reservations (of cancelled visits) too: no row is left naming a patient who is gone.
-        _changed(
-            update(res).where(res.resource == patient_resource(from_id)).values(resource=patient_resource(to_id))
-        )
+        _changed(update(res).where(res.resource == patient_resource(from_id)).values(resource=patient_resource(to_id)))
     except IntegrityError as error:
         if is_overlap_violation(error):
             raise MergeRefused(CLASH_MEANWHILE) from None
