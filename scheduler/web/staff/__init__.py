@@ -83,6 +83,7 @@ from scheduler.web.staff import admin_clinic as admin_clinic  # noqa: E402
 from scheduler.web.staff import admin_integrations as admin_integrations  # noqa: E402
 from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)
 from scheduler.web.staff import mail as mail  # noqa: E402
+from scheduler.web.staff import patient_merge as patient_merge  # noqa: E402
 from scheduler.web.staff import patients as patients  # noqa: E402
 from scheduler.web.staff import phone as phone  # noqa: E402
 from scheduler.web.staff import phone_waitlist as phone_waitlist  # noqa: E402

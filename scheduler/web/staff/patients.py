@@ -28,6 +28,7 @@ from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
 from scheduler.services import patient_file
+from scheduler.services import patient_merge
 from scheduler.services.patients import patient_with_id
 from scheduler.services.staff_visits import DECLINE_REASONS
 from scheduler.web import contact
@@ -123,20 +124,26 @@ def patients_search() -> str:
 
 @bp.get("/patients/<int(max=2147483647):patient_id>")
 @staff_required(*READERS)
-def patient(patient_id: int) -> str:
+def patient(patient_id: int) -> Any:
     try:
         record = patient_file.open_file(patient_id, staff_id=current_user.id)
     except NotFound:
-        abort(404)
+        kept = patient_merge.merged_into(patient_id)
+        if kept is None:
+            abort(404)
+        flash(f"Record {patient_id} was merged into this record.", "info")
+        return redirect(url_for("staff.patient", patient_id=kept))
     return render_template(
         "staff/patient.html",
         record=record,
+        duplicates=patient_merge.possible_duplicates(record.patient),
         us_date=us_date,
         phone_display=phone_display,
         causes=CAUSES,
         kind_words=KIND_WORDS,
         decline_reasons=DECLINE_REASONS,
         can_search_audit=current_user.role in (roles_of("staff.audit") or ()),
+        can_merge=current_user.role in (roles_of("staff.patient_merge_find") or ()),
     )
 
 
