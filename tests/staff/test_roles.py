@@ -56,7 +56,8 @@ def test_the_walk_covers_the_staff_pages_we_know_of(app):
             "staff.queue_decline", "staff.queue_contact", "staff.waitlist", "staff.waitlist_take_off",
             "staff.admin_waitlist_rules", "staff.phone_waitlist", "staff.admin_api_clients",
             "staff.admin_api_client_revoke", "staff.admin_calendar_feeds",
-            "staff.admin_calendar_feed_revoke"} <= endpoints  # fmt: skip
+            "staff.admin_calendar_feed_revoke", "staff.patient_merge_find", "staff.patient_merge_search",
+            "staff.patient_merge_confirm"} <= endpoints  # fmt: skip
 
 
 def test_every_staff_route_declares_which_roles_may_use_it(app):
