@@ -136,7 +136,7 @@ def patient_merge_confirm(patient_id: int, other_id: int) -> Any:
             except MergeRefused as refused:
                 problem = refused.message
             except NotFound:
-                flash(GONE, "error")
+                flash(GONE, "warning")
                 return redirect(url_for("staff.patient", patient_id=patient_id), 303)
             else:
                 moved = merged.moved
