@@ -27,6 +27,8 @@ from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import clock_label
 from scheduler.domain.intervals import Interval
 from scheduler.domain.slots import provider_free_intervals
+from scheduler.domain.time_words import clock_time
+from scheduler.domain.time_words import long_day
 
 
 class AppointmentStatus(StrEnum):
@@ -56,13 +58,13 @@ RELEASED_STATUSES = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.EN
 
 
 def describe_day(moment: datetime) -> str:
-    local = to_clinic(moment)
-    return f"{WEEKDAY_NAMES[local.weekday()]}, {local:%B} {local.day}, {local.year}"
+    """ "Monday, December 7, 2026" (domain.time_words, where every time and date is written)."""
+    return long_day(moment)
 
 
 def describe_time(moment: datetime) -> str:
-    local = to_clinic(moment)
-    return f"{clock_label(local.timetz().replace(tzinfo=None))} {local.tzname()}"
+    """ "8:45 a.m. CST" (domain.time_words)."""
+    return clock_time(moment)
 
 
 # How far ahead visits are booked, in days after today (Central): availability stops there, and a

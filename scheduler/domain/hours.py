@@ -12,8 +12,8 @@ from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import subtract
-
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+from scheduler.domain.time_words import WEEKDAY_NAMES as WEEKDAY_NAMES
+from scheduler.domain.time_words import clock
 
 
 @dataclass(frozen=True)
@@ -93,13 +93,9 @@ class ClinicCalendar:
 
 
 def _clock(moment: time) -> str:
-    """12-hour clock the way the clinic writes it: 8 a.m., 12:30 p.m., noon."""
-    if moment == time(12, 0):
-        return "noon"
-    hour = moment.hour % 12 or 12
-    suffix = "a.m." if moment.hour < 12 else "p.m."
-    return f"{hour}:{moment.minute:02d} {suffix}" if moment.minute else f"{hour} {suffix}"
+    return clock(moment)
 
 
 def clock_label(moment: time) -> str:
-    return _clock(moment)
+    """12-hour clock the way the clinic writes it: 8 a.m., 12:30 p.m., noon (domain.time_words)."""
+    return clock(moment)

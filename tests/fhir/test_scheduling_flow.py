@@ -86,7 +86,7 @@ def test_a_client_finds_holds_and_books_a_visit_and_then_sees_it_in_appointment_
     staff = app.test_client()
     signed_in(staff, "scheduler")
     page = staff.get(f"/staff/calendar?specialty=pmr&day={day.isoformat()}").get_data(as_text=True)
-    assert "10:00: Lee, Ann" in page
+    assert "10 a.m.: Lee, Ann" in page
 
 
 def test_a_conflicting_book_is_refused_with_an_operation_outcome_and_nothing_is_written(app, clinic, fhir_client):

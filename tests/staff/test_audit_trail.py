@@ -126,7 +126,7 @@ def test_the_trail_is_searched_by_patient_and_by_central_dates_across_a_dst_chan
     assert "2 events" in page.text
     assert "at 06:30" in page.text and "at 04:30" in page.text
     assert "at 05:30" not in page.text  # the events late on the 13th and early on the 15th
-    assert "Sun 2027-03-14 00:30:00 CST" in page.text and "Sun 2027-03-14 23:30:00 CDT" in page.text
+    assert "Sun Mar 14, 2027 at 12:30:00 a.m. CST" in page.text and "Sun Mar 14, 2027 at 11:30:00 p.m. CDT" in page.text
     assert "4 events" in client.get("/staff/audit?first_day=2027-03-14&last_day=2027-03-14").text
     assert "1 event." in client.get("/staff/audit?patient_id=8").text
 

@@ -18,8 +18,8 @@ from tests.conftest import next_clinic_day
 from tests.conftest import patient_json
 from tests.staff.conftest import audit_events
 
-WINTER = datetime(2027, 1, 15, 15, 0, tzinfo=UTC)  # 9:00 CST
-SUMMER = datetime(2027, 7, 15, 15, 0, tzinfo=UTC)  # 10:00 CDT
+WINTER = datetime(2027, 1, 15, 15, 0, tzinfo=UTC)  # 9 a.m. CST
+SUMMER = datetime(2027, 7, 15, 15, 0, tzinfo=UTC)  # 10 a.m. CDT
 
 
 def _book(client, make_provider) -> dict:
@@ -57,7 +57,7 @@ def test_the_outbox_is_listed_by_status_with_central_times_and_no_patient_detail
     signed_in(client, "scheduler")
     page = client.get("/staff/messages")
     assert page.status_code == 200
-    assert "Fri 2027-01-15 09:00 CST" in page.text and "Thu 2027-07-15 10:00 CDT" in page.text
+    assert "Fri Jan 15, 2027 at 9 a.m. CST" in page.text and "Thu Jul 15, 2027 at 10 a.m. CDT" in page.text
     assert "SMS provider 400" in page.text
     assert re.search(r"Dead <span class=\"count\">1</span>", page.text)
     assert re.search(r"Queued <span class=\"count\">2</span>", page.text)

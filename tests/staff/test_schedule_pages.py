@@ -49,7 +49,7 @@ def test_the_day_view_shows_providers_side_by_side_with_visits_and_a_text_legend
     page = text(client.get(f"/staff/calendar?specialty=pmr&day={day.isoformat()}"))
     headings = re.findall(r'<th scope="col"><a href="/staff/calendar/provider/\d+[^"]*">([^<]+)</a>', page)
     assert headings == ["Dr. Adams", "Dr. Baker"]
-    assert "09:00: Lee, Ann" in page and 'rowspan="4"' in page  # a 60-minute visit spans four rows
+    assert "9 a.m.: Lee, Ann" in page and 'rowspan="4"' in page  # a 60-minute visit spans four rows
     legend = re.search(r'<div class="legend".*?</div>', page, re.S).group(0)
     assert "Comprehensive SI joint evaluation" in legend and "vt-evaluation" in legend
     assert re.search(r"Times are Central time \(C[SD]T\)", page)
@@ -62,7 +62,7 @@ def test_the_week_view_shows_one_provider_across_five_days(client, app, signed_i
     signed_in(client, "phone")
     page = text(client.get(f"/staff/calendar/provider/{provider}?week={day.isoformat()}"))
     assert len(re.findall(r'<th scope="col"><a href="/staff/calendar\?specialty=pmr&amp;day=', page)) == 5
-    assert "10:00: Lee, Ann" in page
+    assert "10 a.m.: Lee, Ann" in page
     assert client.get("/staff/calendar/provider/999999").status_code == 404
 
 
@@ -74,7 +74,7 @@ def test_opening_a_visit_is_audited_and_a_scheduler_moves_it_with_the_notify_cho
     visit = book(app, day, 9)
     signed_in(client, "scheduler")
     page = text(client.get(f"/staff/visits/{visit}"))
-    assert "Ann Lee, born 1970-02-03" in page and "Move…" in page
+    assert "Ann Lee, born 02/03/1970" in page and "Move…" in page
     assert audit_actions(app)[-1] == "appointment.view"
     choices = re.findall(r'name="slot" value="([^"]+)"', text(client.get(f"/staff/visits/{visit}/move")))
     target = next(c for c in choices if "T20:" in c or "T21:" in c)  # an afternoon time
@@ -154,9 +154,11 @@ def test_the_day_list_prints_and_exports_csv_without_spreadsheet_formulas(client
     book(app, day, 9, PatientDetails("Ann", "=HYPERLINK(1)", date(1970, 2, 3), "+15075550101", None))
     signed_in(client, "phone")
     page = text(client.get(f"/staff/day-list/{provider}?day={day.isoformat()}"))
-    assert "=HYPERLINK(1), Ann" in page and "1970-02-03" in page
+    assert "=HYPERLINK(1), Ann" in page and "<td>02/03/1970</td>" in page and "9 a.m.–10 a.m." in page
     export = client.get(f"/staff/day-list/{provider}.csv?day={day.isoformat()}")
     assert export.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(text(export))))
     assert rows[0][:3] == ["time", "end", "patient"] and rows[1][2] == "'=HYPERLINK(1), Ann"
+    # The CSV keeps machine-friendly times and dates (ISO-8601), for spreadsheets.
+    assert rows[1][0] in ("09:00 CST", "09:00 CDT") and rows[1][1] == "10:00" and rows[1][3] == "1970-02-03"
     assert audit_actions(app)[-2:] == ["daylist.view", "daylist.export"]

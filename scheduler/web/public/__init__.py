@@ -4,24 +4,24 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from scheduler.domain.bookings import describe_day
 from scheduler.domain.bookings import describe_time
 from scheduler.domain.catalog import kind_label
 from scheduler.domain.catalog import with_kind
+from scheduler.domain.time_words import long_when
 
 bp = Blueprint("public", __name__)
 
 
 @bp.app_template_filter("central_time")
 def central_time(moment: datetime) -> str:
-    """ "9:00 AM CST": the clinic's wall clock with its abbreviation."""
+    """ "9 a.m. CST", "9:15 a.m. CDT": the clinic's wall clock with its abbreviation."""
     return describe_time(moment)
 
 
 @bp.app_template_filter("central_when")
 def central_when(moment: datetime) -> str:
-    """ "Tuesday, December 8, 2026 at 9:00 a.m. CST": a day and a time, in Central time."""
-    return f"{describe_day(moment)} at {describe_time(moment)}"
+    """ "Tuesday, December 8, 2026 at 9:15 a.m. CST": a day and a time, in Central time."""
+    return long_when(moment)
 
 
 @bp.app_template_filter("provider_kind")

@@ -7,6 +7,7 @@ declarations, so a link is shown exactly to the people the page lets in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 
 from flask import Blueprint
@@ -15,7 +16,7 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
-from scheduler.domain.clock import to_clinic
+from scheduler.domain import time_words
 from scheduler.web import auth
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -64,12 +65,34 @@ def staff_nav() -> list[NavLink]:
     ]
 
 
+# How staff pages write times and dates: the patients' style, from domain.time_words (the one
+# place it is decided). Machine formats (the day list's CSV, the audit CSV, URLs) stay ISO-8601.
+
+
 @bp.app_template_filter("staff_time")
 def staff_time(moment: datetime | None, seconds: bool = False) -> str:
-    """Central wall-clock time with its abbreviation, e.g. "Mon 2027-03-08 08:00 CST"."""
+    """A moment in a table or a list: "Mon Mar 8, 2027 at 8:45 a.m. CST" (empty for None)."""
     if moment is None:
         return ""
-    return to_clinic(moment).strftime(f"%a %Y-%m-%d %H:%M{':%S' if seconds else ''} %Z")
+    return time_words.short_when(moment, seconds=seconds)
+
+
+@bp.app_template_filter("birth_date")
+def birth_date(day: date) -> str:
+    """A birth date on every staff page: "03/27/1970"."""
+    return time_words.birth_date(day)
+
+
+@bp.app_template_filter("short_day")
+def short_day(day: date | datetime) -> str:
+    """ "Mon Mar 8, 2027" (an instant: its Central date)."""
+    return time_words.short_day(day)
+
+
+@bp.app_template_filter("long_day")
+def long_day(day: date | datetime) -> str:
+    """ "Monday, March 8, 2027" (an instant: its Central date)."""
+    return time_words.long_day(day)
 
 
 def register(app: Flask) -> None:

@@ -23,6 +23,7 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from scheduler.domain import time_words
 from scheduler.domain.bookings import describe_time
 from scheduler.domain.catalog import Specialty
 from scheduler.domain.catalog import VisitType
@@ -82,7 +83,8 @@ def _offer() -> Catalog:
 
 
 def us_date(day: date) -> str:
-    return f"{day.month:02d}/{day.day:02d}/{day.year}"
+    """A birth date as every staff page writes it (domain.time_words.birth_date): "03/27/1970"."""
+    return time_words.birth_date(day)
 
 
 # ----- finding the caller ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from flask import url_for
 from flask_login import current_user
 from werkzeug import Response
 
+from scheduler.domain import time_words
 from scheduler.domain.bookings import AppointmentStatus
 from scheduler.domain.clock import CLINIC_TZ
 from scheduler.domain.clock import clinic_instant
@@ -258,6 +259,8 @@ def day_list(provider_id: int) -> str:
 @staff_required(*EVERYONE)
 def day_list_csv(provider_id: int) -> Response:
     day, listed = _day_list(provider_id, "daylist.export")
+    # Machine-friendly on purpose, unlike the pages (domain.time_words): a spreadsheet sorts and
+    # computes with 24-hour "08:45" times and ISO "1970-03-27" dates, and reads them in any locale.
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -291,13 +294,14 @@ def _csv_safe(text: str) -> str:
 
 @bp.app_template_filter("clock")
 def clock(moment: time) -> str:
-    """A grid row's wall-clock label, 24-hour like a clinic schedule: "08:15"."""
-    return moment.strftime("%H:%M")
+    """A wall-clock time (a calendar row's label): "8 a.m.", "8:15 a.m.", "noon"."""
+    return time_words.clock(moment)
 
 
 @bp.app_template_filter("clock_of")
 def clock_of(moment: datetime) -> str:
-    return to_clinic(moment).strftime("%H:%M")
+    """An instant's Central time of day, where the page states the zone: "8:45 a.m."."""
+    return time_words.time_of_day(moment)
 
 
 @bp.app_template_filter("central_date")
