@@ -91,6 +91,7 @@ DATE_NAMES = ("day", "week", "from", "first_day", "last_day", "start", "end", "d
 DATE_REFUSALS = {
     ("staff.calendar_day", "day"),
     ("staff.calendar_week", "week"),
+    ("staff.calendar_rooms", "day"),
     ("staff.day_list", "day"),
     ("staff.day_list_csv", "day"),
     ("staff.visit_move", "from"),
@@ -293,7 +294,8 @@ def test_the_known_date_parameters_are_refused_naming_them(client, world):
         listed = client.get(f"/api/v1/availability?visit_type=evaluation&from={hostile}")
         assert listed.status_code == 422 and "from" in listed.json["fields"]
     calendar = world.client("scheduler").get(f"/staff/calendar?day={YEAR_9999}")
-    assert calendar.status_code == 422 and "day: " + YEAR_MESSAGE in text_of(calendar)
+    # The calendar again, with the problem in its summary, linked to the day field to fix.
+    assert calendar.status_code == 422 and f'<a href="#day">{YEAR_MESSAGE}</a>' in text_of(calendar)
     csv = world.client("admin").get(f"/staff/day-list/{world.ids['provider_id']}.csv?day={YEAR_9999}")
     assert csv.status_code == 422 and "day: " + YEAR_MESSAGE in text_of(csv)
 

@@ -1,6 +1,10 @@
 """The schedulers' calendar as a grid: one row per 15-minute step of the clinic day (Central),
-one column per provider (day view) or per day (a provider's week). Server-rendered as an HTML
-table, so it works with a keyboard, a screen reader and print, with no calendar widget.
+one column per provider (day view), per day (a provider's week) or per room (the rooms' day).
+Server-rendered as an HTML table, so it works with a keyboard, a screen reader and print, with
+no calendar widget.
+
+A column with nothing to show all day (no visit, no free time: the provider is away or does not
+work that day, or the clinic is closed) says so once (``Column.absent``) instead of in every row.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class VisitBox:
     urgent_answers: tuple[str, ...] = ()  # what made it urgent, in words (domain.urgent.urgent_answers)
     kept_outside_hours: bool = False  # kept there on purpose by a schedule change
     patient_id: int | None = None  # for the link to the patient's record
+    provider_name: str = ""  # who sees the patient (the rooms' calendar names them)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,26 @@ class Column:
     heading: str
     day: date
     cells: list[Cell] = field(default_factory=list)
-    subheading: str = ""  # the provider's kind, in the day view
+    subheading: str = ""  # the provider's kind (day view), the room's kind (rooms' day)
+    # Why the whole column is unavailable, in words ("Not working today", "Away: time off",
+    # "Clinic closed"), or "" when it has a visit or a free time: the page then says it once.
+    absent: str = ""
+
+
+NOT_WORKING = "Not working today"
+AWAY = "Away: time off"
+CLOSED = "Clinic closed"
+
+
+def absence(cells: list[Cell]) -> str:
+    """The words for a column none of whose ``cells`` is a visit or free ("" if one is): closed
+    all day, else away when time off covers any of it, else not working."""
+    if any(c.kind != "unavailable" for c in cells):
+        return ""
+    reasons = {c.reason for c in cells}
+    if reasons <= {"closed"}:
+        return CLOSED
+    return AWAY if "time off" in reasons else NOT_WORKING
 
 
 @dataclass(frozen=True)
@@ -109,7 +133,34 @@ def column(
             cells.append(Cell("unavailable", reason="time off"))
         else:
             cells.append(Cell("unavailable", reason="not working"))
-    return Column(key, heading, day, cells, provider.kind_label)
+    return Column(key, heading, day, cells, provider.kind_label, absence(cells))
+
+
+def room_column(key: str, heading: str, subheading: str, day: date, calendar: ClinicCalendar,
+                visits: list[VisitBox]) -> Column:  # fmt: skip
+    """One room's ``day``: the visits booked in it, free while the clinic is open, closed elsewhere
+    (a room has no hours of its own). A visit there outside the clinic's hours is marked so."""
+    steps = _steps(calendar)
+    step = timedelta(minutes=calendar.hours.grid_minutes)
+    open_today = calendar.open_intervals(day)
+    cells: list[Cell] = []
+    covered_until: datetime | None = None
+    for moment in steps:
+        start = clinic_instant(day, moment)
+        if covered_until is not None and start < covered_until:
+            cells.append(Cell("covered"))
+            continue
+        here = next((v for v in visits if v.start <= start < v.end), None)
+        if here is not None:
+            rows = max(1, math.ceil((here.end - start) / step))
+            outside = not any(o.contains(Interval(here.start, here.end)) for o in merge(open_today))
+            cells.append(Cell("visit", here, rows=rows, outside_hours=outside))
+            covered_until = here.end
+        elif any(o.contains(Interval(start, start + step)) for o in open_today):
+            cells.append(Cell("free"))
+        else:
+            cells.append(Cell("unavailable", reason="closed"))
+    return Column(key, heading, day, cells, subheading, absence(cells))
 
 
 def grid(columns: list[Column], calendar: ClinicCalendar, days: list[date]) -> Grid:

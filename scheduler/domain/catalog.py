@@ -114,6 +114,17 @@ class RoomKind(StrEnum):
     CT = "ct"
 
 
+ROOM_KIND_LABELS = {RoomKind.FLUOROSCOPY: "Fluoroscopy", RoomKind.XRAY: "X-ray", RoomKind.CT: "CT"}
+
+
+def room_kind_label(kind: str) -> str:
+    """A room's kind in words ("X-ray"); an unknown kind as itself."""
+    try:
+        return ROOM_KIND_LABELS[RoomKind(kind)]
+    except ValueError:
+        return kind
+
+
 @dataclass(frozen=True)
 class Specialty:
     code: str

@@ -1,4 +1,5 @@
-"""The schedulers' calendars: a specialty's day with providers side by side, a provider's week."""
+"""The schedulers' calendars: a specialty's day with providers side by side, a provider's week,
+and the rooms' day (what is booked in each room)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from scheduler.domain.calendar_grid import Grid
 from scheduler.domain.calendar_grid import VisitBox
 from scheduler.domain.calendar_grid import column
 from scheduler.domain.calendar_grid import grid
+from scheduler.domain.calendar_grid import room_column
+from scheduler.domain.catalog import room_kind_label
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import NotFound
 from scheduler.domain.offer import Catalog
@@ -50,3 +53,23 @@ def provider_week(provider_id: int, monday: date, *, now: datetime | None = None
         on_day = [v for v in visits if window.start <= v.start < window.end]
         columns.append(column(day.isoformat(), f"{day:%a %b} {day.day}", provider, day, offer.calendar, on_day))
     return grid(columns, offer.calendar, days), offer
+
+
+def rooms_day(day: date, *, now: datetime | None = None) -> tuple[Grid, Catalog]:
+    """One column per room in use, by name, with what is booked in it on ``day``; a room taken
+    out of use appears too when visits are still booked in it that day (they must not vanish)."""
+    offer = _offer(now)
+    booked = store_calendar.room_visit_boxes(sorted(offer.rooms), clinic.day_window(day, 1))
+    shown = sorted(
+        (room for room in offer.rooms.values() if room.id in offer.active_room_ids or booked[room.id]),
+        key=lambda room: room.name,
+    )
+    columns = [
+        room_column(
+            str(room.id), room.name,
+            room_kind_label(room.kind) + ("" if room.id in offer.active_room_ids else ", out of use"),
+            day, offer.calendar, booked[room.id],
+        )
+        for room in shown
+    ]  # fmt: skip
+    return grid(columns, offer.calendar, [day]), offer

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -21,35 +23,53 @@ def visit_boxes(provider_ids: Sequence[int], window: Interval) -> dict[int, list
     """The visits (not cancelled) of ``provider_ids`` overlapping ``window``, earliest first, by
     provider (every provider asked for has a list, empty or not)."""
     a = models.Appointment
-    rows = db.session.execute(
+    found: dict[int, list[VisitBox]] = {p: [] for p in provider_ids}
+    for row in _visits_overlapping(a.provider_id.in_(provider_ids), window):
+        found[row.provider_id].append(_box(row))
+    return found
+
+
+def room_visit_boxes(room_ids: Sequence[int], window: Interval) -> dict[int, list[VisitBox]]:
+    """The visits (not cancelled) booked in ``room_ids`` overlapping ``window``, earliest first,
+    by room (every room asked for has a list), each naming its provider."""
+    a = models.Appointment
+    found: dict[int, list[VisitBox]] = {r: [] for r in room_ids}
+    for row in _visits_overlapping(a.room_id.in_(room_ids), window):
+        assert row.room_id is not None  # chosen by room
+        found[row.room_id].append(_box(row, provider_name=row.provider.name))
+    return found
+
+
+def _visits_overlapping(which: Any, window: Interval) -> Iterable[models.Appointment]:
+    a = models.Appointment  # its provider and room are always loaded with it (lazy="joined")
+    return db.session.execute(
         select(a)
         .options(joinedload(a.patient), joinedload(a.visit_type))
         .where(
-            a.provider_id.in_(provider_ids),
+            which,
             a.starts_at < window.end,
             a.ends_at > window.start,
             a.status.not_in([s.value for s in RELEASED_STATUSES]),
         )
         .order_by(a.starts_at)
     ).scalars()
-    found: dict[int, list[VisitBox]] = {p: [] for p in provider_ids}
-    for row in rows:
-        found[row.provider_id].append(
-            VisitBox(
-                row.id,
-                row.starts_at,
-                row.ends_at,
-                row.visit_type.code,
-                row.visit_type.name,
-                f"{row.patient.family_name}, {row.patient.given_name}",
-                row.status,
-                urgent=row.urgent,
-                urgent_answers=urgent_answers(row.answers) if row.urgent else (),
-                kept_outside_hours=row.kept_outside_hours,
-                patient_id=row.patient_id,
-            )
-        )
-    return found
+
+
+def _box(row: models.Appointment, provider_name: str = "") -> VisitBox:
+    return VisitBox(
+        row.id,
+        row.starts_at,
+        row.ends_at,
+        row.visit_type.code,
+        row.visit_type.name,
+        f"{row.patient.family_name}, {row.patient.given_name}",
+        row.status,
+        urgent=row.urgent,
+        urgent_answers=urgent_answers(row.answers) if row.urgent else (),
+        kept_outside_hours=row.kept_outside_hours,
+        patient_id=row.patient_id,
+        provider_name=provider_name,
+    )
 
 
 @dataclass(frozen=True)

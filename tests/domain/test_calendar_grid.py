@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from scheduler.domain.calendar_grid import VisitBox
 from scheduler.domain.calendar_grid import column
+from scheduler.domain.calendar_grid import room_column
 from scheduler.domain.catalog import Provider
 from scheduler.domain.catalog import TimeOff
 from scheduler.domain.catalog import WorkBlock
@@ -47,3 +48,49 @@ def test_a_weekend_day_is_all_closed():
     provider = Provider(1, "Dr. Lin", "pmr", tuple(WorkBlock(d, time(8), time(17)) for d in range(5)))
     col = column("x", "Sat", provider, MONDAY_AFTER_DST - timedelta(days=2), ClinicCalendar(), [])
     assert set(kinds(col)) == {"closed"}
+
+
+def test_a_provider_who_does_not_work_that_weekday_is_one_not_working_column():
+    provider = Provider(1, "Dr. Lin", "pmr", (WorkBlock(1, time(8), time(17)),))  # Tuesdays only
+    col = column("1", "Dr. Lin", provider, MONDAY_AFTER_DST, ClinicCalendar(), [])
+    assert col.absent == "Not working today"
+    assert set(kinds(col)) == {"not working"}  # the cells stay, for whoever reads them row by row
+
+
+def test_a_provider_away_all_day_says_away_even_where_they_would_not_have_worked():
+    day = MONDAY_AFTER_DST
+    provider = Provider(
+        1, "Dr. Lin", "pmr", (WorkBlock(0, time(8), time(12)),),
+        (TimeOff(clinic_instant(day, time(0)), clinic_instant(day, time(23, 59))),),
+    )  # fmt: skip
+    assert column("1", "Dr. Lin", provider, day, ClinicCalendar(), []).absent == "Away: time off"
+
+
+def test_a_column_with_a_visit_or_a_free_time_is_never_collapsed():
+    day = MONDAY_AFTER_DST
+    away = Provider(1, "Dr. Lin", "pmr", (), (TimeOff(clinic_instant(day, time(0)), clinic_instant(day, time(23))),))
+    kept = column("1", "Dr. Lin", away, day, ClinicCalendar(), [visit(day, 9, 60)])
+    assert kept.absent == "" and kept.cells[4].kind == "visit" and kept.cells[4].outside_hours
+    morning = Provider(1, "Dr. Lin", "pmr", (WorkBlock(0, time(8), time(9)),))
+    assert column("1", "Dr. Lin", morning, day, ClinicCalendar(), []).absent == ""
+
+
+def test_a_whole_day_closure_is_one_clinic_closed_cell():
+    day = MONDAY_AFTER_DST
+    provider = Provider(1, "Dr. Lin", "pmr", (WorkBlock(0, time(8), time(17)),))
+    closed = ClinicCalendar(closures=(Closure(day, "Storm"),))
+    assert column("1", "Dr. Lin", provider, day, closed, []).absent == "Clinic closed"
+
+
+def test_a_room_column_shows_its_visits_free_while_the_clinic_is_open_and_closed_otherwise():
+    day = MONDAY_AFTER_DST
+    calendar = ClinicCalendar(closures=(Closure(day, "staff meeting", time(16), None),))
+    x_ray = VisitBox(7, clinic_instant(day, time(9)), clinic_instant(day, time(9, 30)), "xray", "X-ray", "Lee, Ann",
+                     "booked", provider_name="Sam Ruiz, RT")  # fmt: skip
+    col = room_column("3", "X-ray Room", "X-ray", day, calendar, [x_ray])
+    assert kinds(col)[:4] == ["free"] * 4
+    assert col.cells[4].kind == "visit" and col.cells[4].rows == 2 and col.cells[4].visit.provider_name
+    assert kinds(col)[5] == "covered" and kinds(col)[6:32] == ["free"] * 26 and kinds(col)[32:] == ["closed"] * 4
+    assert col.absent == "" and col.subheading == "X-ray"
+    saturday = room_column("3", "X-ray Room", "X-ray", day - timedelta(days=2), ClinicCalendar(), [])
+    assert saturday.absent == "Clinic closed"

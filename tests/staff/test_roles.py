@@ -57,7 +57,8 @@ def test_the_walk_covers_the_staff_pages_we_know_of(app):
             "staff.admin_waitlist_rules", "staff.phone_waitlist", "staff.admin_api_clients",
             "staff.admin_api_client_revoke", "staff.admin_calendar_feeds",
             "staff.admin_calendar_feed_revoke", "staff.patient_merge_find", "staff.patient_merge_search",
-            "staff.patient_merge_confirm"} <= endpoints  # fmt: skip
+            "staff.patient_merge_confirm", "staff.calendar_day", "staff.calendar_week",
+            "staff.calendar_rooms"} <= endpoints  # fmt: skip
 
 
 def test_every_staff_route_declares_which_roles_may_use_it(app):

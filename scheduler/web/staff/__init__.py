@@ -25,6 +25,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 PAGES = (
     ("staff.home", "Home", "What you can do here."),
     ("staff.calendar_day", "Calendars", "Each specialty's day with providers side by side; a provider's week."),
+    ("staff.calendar_rooms", "Rooms", "What is booked in each room (fluoroscopy, X-ray, CT), one day at a time."),
     (
         "staff.admin_home",
         "Admin",
@@ -105,6 +106,7 @@ from scheduler.web.staff import admin as admin  # noqa: E402
 from scheduler.web.staff import admin_clinic as admin_clinic  # noqa: E402
 from scheduler.web.staff import admin_integrations as admin_integrations  # noqa: E402
 from scheduler.web.staff import audit as audit  # noqa: E402  (registers the routes)
+from scheduler.web.staff import calendars as calendars  # noqa: E402
 from scheduler.web.staff import mail as mail  # noqa: E402
 from scheduler.web.staff import patient_merge as patient_merge  # noqa: E402
 from scheduler.web.staff import patients as patients  # noqa: E402

@@ -1,5 +1,5 @@
-"""The schedulers' pages: calendars (a specialty's day, a provider's week), a visit with its
-actions (status, move, cancel) and the printable day list (the request queue is queue.py)."""
+"""The schedulers' pages: a visit with its actions (status, move, cancel) and the printable day
+list (the calendars are calendars.py, the request queue queue.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import io
 from datetime import date
 from datetime import datetime
 from datetime import time
-from datetime import timedelta
 from typing import Any
 
 from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_login import current_user
 from werkzeug import Response
@@ -37,8 +35,6 @@ from scheduler.domain.visit_status import TRANSITIONS
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
-from scheduler.services import calendar
-from scheduler.services import clinic
 from scheduler.services import patient_file
 from scheduler.services import staff_visits
 from scheduler.web.auth import staff_required
@@ -51,7 +47,6 @@ from scheduler.web.sane_input import query_day
 from scheduler.web.staff import bp
 from scheduler.web.staff import schedule_forms as forms
 from scheduler.web.staff.urgency import urgent_text
-from scheduler.web.staff.waitlist import grid_fits
 from scheduler.web.staff.waitlist import move_fits
 
 EVERYONE = (ADMIN, SCHEDULER, PHONE)
@@ -67,54 +62,6 @@ def _day(name: str = "day") -> date:
     """The date in query parameter ``name``, or today; InvalidInput naming it for a year outside
     1900-2200 (year 9999 would overflow the calendar's arithmetic)."""
     return query_day(name) or clinic_today(utc_now())
-
-
-def _specialty() -> str:
-    offer = clinic.current_catalog(utc_now())
-    code = request.args.get("specialty", "")[:40]
-    return code if code in offer.specialties else next(iter(offer.specialties))
-
-
-@bp.get("/calendar")
-@staff_required(*EVERYONE)
-def calendar_day() -> str:
-    day, code = _day(), _specialty()
-    grid, offer = calendar.specialty_day(code, day)
-    return render_template(
-        "staff/calendar.html",
-        grid=grid,
-        fits=grid_fits(grid, [int(col.key) for col in grid.columns]),
-        offer=offer,
-        specialty=offer.specialties[code],
-        day=day,
-        view="day",
-        previous=day - timedelta(days=1),
-        following=day + timedelta(days=1),
-    )
-
-
-@bp.get("/calendar/provider/<int(max=2147483647):provider_id>")
-@staff_required(*EVERYONE)
-def calendar_week(provider_id: int) -> str:
-    day = _day("week")
-    monday = day - timedelta(days=day.weekday())
-    try:
-        grid, offer = calendar.provider_week(provider_id, monday)
-    except NotFound:
-        abort(404)
-    provider = offer.providers[provider_id]
-    return render_template(
-        "staff/calendar.html",
-        grid=grid,
-        fits=grid_fits(grid, [provider_id] * len(grid.columns)),
-        offer=offer,
-        specialty=offer.specialties[provider.specialty],
-        provider=provider,
-        day=monday,
-        view="week",
-        previous=monday - timedelta(days=7),
-        following=monday + timedelta(days=7),
-    )
 
 
 def _visit(appointment_id: int) -> staff_visits.VisitRow:
