@@ -1,9 +1,11 @@
 """The outbox as staff see it: counts and pages of messages by status, and sending a dead
-message again. Rows name what they are about by id only, so nothing here carries PHI."""
+message again. Rows name what they are about by reference (a visit's, a request's, a waitlist
+entry's) and ids, so nothing here carries PHI."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 
 from scheduler.domain.clock import utc_now
@@ -13,6 +15,7 @@ from scheduler.domain.messages import OutboxStatus
 from scheduler.services import audit
 from scheduler.store import outbox as outbox_rows
 from scheduler.store.outbox import MessageRow
+from scheduler.store.outbox import MessageSubject as MessageSubject
 from scheduler.store.unit_of_work import unit_of_work
 
 KINDS = tuple(kind.value for kind in MessageKind)
@@ -32,6 +35,16 @@ class MessagePage:
     total: int
     page: int
     per_page: int
+    # What the rows are about, by ("appointment" | "request" | "waitlist", id).
+    subjects: dict[tuple[str, int], MessageSubject] = field(default_factory=dict)
+
+    def subject(self, row: MessageRow) -> tuple[str, MessageSubject | None]:
+        """("appointment" | "request" | "waitlist", what it is) for a row of this page (None: gone)."""
+        for kind, value in (("appointment", row.appointment_id), ("request", row.request_id),
+                            ("waitlist", row.waitlist_entry_id)):  # fmt: skip
+            if value is not None:
+                return kind, self.subjects.get((kind, value))
+        return "", None
 
     @property
     def pages(self) -> int:
@@ -51,7 +64,7 @@ def page(where: MessageFilter, *, number: int = 1, per_page: int = 50) -> Messag
     total, rows = outbox_rows.page_of_messages(
         status=where.status, kind=where.kind, channel=where.channel, limit=per_page, offset=(number - 1) * per_page
     )
-    return MessagePage(rows, total, number, per_page)
+    return MessagePage(rows, total, number, per_page, outbox_rows.subjects_of(rows))
 
 
 def retry_dead(message_id: int, *, staff_id: int, now: datetime | None = None) -> str | None:

@@ -29,8 +29,10 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 
+from scheduler.domain.bookings import RequestStatus
 from scheduler.domain.messages import Channel
 from scheduler.domain.messages import OutboxStatus
+from scheduler.domain.waitlist import EntryStatus
 from scheduler.store import models
 from scheduler.store.engine import db
 from scheduler.store.unit_of_work import unit_of_work
@@ -257,6 +259,19 @@ class MessageRow:
     waitlist_entry_id: int | None = None
 
 
+@dataclass(frozen=True)
+class MessageSubject:
+    """What a listed message is about, by reference (no PHI), with what the staff pages need to
+    link to it: the visit's id; the request's patient, specialty and whether it still waits in the
+    queue; the waitlist entry's specialty and whether it still waits."""
+
+    reference: str
+    record_id: int
+    patient_id: int
+    specialty: str | None = None
+    waiting: bool = False
+
+
 def _message_rows() -> Any:
     m = models.OutboxMessage
     return select(
@@ -306,6 +321,41 @@ def page_of_messages(
         .offset(offset)
     )
     return total, [MessageRow(*row) for row in rows]
+
+
+def subjects_of(messages: Iterable[MessageRow]) -> dict[tuple[str, int], MessageSubject]:
+    """What each of ``messages`` is about, keyed ("appointment" | "request" | "waitlist", id):
+    three small indexed reads for a page of messages, whatever its length."""
+    ids: dict[str, set[int]] = {"appointment": set(), "request": set(), "waitlist": set()}
+    for m in messages:
+        for kind, value in (("appointment", m.appointment_id), ("request", m.request_id),
+                            ("waitlist", m.waitlist_entry_id)):  # fmt: skip
+            if value is not None:
+                ids[kind].add(value)
+    found: dict[tuple[str, int], MessageSubject] = {}
+    a, r, w, s, v = models.Appointment, models.VisitRequest, models.WaitlistEntry, models.Specialty, models.VisitType
+    if ids["appointment"]:
+        for id_, reference, patient_id in db.session.execute(
+            select(a.id, a.reference, a.patient_id).where(a.id.in_(ids["appointment"]))
+        ):
+            found[("appointment", id_)] = MessageSubject(reference, id_, patient_id)
+    if ids["request"]:
+        for id_, reference, patient_id, code, status in db.session.execute(
+            select(r.id, r.reference, r.patient_id, s.code, r.status)
+            .join(s, s.id == r.routed_specialty_id)
+            .where(r.id.in_(ids["request"]))
+        ):
+            found[("request", id_)] = MessageSubject(reference, id_, patient_id, code, status == RequestStatus.OPEN)
+    if ids["waitlist"]:
+        for id_, reference, patient_id, code, entry_status in db.session.execute(
+            select(w.id, w.reference, w.patient_id, s.code, w.status)
+            .join(v, v.id == w.visit_type_id)
+            .join(s, s.id == v.specialty_id)
+            .where(w.id.in_(ids["waitlist"]))
+        ):
+            waiting = entry_status == EntryStatus.WAITING
+            found[("waitlist", id_)] = MessageSubject(reference, id_, patient_id, code, waiting)
+    return found
 
 
 def message_row(message_id: int) -> MessageRow | None:

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy import update
 
+from scheduler.domain.patients import PatientDetails
+from scheduler.domain.routing import Intake
+from scheduler.services import requests as visit_requests
+from scheduler.services import waitlist
+from scheduler.services import waitlist_offers
 from scheduler.store import models
 from scheduler.store.engine import db
 from tests.conftest import booking_json
@@ -148,3 +155,40 @@ def test_the_return_address_after_a_retry_cannot_leave_the_staff_pages(app, clie
     signed_in(client, "admin")
     response = client.post(f"/staff/messages/{dead_id}/retry", data={"return_to": "https://evil.example/"})
     assert response.headers["Location"] == "/staff/messages"
+
+
+def test_each_message_names_its_visit_request_or_waitlist_entry_by_reference_linked_by_id(
+    app, client, make_provider, make_room, signed_in
+):
+    booked = _book(client, make_provider)
+    make_provider("radiology-pain")
+    make_room("fluoroscopy")
+    ann = PatientDetails("Ann", "Lee", date(1970, 2, 3), "+15075550101", "ann@example.com")
+    with app.app_context():
+        request = visit_requests.submit_request(
+            intake=Intake("injection", True, "trauma", True), patient=ann, preferences={}, channel="web"
+        ).request
+        entry = waitlist.join(visit_type_code="evaluation", patient=ann, channel="web").view
+        # The worker's pass asks the patient to renew an entry ending within the week: a message about it.
+        assert waitlist_offers.expire_entries(now=entry.expires_at - timedelta(days=2))["expiring"] == 1
+        appointment_id = db.session.execute(select(models.Appointment.id)).scalar_one()
+    signed_in(client, "scheduler")
+    page = client.get("/staff/messages").text
+    assert f'Visit <a href="/staff/visits/{appointment_id}">{booked["reference"]}</a>' in page
+    queue = f"/staff/queue?specialty=radiology-pain#request-{request.id}"
+    assert f'Request <a href="{queue}">{request.reference}</a>' in page
+    assert f'Waitlist <a href="/staff/waitlist?specialty=pmr#{entry.reference}">{entry.reference}</a>' in page
+    assert "appointment 1 (v1)" not in page and "request None" not in page
+    # No patient details in any address: ids, a specialty and a reference only.
+    for href in re.findall(r'href="([^"]+)"', page):
+        for detail in ("Lee", "Ann", "Zebulon", "Quillfeather", "1970", "555", "example.com"):
+            assert detail not in href, href
+    # The links open their pages; a request no longer waiting leads to its patient's requests.
+    assert client.get(f"/staff/visits/{appointment_id}").status_code == 200
+    with app.app_context():
+        db.session.execute(update(models.VisitRequest).values(status="declined", decline_reason="duplicate"))
+        db.session.execute(update(models.WaitlistEntry).values(status="left"))
+        db.session.commit()
+    page = client.get("/staff/messages").text
+    assert f'Request <a href="/staff/patients/{request.patient_id}#requests-title">{request.reference}</a>' in page
+    assert f"Waitlist {entry.reference} (no longer waiting)" in page
