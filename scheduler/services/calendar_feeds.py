@@ -3,7 +3,8 @@
 A feed lists one provider's (or one specialty's) visits from FEED_PAST_DAYS ago to FEED_AHEAD_DAYS
 ahead with the least PHI that still makes a day's calendar useful: the visit type and the patient's
 initials. Times are in America/Chicago with its VTIMEZONE (as the invites in emails are, see
-scheduler.services.notices), so subscribers get daylight-saving weeks right. Each fetch is audited.
+scheduler.services.notices), so subscribers get daylight-saving weeks right. Each fetch is audited,
+and the feed's "last used" noted (at most once a minute, in the audit row's transaction).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.services import audit
 from scheduler.services import clinic_details
+from scheduler.services import integrations
 from scheduler.services.integrations import FeedTarget
 from scheduler.services.vtimezone import clinic_vtimezone
 from scheduler.settings import settings
@@ -117,6 +119,7 @@ def render_feed(target: FeedTarget, now: datetime | None = None) -> bytes:
         calendar.add_component(event)
     body: bytes = calendar.to_ical()
     with unit_of_work():
+        integrations.note_feed_used(target.feed_id, now=now)
         audit.record(
             "calendar_feed.read",
             actor_kind="staff",

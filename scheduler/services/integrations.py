@@ -5,21 +5,30 @@ is made, and a copy of the database opens nothing. Tokens carry 256 random bits,
 (no salt, no slow hash) is enough: there is nothing to guess, and a lookup stays one indexed query.
 Every FHIR call checks its token against the current "api_clients" revision, which any change to
 any client bumps, so a revoked token is refused from the very next call.
+
+When a token was last used is kept to the minute (``last_used_at``, for the admin pages), written
+at most once a minute per token: each process skips the write for a token it noted less than
+LAST_USED_EVERY ago, and the UPDATE itself skips a value newer than that (so several processes
+write once between them). Noting a use does not bump the "api_clients" revision (migration 0019).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timedelta
 
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.errors import NotFound
 from scheduler.services import audit
 from scheduler.services.memo import app_cache
+from scheduler.services.memo import app_throttle
 from scheduler.store import calendar as store_calendar
 from scheduler.store import catalog as store_catalog
 from scheduler.store import integrations as store
@@ -29,11 +38,15 @@ from scheduler.store.integrations import CalendarFeed as CalendarFeed
 from scheduler.store.integrations import FeedTarget as FeedTarget
 from scheduler.store.unit_of_work import unit_of_work
 
+log = logging.getLogger(__name__)
+
 SCOPES = ("read", "book")
 API_TOKEN_PREFIX = "sij_"  # makes a leaked token recognisable to secret scanners and people alike
 FEED_TOKEN_BYTES = 32
 # Checked tokens each process remembers (keyed by the "api_clients" revision, so never stale).
 TOKENS_REMEMBERED = 256
+# How stale "last used" may be: at most one write per token in this time.
+LAST_USED_EVERY = timedelta(seconds=60)
 
 
 def token_hash(token: str) -> str:
@@ -164,6 +177,11 @@ def _look_up(hashed: str) -> Authentication:
     return Authentication(Caller(row.id, row.name, frozenset(row.scopes.split())), client_id=row.id)
 
 
+def note_api_client_used(client_id: int, *, now: datetime | None = None) -> None:
+    """Record that client ``client_id``'s token was just used (at most once a minute)."""
+    _note_use("api_client", client_id, store.mark_api_client_used, now or utc_now())
+
+
 # ----- calendar feeds ------------------------------------------------------------------------------
 
 
@@ -245,6 +263,22 @@ def feed_for_token(token: str) -> FeedTarget | None:
     if not token or len(token) > 100:
         return None
     return store.live_feed_with_token(token_hash(token))
+
+
+def note_feed_used(feed_id: int, *, now: datetime | None = None) -> None:
+    """Record that feed ``feed_id`` was just fetched (at most once a minute); joins the caller's
+    unit of work when there is one (the feed's audit row's)."""
+    _note_use("calendar_feed", feed_id, store.mark_feed_used, now or utc_now())
+
+
+def _note_use(kind: str, record_id: int, mark: Callable[..., bool], now: datetime) -> None:
+    if not app_throttle("last-used", LAST_USED_EVERY).due((kind, record_id), now):
+        return  # this process wrote it less than a minute ago: nothing to do on the hot path
+    try:
+        with unit_of_work():
+            mark(record_id, now, unless_since=now - LAST_USED_EVERY)
+    except Exception as error:  # noqa: BLE001 - bookkeeping: a busy database must not refuse the call
+        log.warning("%s %s: last use not recorded (%s)", kind, record_id, type(error).__name__)
 
 
 def staff_account_id(username: str) -> int | None:

@@ -16,6 +16,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Hashable
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from typing import Generic
 from typing import TypeVar
@@ -118,3 +120,34 @@ def app_cache(name: str, size: int | None = None) -> RevisionCache[Any]:
         else:
             caches[name] = RevisionCache(size)
     return caches[name]
+
+
+class Throttle:
+    """Says yes to a key at most once per ``every`` (per process): a cheap guard in front of
+    bookkeeping writes on hot paths (when a token was last used). Keys not seen for ``every``
+    are forgotten once more than ``size`` are held, so memory stays bounded."""
+
+    def __init__(self, every: timedelta, size: int = 4096) -> None:
+        self.every = every
+        self.size = size
+        self._last: dict[Hashable, datetime] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key: Hashable, now: datetime) -> bool:
+        """True (and remembered) when ``key`` was last due ``every`` or more before ``now``."""
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self.every:
+                return False
+            self._last[key] = now
+            if len(self._last) > self.size:
+                self._last = {k: at for k, at in self._last.items() if now - at < self.every}
+            return True
+
+
+def app_throttle(name: str, every: timedelta) -> Throttle:
+    """The named throttle of the current app (each app, and so each test's, has its own)."""
+    throttles: dict[str, Throttle] = current_app.extensions.setdefault("scheduler_throttles", {})
+    if name not in throttles:
+        throttles[name] = Throttle(every)
+    return throttles[name]

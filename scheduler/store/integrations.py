@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from typing import cast
 
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 
 from scheduler.store import models
 from scheduler.store.catalog import counters
@@ -28,10 +32,13 @@ class ApiClient:
     created_at: datetime
     revoked_at: datetime | None
     created_by_id: int | None
+    last_used_at: datetime | None = None
 
 
 def _api_client(row: models.ApiClient) -> ApiClient:
-    return ApiClient(row.id, row.name, row.scopes, row.active, row.created_at, row.revoked_at, row.created_by_id)
+    return ApiClient(
+        row.id, row.name, row.scopes, row.active, row.created_at, row.revoked_at, row.created_by_id, row.last_used_at
+    )
 
 
 def add_api_client(
@@ -64,6 +71,18 @@ def revoke_api_client(client_id: int, at: datetime) -> None:
 def api_clients() -> list[ApiClient]:
     rows = db.session.execute(select(models.ApiClient).order_by(models.ApiClient.id)).scalars()
     return [_api_client(row) for row in rows]
+
+
+def mark_api_client_used(client_id: int, at: datetime, *, unless_since: datetime) -> bool:
+    """Set the client's ``last_used_at`` to ``at`` unless it is already ``unless_since`` or later
+    (the check is in the UPDATE: processes noting the same minute write once). Whether it wrote.
+    Does not bump the "api_clients" revision (migration 0019)."""
+    c = models.ApiClient
+    return _marked(
+        update(c)
+        .where(c.id == client_id, or_(c.last_used_at.is_(None), c.last_used_at < unless_since))
+        .values(last_used_at=at)
+    )
 
 
 @dataclass(frozen=True)
@@ -104,12 +123,14 @@ class CalendarFeed:
     specialty_id: int | None
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None = None
 
 
 def _feed(row: models.CalendarFeed) -> CalendarFeed:
     return CalendarFeed(
-        row.id, row.staff_id, row.scope, row.provider_id, row.specialty_id, row.created_at, row.revoked_at
-    )
+        row.id, row.staff_id, row.scope, row.provider_id, row.specialty_id, row.created_at, row.revoked_at,
+        row.last_used_at,
+    )  # fmt: skip
 
 
 def add_feed(
@@ -146,6 +167,22 @@ def revoke_feed(feed_id: int, at: datetime) -> None:
 def feeds() -> list[CalendarFeed]:
     rows = db.session.execute(select(models.CalendarFeed).order_by(models.CalendarFeed.id)).scalars()
     return [_feed(row) for row in rows]
+
+
+def mark_feed_used(feed_id: int, at: datetime, *, unless_since: datetime) -> bool:
+    """As :func:`mark_api_client_used`, for a calendar feed."""
+    f = models.CalendarFeed
+    return _marked(
+        update(f)
+        .where(f.id == feed_id, or_(f.last_used_at.is_(None), f.last_used_at < unless_since))
+        .values(last_used_at=at)
+    )
+
+
+def _marked(statement: Any) -> bool:
+    # Nothing loaded in the session needs the new value: no synchronising of loaded objects.
+    result = cast(CursorResult[Any], db.session.execute(statement.execution_options(synchronize_session=False)))
+    return bool(result.rowcount)
 
 
 @dataclass(frozen=True)

@@ -618,6 +618,10 @@ class ApiClient(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Who made it (None when made from the command line, where nobody is signed in).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    # When its token was last used (None: never), to the minute: services.integrations writes it
+    # at most once a minute. The only column whose change does not bump the "api_clients"
+    # revision (migration 0019: a new column deciding what a token opens must be added there).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 FEED_SCOPES = "('provider', 'specialty')"
@@ -646,6 +650,8 @@ class CalendarFeed(Model):
     specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialty.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the feed was last fetched (None: never), to the minute (written at most once a minute).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ClinicDetails(Model):

@@ -5,10 +5,17 @@ admins only; audited with the admin as actor."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import select
 
+from scheduler.domain import time_words
+from scheduler.domain.clock import utc_now
+from scheduler.services import integrations
+from scheduler.services.integrations import create_api_client
+from scheduler.services.integrations import create_feed
 from scheduler.store import models
 from scheduler.store.engine import db
 
@@ -39,7 +46,7 @@ def test_an_admin_creates_an_api_client_sees_the_token_once_and_it_works_until_r
     assert made.request.path == "/staff/admin/api-clients"  # the token is in no address
     listed = client.get("/staff/admin/api-clients")
     assert listed.status_code == 200 and token not in text(listed)
-    assert "Epic EHR" in text(listed) and "Not recorded" in text(listed) and "Active" in text(listed)
+    assert "Epic EHR" in text(listed) and "<td>Never</td>" in text(listed) and "Active" in text(listed)
 
     outsider = app.test_client()
     assert fhir_read(outsider, token).status_code == 200
@@ -117,3 +124,98 @@ def test_other_roles_get_403(app, signed_in, role):
                 "/staff/admin/api-clients/1/revoke", "/staff/admin/calendar-feeds/1/revoke"):  # fmt: skip
         assert client.get(url).status_code == 403, url
         assert client.post(url).status_code == 403, url
+
+
+# ----- when each token was last used -----------------------------------------------------------------
+
+
+class Writes:
+    """Counts the UPDATE statements on ``table`` the app sends while open (a real engine event)."""
+
+    def __init__(self, app, table):
+        self.app, self.table, self.count = app, table, 0
+
+    def _seen(self, conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE") and f"UPDATE {self.table} " in statement:
+            self.count += 1
+
+    def __enter__(self):
+        with self.app.app_context():
+            event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        with self.app.app_context():
+            event.remove(db.engine, "before_cursor_execute", self._seen)
+
+
+def _last_used(app, model, record_id):
+    with app.app_context():
+        return db.session.get(model, record_id).last_used_at
+
+
+def _revision(app, name):
+    with app.app_context():
+        return db.session.execute(select(models.Revision.value).where(models.Revision.name == name)).scalar_one()
+
+
+def test_an_api_client_s_last_use_is_recorded_on_a_call_and_shown_on_its_admin_page(app, signed_in):
+    with app.app_context():
+        made = create_api_client("Epic EHR", ("read",))
+    admin = app.test_client()
+    signed_in(admin, "admin")
+    assert re.search(r"<td>Epic EHR</td><td>read</td><td>[^<]+</td><td>Never</td>", text(admin.get(
+        "/staff/admin/api-clients")))  # fmt: skip
+    revision = _revision(app, "api_clients")
+    before = utc_now()
+    assert fhir_read(app.test_client(), made.token).status_code == 200
+    used = _last_used(app, models.ApiClient, made.client.id)
+    assert used is not None and before <= used <= utc_now()
+    # Noting a use is not a change to what the token opens: every process's checked tokens stand.
+    assert _revision(app, "api_clients") == revision
+    listed = text(admin.get("/staff/admin/api-clients"))
+    assert f"<td>Epic EHR</td><td>read</td><td>{time_words.short_when(made.client.created_at)}</td>" \
+           f"<td>{time_words.short_when(used)}</td>" in listed  # fmt: skip
+    assert fhir_read(app.test_client(), "sij_not-a-token").status_code == 401  # an unknown token notes nothing
+
+
+def test_last_used_is_written_at_most_once_a_minute_per_token_not_once_a_call(app, app_with):
+    with app.app_context():
+        one = create_api_client("Portal", ("read",))
+        other = create_api_client("Call centre", ("read",))
+    caller = app.test_client()
+    with Writes(app, "api_client") as writes:
+        for _ in range(5):
+            assert fhir_read(caller, one.token).status_code == 200
+            assert fhir_read(caller, other.token).status_code == 200
+    assert writes.count == 2  # one per token, not ten
+    first = _last_used(app, models.ApiClient, one.client.id)
+    # Another process (another app: its own memory) in the same minute: its UPDATE changes nothing.
+    elsewhere = app_with()
+    with Writes(elsewhere, "api_client") as writes:
+        assert fhir_read(elsewhere.test_client(), one.token).status_code == 200
+    assert writes.count == 1 and _last_used(app, models.ApiClient, one.client.id) == first
+    # A minute on, it moves.
+    later = first + timedelta(seconds=61)
+    with app.app_context():
+        integrations.note_api_client_used(one.client.id, now=later)
+    assert _last_used(app, models.ApiClient, one.client.id) == later
+
+
+def test_a_calendar_feed_s_last_fetch_is_recorded_once_a_minute_and_shown_on_its_admin_page(
+    app, signed_in, make_provider
+):
+    provider_id = make_provider("pmr", name="Dr. Feed")
+    admin = app.test_client()
+    me = signed_in(admin, "admin")
+    with app.app_context():
+        made = create_feed(me.id, provider_id=provider_id)
+    assert "<td>Never</td>" in text(admin.get("/staff/admin/calendar-feeds"))
+    reader = app.test_client()
+    with Writes(app, "calendar_feed") as writes:
+        for _ in range(3):
+            assert reader.get(f"/feeds/{made.token}.ics").status_code == 200
+    assert writes.count == 1 and len(audit_rows(app, "calendar_feed.read")) == 3  # every fetch still audited
+    used = _last_used(app, models.CalendarFeed, made.feed.id)
+    assert used is not None
+    assert f"<td>{time_words.short_when(used)}</td>" in text(admin.get("/staff/admin/calendar-feeds"))

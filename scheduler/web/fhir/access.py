@@ -120,6 +120,7 @@ def authenticate() -> Response | tuple[Response, int] | None:
         message = "This API token was revoked." if found.refusal == "revoked" else "This API token is not valid."
         return outcome_response(401, "unauthorized", message)
     g.fhir_caller = found.caller
+    integrations.note_api_client_used(found.caller.id)  # a write at most once a minute per token
     if not found.caller.may(scope):
         note("fhir.refused", "fhir", detail=f"needs scope {scope}")
         return outcome_response(403, "forbidden", f"This API token does not have the '{scope}' scope.")

@@ -1,7 +1,7 @@
 """Admin pages for other software's credentials: API clients of the FHIR API and staff calendar
 feeds. Each token is shown once, in the answer to the post that made it (never in an address, never
 logged: only its hash is stored); revoking asks first. Admins only; audited with the admin as actor.
-"Last used" is not recorded (the tables have no column for it), so the lists say so."""
+The lists say when each token was last used, to the minute ("Never" before its first use)."""
 
 from __future__ import annotations
 
