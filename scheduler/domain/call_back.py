@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from datetime import time
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from scheduler.domain.clock import to_clinic
+from scheduler.domain.day_parts import PartOfDay
 from scheduler.domain.hours import ClinicCalendar
 
 # As the patient pages (and the JSON API) store them: Monday first, the clinic's open weekdays.
@@ -25,8 +25,6 @@ WEEKDAY_CODES = ("monday", "tuesday", "wednesday", "thursday", "friday")
 DAY_WORDS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 PARTS_OF_DAY = ("morning", "afternoon")
 PART_WORDS = {"morning": "mornings", "afternoon": "afternoons"}
-# A visit starting before noon (Central) is a morning visit, as the patient pages describe it.
-NOON = time(12)
 
 # A routine request is called back by the close of the second clinic day after the day it came.
 ROUTINE_CLINIC_DAYS = 2
@@ -78,7 +76,8 @@ class Preferences:
 
 
 def part_of_day(start: datetime) -> str:
-    return "morning" if to_clinic(start).time() < NOON else "afternoon"
+    """ "morning" or "afternoon", split at noon Central (see domain.day_parts)."""
+    return PartOfDay.of(start).value
 
 
 def routine_call_back_by(

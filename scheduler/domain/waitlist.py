@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
-from datetime import time
 from datetime import timedelta
 from enum import StrEnum
 
@@ -21,6 +20,7 @@ from scheduler.domain.catalog import Provider
 from scheduler.domain.clock import clinic_instant
 from scheduler.domain.clock import require_aware
 from scheduler.domain.clock import to_clinic
+from scheduler.domain.day_parts import PartOfDay as PartOfDay  # where it was first defined
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import subtract
@@ -35,24 +35,11 @@ OFFER_HOLD_MINUTES = 30
 # Nobody gets more than this many offers in this window, however many times free up.
 OFFERS_PER_PATIENT = 3
 OFFER_WINDOW = timedelta(days=7)
-NOON = time(12)
 
 
 class Priority(StrEnum):
     URGENT = "urgent"
     ROUTINE = "routine"
-
-
-class PartOfDay(StrEnum):
-    """As the public preferences page names them: morning (8 a.m. to noon), afternoon (noon to 5 p.m.)."""
-
-    MORNING = "morning"
-    AFTERNOON = "afternoon"
-
-    @classmethod
-    def of(cls, moment: datetime) -> PartOfDay:
-        """The part of the clinic day a visit starting at ``moment`` (aware) is in."""
-        return cls.MORNING if to_clinic(moment).time() < NOON else cls.AFTERNOON
 
 
 class EntryStatus(StrEnum):

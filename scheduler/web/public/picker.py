@@ -20,8 +20,9 @@ from scheduler.domain.bookings import describe_time
 from scheduler.domain.catalog import Provider
 from scheduler.domain.catalog import ProviderKind
 from scheduler.domain.clock import clinic_today
-from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
+from scheduler.domain.day_parts import PartOfDay
+from scheduler.domain.day_parts import by_day_and_part
 from scheduler.web.public.times import DAYS_PER_STEP
 from scheduler.web.public.times import HORIZON_DAYS
 from scheduler.web.public.times import OfferedDay
@@ -30,7 +31,6 @@ from scheduler.web.public.times import days_with_times
 from scheduler.web.public.times import first_day_asked
 from scheduler.web.public.times import times_on
 
-NOON = 12
 # One line on who each kind of provider is, in words a patient understands (the kind's own words).
 KIND_WORDS: dict[str, str] = {
     ProviderKind.PHYSIATRIST: "A doctor who treats joint and back pain without surgery.",
@@ -174,8 +174,9 @@ def build(
     if day is not None and not problems:
         times = times_on(visit_type, specialty, day, provider_id=provider_id, patient_id=patient_id)
         picker.step, picker.day = "time", day
-        picker.morning = [t for t in times if to_clinic(t.start).hour < NOON]
-        picker.afternoon = [t for t in times if to_clinic(t.start).hour >= NOON]
+        parts = {part: list(found) for group in by_day_and_part(times) for part, found in group.parts}
+        picker.morning = parts.get(PartOfDay.MORNING, [])
+        picker.afternoon = parts.get(PartOfDay.AFTERNOON, [])
         return picker
     today = clinic_today(utc_now())
     picker.days, picker.later = days_with_times(
