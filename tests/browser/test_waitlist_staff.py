@@ -68,7 +68,7 @@ def test_phone_staff_add_a_caller_to_the_waitlist_and_a_free_cell_says_one_waiti
     page.keyboard.type("Comprehensive")
     tab_to(page, "days-1")  # Tuesday
     page.keyboard.press("Space")
-    tab_to(page, "parts_of_day-0")  # Morning
+    tab_to(page, "parts_of_day")  # Morning (the first choice has the question's own id)
     page.keyboard.press("Space")
     tab_to(page, "earliest")
     page.keyboard.type(typed_date(tuesday))

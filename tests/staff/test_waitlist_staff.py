@@ -323,6 +323,14 @@ def test_phone_staff_cannot_make_an_entry_urgent_and_mistakes_are_told_with_ever
               "email": "rosa@example.com", "visit_type": "evaluation", "priority": "urgent"},
     )  # fmt: skip
     assert urgent.status_code == 422 and "Only a scheduler can make" in page_text(urgent)
+    # The question is shown with its error, and the summary's link lands on its first choice.
+    refused = page_text(urgent)
+    assert '<a href="#priority">Only a scheduler can make' in refused and 'id="priority-error"' in refused
+    assert 'type="radio" id="priority" name="priority" value="routine"' in refused
+    assert 'type="radio" id="priority-1" name="priority" value="urgent" checked' in refused
+    odd_day = page_text(client.post("/staff/phone/waitlist", data={"given_name": "Rosa", "days": ["1", "9"]}))
+    assert '<a href="#days">' in odd_day and 'type="checkbox" id="days" name="days" value="0"' in odd_day
+    assert 'type="checkbox" id="days-1" name="days" value="1" checked' in odd_day  # what was ticked is kept
     empty = client.post("/staff/phone/waitlist", data={"given_name": "Rosa", "visit_type": ""})
     text = page_text(empty)
     assert empty.status_code == 422 and 'value="Rosa"' in text
