@@ -1,5 +1,7 @@
 """The phone-staff console on the server: search, picking a patient, routing and the next free
-times, the read-back, booking (channel "phone", the staff member, an audit row), the duplicate
+times in the staff time picker (nothing chosen for staff; another day, later days and one
+provider's times without losing what was typed), the read-back, booking (channel "phone", the
+staff member, an audit row), a returning caller not asked what the records hold, the duplicate
 warning, a time taken meanwhile, errors that keep what was typed, and a race with a patient."""
 
 from __future__ import annotations
@@ -9,14 +11,17 @@ import re
 import threading
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from scheduler.domain.clock import to_clinic
 from scheduler.domain.patients import PatientDetails
 from scheduler.services import staff_visits
 from scheduler.store import models
 from scheduler.store.engine import db
+from scheduler.web.staff import time_picker
 from scheduler.web.staff.phone import CHANGED
 from scheduler.web.staff.phone import TAKEN
 from scheduler.web.staff.phone_forms import parse_birth_date
@@ -60,6 +65,30 @@ def slots(page: str) -> list[str]:
     return [html.unescape(v) for v in re.findall(r'name="slot" value="([^"]+)"', page)]
 
 
+def first_time(page: str) -> str:
+    """The first time offered (nothing is chosen for staff: a test chooses as staff would)."""
+    return slots(page)[0]
+
+
+def panel(page: str, day: str) -> str:
+    """The picker's fieldset of the times on ``day`` (YYYY-MM-DD), its opening tag included."""
+    found = re.search(rf'<fieldset class="picker-panel" id="slot-{day}".*?</fieldset>', page, re.S)
+    assert found, f"no times of {day} on the page"
+    return found.group(0)
+
+
+def shown_day(page: str) -> str:
+    """The day the picker shows: its day button is marked current, and its times alone are not hidden."""
+    (current,) = re.findall(r'name="go_shown" value="([^"]+)" data-picker-day="[^"]+" aria-current="true"', page)
+    visible = re.findall(r'<fieldset class="picker-panel" id="slot-([\d-]+)" data-picker-panel="[^"]+">', page)
+    assert visible == [current], (visible, current)
+    return current
+
+
+def picker_days(page: str) -> list[str]:
+    return re.findall(r'name="go_shown" value="([^"]+)"', page)
+
+
 def add_patient(app, details: PatientDetails) -> int:
     with app.app_context():
         patient = models.Patient(
@@ -84,16 +113,20 @@ def patients(app) -> list[models.Patient]:
         return list(db.session.execute(select(models.Patient).order_by(models.Patient.id)).scalars())
 
 
-def step(client, page: str | None = None, action: str = "find", **changes: str):
-    """Post the booking form as the last page left it (its hidden fields and chosen time), changed."""
+def step(client, page: str | None = None, action: str | None = "find", **changes: str):
+    """Post the booking form as the last page left it (its hidden fields and chosen time), changed.
+    ``action`` None: no action button (one of the time picker's own buttons, given in ``changes``)."""
     data = dict(CALLER)
     if page is not None:
-        for name in ("patient_id", "duplicates_seen", "from_day", "read_back"):
+        for name in ("patient_id", "duplicates_seen", "read_back"):
             data[name] = hidden(page, name)
+        if 'id="slot"' in page:  # the time picker's days, as the page left them
+            data.update({name: hidden(page, name) for name in ("from", "shown")})
         if re.search(r'name="slot" value="[^"]+" checked', page):
             data["slot"] = checked_slot(page)
     data.update(changes)
-    data["action"] = action
+    if action is not None:
+        data["action"] = action
     return client.post("/staff/phone/book", data={k: v for k, v in data.items() if v is not None})
 
 
@@ -169,7 +202,9 @@ def test_new_patient_opens_an_empty_form_with_the_questions_in_the_order_of_the_
 # ----- routing, times, read-back, booking ------------------------------------------------------
 
 
-def test_find_next_available_routes_the_caller_and_chooses_the_first_free_time(client, make_provider, signed_in):
+def test_find_next_available_routes_the_caller_and_offers_the_first_free_day_with_nothing_chosen(
+    client, make_provider, signed_in
+):
     make_provider("pmr", name="Dr. Lin")
     signed_in(client, "phone")
     found = step(client)
@@ -178,10 +213,21 @@ def test_find_next_available_routes_the_caller_and_chooses_the_first_free_time(c
     assert "New patients begin with a comprehensive evaluation in Physical Medicine" in page
     assert "Comprehensive SI joint evaluation (60 minutes)" in page
     times = slots(page)
-    assert times and checked_slot(page) == times[0]
-    assert re.search(r">\d{1,2}(:\d{2})? [ap]\.m\. C[SD]T, Dr. Lin \(physiatrist\)</label>", page)
+    assert times and not re.search(r'name="slot" value="[^"]+" checked', page)
+    # Day first: the first day with free times is shown, its first time has the focus (Enter or
+    # an arrow chooses it), and the zone is said once above the times.
+    first_day = to_clinic(datetime.fromisoformat(times[0].split("|")[0])).date().isoformat()
+    assert shown_day(page) == picker_days(page)[0] == first_day
+    assert re.search(rf'name="slot" value="{re.escape(html.escape(times[0]))}" autofocus', page)
+    assert re.search(r"Times are Central time \(C[SD]T\)", page)
+    label = r'<span class="picker-clock">\d{1,2}(:\d{2})? [ap]\.m\.</span>, Dr. Lin \(physiatrist\)</label>'
+    assert re.search(label, page)
+    assert "<h4 class=\"picker-part\">Morning (" in page and "<h4 class=\"picker-part\">Afternoon (" in page
     assert "Urgent" not in page
     assert 'value="Cara"' in page and 'value="3/27/1970"' in page  # everything typed is still there
+    # Reading back without a time is an error, and nothing was chosen meanwhile.
+    refused = step(client, page, "readback")
+    assert refused.status_code == 422 and '<a href="#slot">Select a time for the visit</a>' in text(refused)
 
 
 def test_a_red_flag_routes_to_an_urgent_evaluation_with_the_notice(client, make_provider, signed_in):
@@ -229,7 +275,8 @@ def test_the_read_back_then_booking_records_the_phone_channel_and_the_staff_memb
 def test_booking_what_was_not_read_back_shows_the_read_back_again(client, app, make_provider, signed_in):
     make_provider("pmr")
     signed_in(client, "phone")
-    read = text(step(client, text(step(client)), "readback"))
+    listed = text(step(client))
+    read = text(step(client, listed, "readback", slot=first_time(listed)))
     changed = step(client, read, "book", phone="507-555-0188")
     assert changed.status_code == 422 and CHANGED in text(changed)
     assert "(507) 555-0188" in text(changed)[text(changed).index('id="read-back"') :]
@@ -246,13 +293,128 @@ def test_an_existing_patient_is_booked_on_their_own_record(client, app, make_pro
                "email": "ann.lee@example.com", "patient_id": str(ann), "sms_consent": "y"}  # fmt: skip
     listed = text(step(client, picked, **answers))
     assert "may be a patient already on record" not in listed
-    read = text(step(client, listed, "readback", **answers))
+    read = text(step(client, listed, "readback", slot=first_time(listed), **answers))
     assert "Yes, agreed on this call" in read
     assert step(client, read, "book", **answers).status_code == 303
     assert [p.id for p in patients(app)] == [ann]
     (appointment,) = appointments(app)
     assert appointment.patient_id == ann
     assert patients(app)[0].sms_consent  # the verbal consent is saved on the record
+
+
+# ----- the time picker without JavaScript: round trips that keep everything typed ---------------
+
+
+def test_another_day_later_days_and_one_providers_times_come_back_with_everything_typed(
+    client, app, make_provider, signed_in
+):
+    make_provider("pmr", name="Dr. Lin")
+    ortiz = make_provider("pmr", name="Dr. Ortiz")
+    signed_in(client, "phone")
+    typed = {"email": "cara@example.com", "sms_consent": "y"}
+    listed = text(step(client, **typed))
+    days = picker_days(listed)
+    assert len(days) == time_picker.DAYS_SHOWN and days == sorted(days)
+    chosen = first_time(listed)  # a time on the first day, chosen before looking at another
+
+    # Another day: a button of the booking form, so the whole form travels with it.
+    other = step(client, listed, None, slot=chosen, go_shown=days[2], **typed)
+    page = text(other)
+    assert other.status_code == 200 and "There is a problem" not in page
+    assert shown_day(page) == days[2] and hidden(page, "shown") == days[2]
+    assert f'name="go_shown" value="{days[2]}" data-picker-day="{days[2]}" aria-current="true" autofocus' in page
+    assert ' hidden>' in panel(page, days[0]).split("\n")[0]
+    for kept in ('value="Cara"', 'value="Diaz"', 'value="3/27/1970"', 'value="507-555-0177"',
+                 'value="cara@example.com"',
+                 'id="sms_consent" name="sms_consent" value="y" checked', 'name="seen_before" value="no" checked',
+                 'name="cause" value="trauma" checked', '<option value="evaluation" selected>'):  # fmt: skip
+        assert kept in page, kept
+    assert checked_slot(page) == chosen  # still chosen, on its own day, and said so under the times
+    said = r"Chosen: \w{3}, \w{3} \d{1,2} at \d{1,2}(:\d{2})? [ap]\.m\. with Dr\. (Lin|Ortiz) \(physiatrist\)"
+    assert re.search(said, page)
+    assert 'id="read-back"' not in page and not appointments(app)
+
+    # Later days, then earlier ones again: never before today.
+    later = re.search(r'name="go_from" value="([^"]+)">Later days</button>', page).group(1)
+    assert later > days[-1]
+    on = text(step(client, page, None, go_from=later, **typed))
+    assert min(picker_days(on)) >= later and hidden(on, "from") == later
+    assert 'value="cara@example.com"' in on and 'name="cause" value="trauma" checked' in on
+    earlier = re.search(r'name="go_from" value="([^"]+)">Earlier days</button>', on).group(1)
+    assert earlier == (date.fromisoformat(later) - timedelta(days=7)).isoformat()
+    assert picker_days(text(step(client, on, None, go_from=earlier, **typed)))[0] >= earlier
+    # "Find next available" starts from the earliest day again.
+    assert picker_days(text(step(client, on, **typed))) == days
+
+    # One provider's times, the filter kept on the next step; anyone again with the empty choice.
+    theirs = text(step(client, listed, None, provider=str(ortiz), go_provider="1", **typed))
+    assert slots(theirs) and all(value.endswith(f"|{ortiz}") for value in slots(theirs))
+    assert f'<option value="{ortiz}" selected>Dr. Ortiz (physiatrist)</option>' in theirs
+    assert 'id="slot-provider" name="provider" autofocus' in theirs and 'value="cara@example.com"' in theirs
+    read = text(step(client, theirs, "readback", provider=str(ortiz), slot=first_time(theirs), **typed))
+    assert all(value.endswith(f"|{ortiz}") for value in slots(read))
+    assert "Dr. Ortiz" in read[read.index('id="read-back"') :]
+    anyone = text(step(client, theirs, None, provider="", go_provider="1", **typed))
+    assert {value.rsplit("|", 1)[1] for value in slots(anyone)} != {str(ortiz)}
+    # A provider who may not be offered the visit, or none at all: everyone's times, no error.
+    for stranger in (str(make_provider("radiology-pain")), "999999", "x"):
+        answer = step(client, listed, None, provider=stranger, go_provider="1", **typed)
+        assert answer.status_code == 200 and slots(text(answer)), stranger
+
+
+def test_a_broken_picker_value_is_ignored_and_keeps_what_was_typed(client, make_provider, signed_in):
+    make_provider("pmr")
+    signed_in(client, "phone")
+    listed = text(step(client))
+    for changes in ({"go_shown": "9999-12-31"}, {"go_shown": "yesterday"}, {"go_from": "0001-01-01"},
+                    {"go_from": "2999-01-01"},
+                    {"from": "\u2603", "action": "readback", "slot": first_time(listed)}):  # fmt: skip
+        action = changes.pop("action", None)
+        answer = step(client, listed, action, **changes)
+        page = text(answer)
+        assert answer.status_code == 200 and 'value="Cara"' in page and slots(page), (action, changes)
+
+
+# ----- a returning caller ----------------------------------------------------------------------
+
+
+def test_a_returning_caller_is_not_asked_the_likely_cause_or_the_referral(client, app, make_provider, signed_in):
+    make_provider("pmr", name="Dr. Lin")
+    signed_in(client, "phone")
+    new = text(client.get("/staff/phone/new"))
+    # The domain's one rule names what is skipped; a caller who has not said is asked everything.
+    assert 'data-returning-skips="cause referred"' in new
+    assert '<div data-question="cause">' in new and '<div data-question="referred">' in new
+    assert "If yes, the questions the clinic&#39;s records answer (the likely cause, the referral)" in new
+
+    returning = {"seen_before": "yes", "cause": None, "referred": None}
+    found = step(client, **returning)
+    page = text(found)
+    assert found.status_code == 200 and "There is a problem" not in page and slots(page)
+    assert '<div data-question="cause" hidden>' in page and '<div data-question="referred" hidden>' in page
+    # An answer left in the hidden boxes (typed before "yes") counts for nothing, as on the patient
+    # pages: "infection" would have made the call urgent.
+    stale = text(step(client, seen_before="yes", cause="infection", referred="yes"))
+    assert "Urgent" not in stale and "There is a problem" not in stale
+    assert re.search(r"<dt>Why</dt><dd>([^<]*)</dd>", stale).group(1) == re.search(r"<dt>Why</dt><dd>([^<]*)</dd>",
+                                                                                 page).group(1)  # fmt: skip
+    read = text(step(client, page, "readback", slot=first_time(page), seen_before="yes", cause="infection"))
+    assert step(client, read, "book", seen_before="yes", cause="infection").status_code == 303
+    (appointment,) = appointments(app)
+    answers = appointment.answers
+    assert (answers.seen_before, answers.cause, answers.referred) == (True, "unknown", False)
+
+    # A new caller must still answer both; the summary's links land on the first choice of each.
+    refused = step(client, seen_before="no", cause=None, referred=None)
+    asked = text(refused)
+    assert refused.status_code == 422
+    assert '<a href="#cause">Select the likely cause' in asked and 'type="radio" id="cause" name="cause"' in asked
+    assert '<a href="#referred">Select yes if a physician referred the caller' in asked
+    assert 'type="radio" id="referred" name="referred"' in asked and 'id="referred-1" name="referred"' in asked
+    assert '<div data-question="cause">' in asked
+    # Not said yet: every question is asked.
+    unsaid = text(step(client, seen_before=None, cause=None))
+    assert '<a href="#seen_before">' in unsaid and '<a href="#cause">' in unsaid
 
 
 # ----- likely duplicates -----------------------------------------------------------------------
@@ -277,7 +439,7 @@ def test_a_likely_duplicate_is_a_warning_with_use_this_patient_chosen(client, ap
     assert "Using the record on file" in used and "<h1>Booking for Lee, Ann</h1>" in used
     assert hidden(used, "patient_id") == str(ann) and 'value="(507) 555-0101"' in used
     form = {"given_name": "Ann", "family_name": "Lee", "birth_date_text": "03/03/1970", "phone": "(507) 555-0101"}
-    read = text(step(client, used, "readback", **form))
+    read = text(step(client, used, "readback", slot=first_time(used), **form))
     assert step(client, read, "book", **form).status_code == 303
     assert [p.id for p in patients(app)] == [ann]
     assert not audit_events(app, "patient.create-despite-duplicate")
@@ -295,7 +457,7 @@ def test_creating_a_patient_despite_the_warning_is_an_explicit_choice_and_is_aud
     assert "This may be a patient already on record" in text(step(client, duplicate_choice="new", **caller))
     listed = text(step(client, warned, duplicate_choice="new", **caller))
     assert "This may be a patient already on record" not in listed and 'name="duplicate_choice" value="new"' in listed
-    read = text(step(client, listed, "readback", duplicate_choice="new", **caller))
+    read = text(step(client, listed, "readback", slot=first_time(listed), duplicate_choice="new", **caller))
     assert step(client, read, "book", duplicate_choice="new", **caller).status_code == 303
     new = next(p for p in patients(app) if p.id != ann)
     assert (new.given_name, new.family_name) == ("Anne", "Leigh")
@@ -331,7 +493,8 @@ def test_a_time_taken_between_listing_and_booking_gets_a_clear_message_and_fresh
 ):
     make_provider("pmr")
     signed_in(client, "phone")
-    read = text(step(client, text(step(client)), "readback"))
+    listed = text(step(client))
+    read = text(step(client, listed, "readback", slot=first_time(listed)))
     chosen = checked_slot(read)
     start = chosen.split("|")[0]
     with app.app_context():  # someone else takes it meanwhile
@@ -342,6 +505,7 @@ def test_a_time_taken_between_listing_and_booking_gets_a_clear_message_and_fresh
     assert taken.status_code == 409
     assert TAKEN in page and "<title>Error: " in page and '<a href="#slot">' in page
     assert chosen not in slots(page) and slots(page)
+    assert not re.search(r'name="slot" value="[^"]+" checked', page)  # fresh times: none chosen for staff
     assert 'value="Cara"' in page and 'value="3/27/1970"' in page and 'value="507-555-0177"' in page
     assert len(appointments(app)) == 1
 
@@ -410,7 +574,8 @@ def test_phone_staff_and_a_patient_racing_for_the_same_time_one_wins_and_the_oth
     staff = staff_user("phone")
     phone = app.test_client()
     phone.post("/staff/login", data={"username": staff.username, "password": staff.password})
-    read = text(step(phone, text(step(phone)), "readback"))
+    listed = text(step(phone))
+    read = text(step(phone, listed, "readback", slot=first_time(listed)))
     start = checked_slot(read).split("|")[0]
     patient = app.test_client()
     racer = patient_json(phone="507-555-0150", email="racer@example.com")

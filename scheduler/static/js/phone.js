@@ -4,8 +4,11 @@
 // - Results as you type: the query is POSTed with the X-CSRFToken header and comes back as an
 //   HTML fragment. It is never put in a URL, so no name, birth date or phone number reaches an
 //   address bar, a browser history or an access log.
-// - Arrow keys through the results (Enter opens one, Esc goes back to the box); Enter on a time
-//   reads it back.
+// - Arrow keys through the results (Enter opens one, Esc goes back to the box). Enter on a time
+//   reads it back: the time picker's own script (time_picker.js) presses the Read back button.
+// - A returning caller is not asked what the clinic's records hold: answering "Seen at the clinic
+//   before?" with yes hides those questions (the page names them, by the domain's one rule), as
+//   the server skips them.
 // - The shortcuts listed on the page. "/" is the only single-key one: it never fires while typing
 //   in a field and can be switched off (WCAG 2.1.4).
 (function () {
@@ -135,19 +138,26 @@
     var form = document.querySelector("form.phone-form");
     if (!form) { return; }
     form.addEventListener("input", function () { changed = true; });
-    form.addEventListener("keydown", function (event) {
-      var target = event.target;
-      if (event.key !== "Enter" || event.ctrlKey || event.metaKey || event.altKey) { return; }
-      if (target.type === "radio" && target.name === "slot") {
-        var readBack = form.querySelector("[data-shortcut='readback']");
-        if (readBack) {
-          event.preventDefault();
-          readBack.click();
-        }
-      }
-    });
     form.addEventListener("submit", function () { changed = false; });
+    setUpReturningCaller(form);
   }
+
+  function setUpReturningCaller(form) {
+    var group = form.querySelector("[data-returning-skips]");
+    if (!group) { return; }
+    var skipped = group.getAttribute("data-returning-skips").split(" ");
+    function follow() {
+      var yes = form.querySelector("input[name='seen_before'][value='yes']");
+      each(skipped, function (name) {
+        var question = form.querySelector("[data-question='" + name + "']");
+        if (question) { question.hidden = Boolean(yes && yes.checked); }
+      });
+    }
+    group.addEventListener("change", follow);
+    follow();
+  }
+
+  function each(list, action) { Array.prototype.forEach.call(list, action); }
 
   function leave(url) {
     if (changed && !window.confirm("Leave this booking? What you typed will be lost.")) { return; }

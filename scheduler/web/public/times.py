@@ -81,21 +81,30 @@ def times_on(
 
 
 def offered_days(
-    visit_type: str, specialty: str, first: date, *, patient_id: int | None = None, urgent: bool = False
+    visit_type: str,
+    specialty: str,
+    first: date,
+    *,
+    patient_id: int | None = None,
+    urgent: bool = False,
+    provider_id: int | None = None,
+    days_wanted: int = DAYS_PER_PAGE,
 ) -> tuple[dict[date, list[OfferedTime]], date | None]:
-    """Up to DAYS_PER_PAGE days with free times from ``first`` on (Central dates), each start shown
-    once with the provider the clinic would choose (the engine ranks the lighter day first), and
-    the day "show later dates" continues from (None when there is nothing more to show).
-    ``urgent``: staff finding a time for an urgent patient (see find_availability)."""
+    """Up to ``days_wanted`` days with free times from ``first`` on (Central dates), each start
+    shown once with the provider the clinic would choose (the engine ranks the lighter day first),
+    and the day "show later dates" continues from (None when there is nothing more to show).
+    ``urgent``: staff finding a time for an urgent patient (see find_availability);
+    ``provider_id``: that provider's times only (InvalidInput when they may not be offered it)."""
     horizon = clinic_today(utc_now()) + timedelta(days=HORIZON_DAYS)
     days: dict[date, dict[datetime, OfferedTime]] = {}
     day, full = first, False
     while day < horizon and not full:
-        found = find_availability(visit_type, day, 7, specialty_code=specialty, patient_id=patient_id, urgent=urgent)
+        found = find_availability(visit_type, day, 7, specialty_code=specialty, patient_id=patient_id, urgent=urgent,
+                                  provider_id=provider_id)  # fmt: skip
         for slot in found.slots:
             local_day = to_clinic(slot.start).date()
             if local_day not in days:
-                if len(days) == DAYS_PER_PAGE:
+                if len(days) == days_wanted:
                     full = True
                     break
                 days[local_day] = {}

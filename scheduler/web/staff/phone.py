@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
-from datetime import timedelta
 from typing import Any
 
 from flask import abort
@@ -36,7 +35,9 @@ from scheduler.domain.offer import Catalog
 from scheduler.domain.patient_file import PatientFile
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.patients import PatientRecord
+from scheduler.domain.routing import QUESTIONS
 from scheduler.domain.routing import RoutingDecision
+from scheduler.domain.routing import questions_asked
 from scheduler.domain.staff import ADMIN
 from scheduler.domain.staff import PHONE
 from scheduler.domain.staff import SCHEDULER
@@ -55,17 +56,17 @@ from scheduler.web.auth import staff_required
 from scheduler.web.contact import phone_display
 from scheduler.web.public.present import describe_refusal
 from scheduler.web.public.present import when
-from scheduler.web.public.times import HORIZON_DAYS
-from scheduler.web.public.times import OfferedTime
 from scheduler.web.public.times import offered_days
 from scheduler.web.public.times import parse_choice
 from scheduler.web.staff import bp
 from scheduler.web.staff import phone_forms as forms
+from scheduler.web.staff import time_picker
 
 EVERYONE = (ADMIN, SCHEDULER, PHONE)
 ACTIONS = ("find", "readback", "book")
 
 TAKEN = "That time was just taken by someone else. Everything typed is kept: choose one of the fresh times below."
+RETURNING_HINT = "If yes, the questions the clinic's records answer (the likely cause, the referral) are not asked."
 CHANGED = "Something changed after the read-back. Read the details back to the caller again, then book."
 MATCHED = "These details match a patient already on record (same name, birth date and phone or email): " \
           "the visit will be booked for that patient."  # fmt: skip
@@ -135,9 +136,7 @@ class Route:
     decision: RoutingDecision
     visit_type: VisitType
     specialty: Specialty
-    days: dict[date, list[OfferedTime]]
-    first: date
-    later: date | None
+    picker: time_picker.TimePicker
 
 
 @dataclass(frozen=True)
@@ -177,6 +176,9 @@ def _page(form: forms.BookingForm, offer: Catalog, step: Step, status: int = 200
     if status == 200 and (form.errors or step.problem):
         status = 422
     picked = step.patient if step.patient is not None else _picked(form)
+    # What the clinic's records answer for a returning caller: hidden in the page when staff
+    # answer "Seen at the clinic before?" with yes, and skipped on the server (form.intake).
+    returning_skips = [q for q in QUESTIONS if q not in questions_asked(True)]
     return render_template(
         "staff/phone_book.html",
         form=form,
@@ -191,6 +193,9 @@ def _page(form: forms.BookingForm, offer: Catalog, step: Step, status: int = 200
         time_of=describe_time,
         today=clinic_today(utc_now()),
         red_flag_names=form.intake().red_flag_names if step.route and step.route.decision.urgent else [],
+        asked=form.asked(),
+        returning_skips=returning_skips,
+        returning_hint=RETURNING_HINT if returning_skips else None,
     ), status
 
 
@@ -288,32 +293,24 @@ def _who(form: forms.BookingForm, details: PatientDetails, step: Step) -> Patien
     return details
 
 
-def _first_day(form: forms.BookingForm, action: str) -> date:
-    today = clinic_today(utc_now())
-    asked = request.form.get("later", "") if action == "later" else form.from_day.data or ""
-    try:
-        day = date.fromisoformat(asked[:10]) if action != "find" else today
-    except ValueError:
-        day = today
-    return min(max(day, today), today + timedelta(days=HORIZON_DAYS))
-
-
-def _route(
-    form: forms.BookingForm, offer: Catalog, patient: PatientRecord | None, first: date, *, choose: bool
-) -> Route:
-    """Where the answers lead, and the free times from ``first``; ``choose``: pick the next
-    available unless staff already chose one of the times listed."""
+def _route(form: forms.BookingForm, offer: Catalog, patient: PatientRecord | None, asked: time_picker.Asked) -> Route:
+    """Where the answers lead, and the free times as the picker was asked for them (from the
+    first day, with the provider asked for). No time is chosen for staff."""
     decision = routing.decide(form.intake(), history(patient), offer)
     # An urgent caller is offered physicians only, including the times they keep for urgent patients.
+    providers = time_picker.named(offer.capable_providers(decision.visit_type, decision.specialty,
+                                                          urgent=decision.urgent))  # fmt: skip
+    provider_id = time_picker.provider_asked(asked, providers)
+    first = time_picker.first_day(asked)
     days, later = offered_days(decision.visit_type, decision.specialty, first,
-                               patient_id=patient.id if patient is not None else None,
-                               urgent=decision.urgent)  # fmt: skip
-    form.from_day.data = first.isoformat()
-    offered = [t.value for times in days.values() for t in times]
-    if choose and form.slot.data not in offered and offered:
-        form.slot.data = offered[0]  # the next available, unless staff chose another
-    return Route(decision, offer.visit_type(decision.visit_type), offer.specialties[decision.specialty], days, first,
-                 later)  # fmt: skip
+                               patient_id=patient.id if patient is not None else None, urgent=decision.urgent,
+                               provider_id=provider_id, days_wanted=time_picker.DAYS_SHOWN)  # fmt: skip
+    picker = time_picker.build(
+        [time_picker.Offered(t.value, t.start, t.provider_name) for times in days.values() for t in times],
+        field_name="slot", element_id="slot", asked=asked, first=first, later=later, providers=providers,
+        provider_id=provider_id, chosen=form.slot.data, focus="time",
+    )  # fmt: skip
+    return Route(decision, offer.visit_type(decision.visit_type), offer.specialties[decision.specialty], picker)
 
 
 def _read_back(
@@ -336,20 +333,24 @@ def _read_back(
 @bp.post("/phone/book")
 @staff_required(*EVERYONE)
 def phone_book() -> Any:
-    """Every step of the booking form: find times (and answer a duplicate warning), read back, book."""
+    """Every step of the booking form: find times (and answer a duplicate warning), show other
+    days or one provider's times (the picker's buttons: "times"), read back, book."""
     offer = _offer()
     form = _booking_form(offer)
-    action = "later" if request.form.get("later") else request.form.get("action", "find")
-    if action not in (*ACTIONS, "later"):
+    asked = time_picker.read_asked(request.form)
+    action = "times" if asked.control else request.form.get("action", "find")
+    if action not in (*ACTIONS, "times"):
         action = "find"
+    if action == "find":  # the next available again: from today, for the provider asked for
+        asked = time_picker.Asked(provider_id=asked.provider_id)
     step = Step()
     if not form.validate_on_submit():
         return _page(form, offer, step)
     details = _who(form, form.details(), step)
     if step.duplicates:
         return _page(form, offer, step)
-    route = step.route = _route(form, offer, step.patient, _first_day(form, action), choose=action in ("find", "later"))
-    if action in ("find", "later"):
+    route = step.route = _route(form, offer, step.patient, asked)
+    if action in ("find", "times"):
         form.read_back.data = ""
         return _page(form, offer, step)
     start, provider_id = parse_choice(form.slot.data)
@@ -363,11 +364,11 @@ def phone_book() -> Any:
         form.read_back.data = fingerprint
         step.read_back = _read_back(offer, route, start, provider_id, details)
         return _page(form, offer, step)
-    return _book(form, offer, step, route, details, start, provider_id)
+    return _book(form, offer, step, route, details, start, provider_id, asked)
 
 
 def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, details: PatientDetails,
-          start: datetime, provider_id: int | None) -> Any:  # fmt: skip
+          start: datetime, provider_id: int | None, asked: time_picker.Asked) -> Any:  # fmt: skip
     try:
         booked = staff_visits.book_for_patient(
             visit_type_code=route.decision.visit_type, start=start, patient=details, actor=_actor(),
@@ -375,8 +376,8 @@ def _book(form: forms.BookingForm, offer: Catalog, step: Step, route: Route, det
             intake=form.intake(), urgent=route.decision.urgent, specialty_code=route.decision.specialty,
         )  # fmt: skip
     except SlotTaken:
-        form.slot.data, form.read_back.data = None, ""  # _route offers the next available again
-        step.route = _route(form, offer, step.patient, route.first, choose=True)
+        form.slot.data, form.read_back.data = None, ""  # fresh times, the same days, nothing chosen
+        step.route = _route(form, offer, step.patient, asked)
         form.slot.errors = [TAKEN]
         return _page(form, offer, step, status=409)
     except DomainError as refusal:

@@ -21,12 +21,14 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.validators import StopValidation
 
 from scheduler.domain.catalog import UNSURE
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import CAUSES
 from scheduler.domain.routing import RED_FLAGS
 from scheduler.domain.routing import Intake
+from scheduler.domain.routing import questions_asked
 from scheduler.web import contact
 from scheduler.web.forms import Form
 from scheduler.web.public.forms import NAME_LENGTH
@@ -88,6 +90,22 @@ def check_caller(form: Any) -> bool:
     return ok and contact_ok
 
 
+class RequiredIfAsked:
+    """InputRequired for an intake question the caller is asked (BookingForm.asked); a question
+    they are not asked is not checked at all, whatever was sent for it."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.name not in form.asked():
+            field.errors[:] = []  # not even "Not a valid choice": nothing sent for it counts
+            raise StopValidation()
+        if not (field.raw_data and field.raw_data[0]):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
 class SearchForm(Form):
     """The search box; posted (never in the address), so a name or birth date is never logged."""
 
@@ -116,16 +134,18 @@ class BookingForm(Form):
         choices=options(YES_NO),
         validators=[InputRequired("Select yes if the caller has been seen at the clinic before")],
     )
+    # Asked of new callers only (routing.questions_asked): the clinic's records answer them for
+    # one seen here before, as on the patients' own pages.
     cause = RadioField(
         "Likely cause of the pain",
         choices=options(list(CAUSES.items())),
-        validators=[InputRequired("Select the likely cause, or 'Unknown'")],
+        validators=[RequiredIfAsked("Select the likely cause, or 'Unknown'")],
     )
     red_flags = Checkboxes("Any of these right now?", choices=options(list(RED_FLAGS.items())), validators=[Optional()])
     referred = RadioField(
         "Referred by a physician?",
         choices=options(YES_NO),
-        validators=[InputRequired("Select yes if a physician referred the caller")],
+        validators=[RequiredIfAsked("Select yes if a physician referred the caller")],
     )
     # The duplicate warning: which record this caller is (a patient id, or NEW_PATIENT), and the
     # ids of the records the warning listed (so "create anyway" answers exactly that warning).
@@ -134,7 +154,6 @@ class BookingForm(Form):
     duplicates_seen = HiddenField()
     # When: "<ISO start>|<provider id>", checked again by the booking rules.
     slot = RadioField("Choose a time", choices=[], validate_choice=False, validators=[Optional()])
-    from_day = HiddenField()
     # A fingerprint of what was read back, so "Book" books exactly that (not what was typed after).
     read_back = HiddenField()
 
@@ -169,12 +188,21 @@ class BookingForm(Form):
             sms_consent=bool(self.sms_consent.data),
         )
 
+    def asked(self) -> tuple[str, ...]:
+        """The intake questions this caller is asked, by their answer to "Seen at the clinic
+        before?" so far: the domain's one rule (routing.questions_asked), as on the patient pages."""
+        seen_before = self.seen_before.data
+        return questions_asked(seen_before == "yes" if seen_before in ("yes", "no") else None)
+
     def intake(self) -> Intake:
+        """The answers as routing reads them: a question the caller was not asked counts as
+        unanswered (the cause "unknown", not referred), whatever its hidden boxes still hold."""
+        asked = self.asked()
         return Intake(
             requested=self.requested.data or UNSURE,
             seen_before=self.seen_before.data == "yes",
-            cause=self.cause.data or "unknown",
-            referred=self.referred.data == "yes",
+            cause=(self.cause.data or "unknown") if "cause" in asked else "unknown",
+            referred=self.referred.data == "yes" and "referred" in asked,
             red_flags=frozenset(self.red_flags.data or []),
         )
 
