@@ -488,7 +488,9 @@ def forms_on(client: FlaskClient, path: str) -> list[tuple[PageForm, dict[str, l
 
 
 # Fields a view reads itself, not through a form, and never lets near the database: accepted.
-RAW_FIELDS = {"return_to", "confirmed", "later", "action"}
+# "from" and "shown": the staff time picker's days (web/staff/time_picker.read_asked), where a
+# value that is not a date is as if not given, so the rest of the form is still taken.
+RAW_FIELDS = {"return_to", "confirmed", "action", "from", "shown"}
 
 
 def walk_forms(client: FlaskClient, pages: list[str]) -> list[tuple[Any, ...]]:

@@ -14,6 +14,7 @@ from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_login import current_user
 from werkzeug import Response
@@ -35,6 +36,7 @@ from scheduler.domain.visit_status import TRANSITIONS
 from scheduler.domain.visit_status import NotAllowed
 from scheduler.domain.visit_status import VisitAction
 from scheduler.domain.visit_status import next_status
+from scheduler.services import clinic
 from scheduler.services import patient_file
 from scheduler.services import staff_visits
 from scheduler.web.auth import staff_required
@@ -46,8 +48,10 @@ from scheduler.web.public.times import parse_choice
 from scheduler.web.sane_input import query_day
 from scheduler.web.staff import bp
 from scheduler.web.staff import schedule_forms as forms
+from scheduler.web.staff import time_picker
 from scheduler.web.staff.urgency import urgent_text
 from scheduler.web.staff.waitlist import move_fits
+from scheduler.web.staff.waitlist import waiting_words
 
 EVERYONE = (ADMIN, SCHEDULER, PHONE)
 SCHEDULERS = (ADMIN, SCHEDULER)
@@ -159,10 +163,15 @@ def visit_cancel(appointment_id: int) -> Any:
 @bp.route("/visits/<int(max=2147483647):appointment_id>/move", methods=["GET", "POST"])
 @staff_required(*SCHEDULERS)
 def visit_move(appointment_id: int) -> Any:
+    """Choose the visit's new time in the staff time picker. A POST from one of the picker's own
+    buttons (another day, earlier or later days, a provider) moves nothing: the page comes back
+    with those times and everything else as it was sent (the notify box, a time chosen)."""
     appointment = _visit(appointment_id)
     specialty = appointment.provider.specialty.code
     form = forms.MoveForm()
-    if form.validate_on_submit():
+    query_day("from")  # a year outside 1900-2200 in the address is refused, naming "from"
+    asked = time_picker.read_asked(request.form if request.method == "POST" else request.args)
+    if not asked.control and form.validate_on_submit():
         start, provider_id = parse_choice(form.slot.data)
         if start is None:
             form.slot.errors = ["Choose the new time"]
@@ -176,13 +185,28 @@ def visit_move(appointment_id: int) -> Any:
             else:
                 flash(f"Visit moved to {when(start)}.", "success")
                 return redirect(url_for("staff.visit", appointment_id=appointment_id))
-    first = max(_day("from"), clinic_today(utc_now()))
+    offer = clinic.current_catalog(utc_now())
+    providers = time_picker.named(offer.capable_providers(appointment.visit_type.code, specialty,
+                                                          urgent=appointment.urgent))  # fmt: skip
+    provider_id = time_picker.provider_asked(asked, providers)
+    first = time_picker.first_day(asked)
     days, later = offered_days(
-        appointment.visit_type.code, specialty, first, patient_id=appointment.patient_id, urgent=appointment.urgent
-    )
-    fits, fit_now = move_fits(appointment, days)
-    return render_template("staff/move.html", appointment=appointment, form=form, days=days, later=later, when=when,
-                           fits=fits, fit_now=fit_now), (422 if form.errors else 200)  # fmt: skip
+        appointment.visit_type.code, specialty, first, patient_id=appointment.patient_id, urgent=appointment.urgent,
+        provider_id=provider_id, days_wanted=time_picker.DAYS_SHOWN,
+    )  # fmt: skip
+    fits, fit_now = move_fits(appointment, days)  # "N waiting fit" each time listed, and the visit's own
+    noted = {value: waiting_words(count) for value, count in fits.items() if count}
+    times = [
+        time_picker.Offered(t.value, t.start, t.provider_name, noted.get(t.value, ""))
+        for listed in days.values()
+        for t in listed
+    ]
+    picker = time_picker.build(
+        times, field_name="slot", element_id="slot", asked=asked, first=first, later=later, providers=providers,
+        provider_id=provider_id, chosen=form.slot.data if request.method == "POST" else None,
+    )  # fmt: skip
+    return render_template("staff/move.html", appointment=appointment, form=form, picker=picker, when=when,
+                           fit_now=fit_now), (422 if form.errors else 200)  # fmt: skip
 
 
 def _day_list(provider_id: int, action: str) -> tuple[date, staff_visits.DayList]:

@@ -1,0 +1,141 @@
+"""The staff time picker on the move page and the request queue, on the server (issue 14; the
+phone console's are in test_phone_console.py): days first with nothing chosen, and, without
+JavaScript, another day, other days and one provider's times as round trips that lose nothing:
+buttons of the move form (the notify choice and a time chosen come back as they were sent, and
+nothing moves), links and a GET form on the queue (the request's mode kept in the address)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from datetime import datetime
+
+from sqlalchemy import select
+
+from scheduler.domain.clock import to_clinic
+from scheduler.domain.patients import PatientDetails
+from scheduler.services import staff_visits
+from scheduler.store import models
+from scheduler.store.engine import db
+from scheduler.web.staff import time_picker
+from tests.conftest import central
+from tests.conftest import next_clinic_day
+from tests.public.conftest import page_text
+
+ANN = PatientDetails("Ann", "Lee", date(1970, 2, 3), "+15075550101", "ann@example.com")
+TUE_THU_MORNINGS = {"days": ["tuesday", "thursday"], "parts_of_day": ["morning"]}
+
+
+def book(app, day: date, hour: int) -> int:
+    with app.app_context():
+        return staff_visits.book_for_patient(
+            visit_type_code="evaluation", start=central(day, hour), patient=ANN,
+            actor=staff_visits.Actor(staff_id=1, role="scheduler"),
+        ).appointment.id  # fmt: skip
+
+
+def starts_at(app, appointment_id: int) -> datetime:
+    with app.app_context():
+        return db.session.get(models.Appointment, appointment_id).starts_at
+
+
+def slots(page: str) -> list[str]:
+    return [html.unescape(v) for v in re.findall(r'name="slot" value="([^"]+)"', page)]
+
+
+def checked(page: str) -> list[str]:
+    return [html.unescape(v) for v in re.findall(r'name="slot" value="([^"]+)" checked', page)]
+
+
+def day_of(value: str) -> str:
+    return to_clinic(datetime.fromisoformat(value.split("|")[0])).date().isoformat()
+
+
+def shown_day(page: str, picker_id: str = "slot") -> str:
+    """The day a picker shows: marked current, and the only one whose times are not hidden."""
+    (current,) = re.findall(r'data-picker-day="([^"]+)" aria-current="true"', page)
+    visible = re.findall(rf'<fieldset class="picker-panel" id="{picker_id}-([\d-]+)" data-picker-panel="[^"]+">', page)
+    assert visible == [current], (visible, current)
+    return current
+
+
+# ----- the move page ---------------------------------------------------------------------------
+
+
+def test_the_move_page_shows_days_first_with_nothing_chosen(app, client, signed_in, make_provider):
+    make_provider("pmr", name="Dr. Lin")
+    visit = book(app, next_clinic_day(after_days=5), 9)
+    signed_in(client, "scheduler")
+    page = page_text(client.get(f"/staff/visits/{visit}/move"))
+    days = re.findall(r'name="go_shown" value="([^"]+)"', page)
+    assert len(days) == time_picker.DAYS_SHOWN and days == sorted(days)
+    assert shown_day(page) == days[0] == day_of(slots(page)[0])
+    assert not checked(page) and " autofocus" not in page  # nothing chosen, and the page is not entered for them
+    assert re.search(r'<span class="picker-clock">\d{1,2}(:\d{2})? [ap]\.m\.</span>, Dr\. Lin \(physiatrist\)', page)
+    assert '<h3 class="picker-part">Morning (' in page and '<h2 class="picker-heading">' in page
+    # Enter on a time moves the visit without JavaScript too: the first submit button is "Move visit".
+    buttons = re.findall(r"<button[^>]*>[^<]*", page[page.index('<form method="post" novalidate>') :])
+    assert buttons[0] == '<button class="button" type="submit" hidden tabindex="-1">Move visit'
+
+
+def test_another_day_on_the_move_page_keeps_the_notify_choice_and_the_time_chosen_and_moves_nothing(
+    app, client, signed_in, make_provider
+):
+    make_provider("pmr", name="Dr. Lin")
+    ortiz = make_provider("pmr", name="Dr. Ortiz")
+    visit = book(app, next_clinic_day(after_days=5), 9)
+    before = starts_at(app, visit)
+    signed_in(client, "scheduler")
+    url = f"/staff/visits/{visit}/move"
+    page = page_text(client.get(url))
+    days = re.findall(r'name="go_shown" value="([^"]+)"', page)
+    chosen = slots(page)[3]
+    sent = {"from": days[0], "shown": days[0], "slot": chosen}  # notify unticked, as staff left it
+
+    other = client.post(url, data={**sent, "go_shown": days[2]})
+    page = page_text(other)
+    assert other.status_code == 200 and "There is a problem" not in page
+    assert shown_day(page) == days[2]
+    assert f'data-picker-day="{days[2]}" aria-current="true" autofocus' in page
+    assert checked(page) == [chosen] and "Chosen: " in page
+    assert 'id="notify" name="notify" value="y">' in page  # still unticked
+    assert starts_at(app, visit) == before
+
+    later = re.search(r'name="go_from" value="([^"]+)">Later days</button>', page).group(1)
+    on = page_text(client.post(url, data={**sent, "go_from": later}))
+    assert min(re.findall(r'name="go_shown" value="([^"]+)"', on)) >= later
+    assert 'id="notify" name="notify" value="y">' in on and "Earlier days" in on
+
+    theirs = page_text(client.post(url, data={**sent, "provider": str(ortiz), "go_provider": "1", "notify": "y"}))
+    assert slots(theirs) and all(v.endswith(f"|{ortiz}") for v in slots(theirs))
+    assert 'id="notify" name="notify" value="y" checked' in theirs
+    assert f'<option value="{ortiz}" selected>' in theirs
+    assert starts_at(app, visit) == before and "appointment.move" not in {
+        e.action for e in audit_events(app)
+    }  # fmt: skip
+
+    # Then the move itself, from the page the round trips left.
+    target = slots(theirs)[1]
+    moved = client.post(url, data={"from": days[0], "provider": str(ortiz), "slot": target})
+    assert moved.status_code == 302
+    assert starts_at(app, visit).isoformat() == target.split("|")[0]
+
+
+def test_a_refused_move_keeps_the_time_chosen_on_its_day_with_the_error(app, client, signed_in, make_provider):
+    make_provider("pmr")
+    visit = book(app, next_clinic_day(after_days=5), 9)
+    signed_in(client, "scheduler")
+    refused = client.post(f"/staff/visits/{visit}/move", data={"notify": "y"})
+    page = page_text(refused)
+    assert refused.status_code == 422 and '<a href="#slot">Choose the new time</a>' in page
+    assert 'id="slot" tabindex="-1"' in page and 'id="slot-error"' in page
+    assert 'aria-describedby="slot-error"' in page and 'id="notify" name="notify" value="y" checked' in page
+    assert client.get(f"/staff/visits/{visit}/move?from=9999-01-01").status_code == 422  # as before: refused
+    for odd in ("shown=yesterday", "provider=abc", "from=2020-01-01", "go_shown=1999-02-30"):
+        assert client.get(f"/staff/visits/{visit}/move?{odd}").status_code == 200, odd
+
+
+def audit_events(app) -> list[models.AuditEvent]:
+    with app.app_context():
+        return list(db.session.execute(select(models.AuditEvent)).scalars())
