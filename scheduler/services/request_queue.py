@@ -46,7 +46,7 @@ TO_CONFIRM_SHOWN = 5
 SUGGESTIONS = 6  # times that suit the patient, offered first
 PER_DAY = 2  # of them on one day at most, SPACING apart
 SPACING = timedelta(hours=1)
-ALL_TIMES_DAYS = 3  # "show all times": every free time on the next days with any
+ALL_TIMES_DAYS = 5  # "show all times": every free time on the next days with any (a working week)
 HORIZON_DAYS = 62
 _STEP_DAYS = 14
 
@@ -67,11 +67,18 @@ class TimeChoice:
 @dataclass(frozen=True)
 class TimesShown:
     """The times offered for one request: ``mode`` "preferred" (the first that suit the patient),
-    "all" (every time of the next days, suiting or not) or "day" (every time on ``day``)."""
+    "all" (every time of the next days, suiting or not) or "day" (every time on ``day``), looked
+    for from ``first`` on; ``later``: where later days continue (None when nothing more is free
+    before the horizon, and in mode "day"). ``providers``: who may be offered the visit, (id,
+    name with kind); ``provider_id``: the one the times are with, when asked for."""
 
     mode: str
     times: list[TimeChoice]
     day: date | None = None
+    first: date | None = None
+    later: date | None = None
+    providers: tuple[tuple[int, str], ...] = ()
+    provider_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,11 +113,15 @@ class QueuePage:
 
 @dataclass(frozen=True)
 class TimesAsked:
-    """What the person asked to see for one request (``request_id``): all times, or one day."""
+    """What the person asked to see for one request (``request_id``): all times, or one day; from
+    ``first`` on (None: today); with ``provider_id`` only (ignored when they may not be offered
+    the visit)."""
 
     request_id: int | None = None
     all_times: bool = False
     day: date | None = None
+    first: date | None = None
+    provider_id: int | None = None
 
 
 def queue_page(
@@ -185,29 +196,39 @@ def _times_for(row: RequestRow, preferences: Preferences, asked: TimesAsked, now
     visit_type, specialty = row.routed_visit_type.code, row.routed_specialty.code
     today = clinic_today(now)
     horizon = today + timedelta(days=HORIZON_DAYS)
-    if asked.request_id == row.id and asked.day is not None:
+    mine = asked.request_id == row.id
+    capable = clinic.current_catalog(now).capable_providers(visit_type, specialty, urgent=row.urgent)
+    providers = tuple((p.id, p.described) for p in capable)
+    provider_id = asked.provider_id if mine and asked.provider_id in {p.id for p in capable} else None
+
+    def shown(mode: str, times: list[TimeChoice], day: date | None = None, first: date | None = None,
+              later: date | None = None) -> TimesShown:  # fmt: skip
+        return TimesShown(mode, times, day, first, later, providers, provider_id)
+
+    if mine and asked.day is not None:
         day = min(max(asked.day, today), horizon)
-        found = _free(visit_type, specialty, row, preferences, day, 1)
-        return TimesShown("day", [t for t in found if to_clinic(t.start).date() == day], day)
-    everything = asked.request_id == row.id and asked.all_times
+        found = _free(visit_type, specialty, row, preferences, day, 1, provider_id)
+        return shown("day", [t for t in found if to_clinic(t.start).date() == day], day=day, first=day)
+    everything = mine and asked.all_times
+    first = min(max(asked.first or today, today), horizon) if mine else today
     chosen: list[TimeChoice] = []
-    day = today
-    while day < horizon:
-        found = _free(visit_type, specialty, row, preferences, day, _STEP_DAYS)
+    day, more = first, False
+    while day < horizon and not more:
+        found = _free(visit_type, specialty, row, preferences, day, _STEP_DAYS, provider_id)
         if everything:
-            days = sorted({to_clinic(t.start).date() for t in found})[:ALL_TIMES_DAYS]
-            chosen += [t for t in found if to_clinic(t.start).date() in days]
-            if len({to_clinic(t.start).date() for t in chosen}) >= ALL_TIMES_DAYS:
-                break
+            chosen += found
+            more = len({t.day for t in chosen}) > ALL_TIMES_DAYS
         else:
             chosen += _spread([t for t in found if t.fits], chosen)
-            if len(chosen) >= SUGGESTIONS:
-                break
+            more = len(chosen) > SUGGESTIONS
         day += timedelta(days=_STEP_DAYS)
     if everything:
-        days = sorted({to_clinic(t.start).date() for t in chosen})[:ALL_TIMES_DAYS]
-        return TimesShown("all", [t for t in chosen if to_clinic(t.start).date() in days])
-    return TimesShown("preferred", chosen[:SUGGESTIONS])
+        days = sorted({t.day for t in chosen})[:ALL_TIMES_DAYS]
+        times = [t for t in chosen if t.day in days]
+    else:
+        times = chosen[:SUGGESTIONS]
+    later = times[-1].day + timedelta(days=1) if more and times else None
+    return shown("all" if everything else "preferred", times, first=first, later=later)
 
 
 def _spread(times: list[TimeChoice], chosen: list[TimeChoice]) -> list[TimeChoice]:
@@ -223,14 +244,21 @@ def _spread(times: list[TimeChoice], chosen: list[TimeChoice]) -> list[TimeChoic
 
 
 def _free(
-    visit_type: str, specialty: str, row: RequestRow, preferences: Preferences, first: date, days: int
+    visit_type: str,
+    specialty: str,
+    row: RequestRow,
+    preferences: Preferences,
+    first: date,
+    days: int,
+    provider_id: int | None = None,
 ) -> list[TimeChoice]:
     """Each free start once, with the provider the clinic would choose (the engine ranks the
-    lighter day first), earliest first. An urgent request is placed with a physician, in the
-    times kept for urgent patients too."""
+    lighter day first) or ``provider_id``, earliest first. An urgent request is placed with a
+    physician, in the times kept for urgent patients too."""
     found = find_availability(
-        visit_type, first, days, specialty_code=specialty, patient_id=row.patient_id, urgent=row.urgent
-    )
+        visit_type, first, days, specialty_code=specialty, patient_id=row.patient_id, urgent=row.urgent,
+        provider_id=provider_id,
+    )  # fmt: skip
     chosen: dict[datetime, TimeChoice] = {}
     for slot in found.slots:
         if slot.start not in chosen:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.patients import PatientDetails
 from scheduler.domain.routing import Intake
+from scheduler.services import request_queue
 from scheduler.services import requests as visit_requests
 from scheduler.store import models
 from scheduler.store.engine import db
@@ -123,7 +124,7 @@ def test_the_queue_is_worked_from_call_log_to_placement_at_a_time_that_suits_the
     press_on(page, f"Show all times for {item.reference}")
     expect(region).to_contain_text("All free times, the next days with any")
     expect(region).to_contain_text("(not a time they gave)")
-    assert len({s.date() for s in starts(page, item.id)}) == 3
+    assert len({s.date() for s in starts(page, item.id)}) == request_queue.ALL_TIMES_DAYS
     axe(page)
     screenshot(page, "queue-all-times")
     monday = suggested[0].date() + timedelta(days=7 - suggested[0].weekday())
@@ -138,10 +139,10 @@ def test_the_queue_is_worked_from_call_log_to_placement_at_a_time_that_suits_the
     # The call that agrees a time, then the time: the second that suits them (Tab in, Space, arrow).
     log_call(page, item.id, item.reference, "Spoke, will place the visit")
     suggested = starts(page, item.id)
-    tab_to(page, f"place-{item.id}-0")
+    tab_to(page, f"times-{item.id}-0")  # the first time of the first day shown
     page.keyboard.press("Space")
     page.keyboard.press("ArrowDown")
-    expect(page.locator(f"#place-{item.id}-1")).to_be_checked()
+    expect(page.locator(f"#times-{item.id}-1")).to_be_checked()
     press_on(page, f"Place at the chosen time ({item.reference})")
     expect(page).to_have_url(re.compile(r"/staff/visits/\d+$"))
     expect(page.get_by_role("status").first).to_contain_text(f"Request {item.reference} placed on")

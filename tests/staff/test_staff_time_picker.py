@@ -10,11 +10,17 @@ import html
 import re
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import to_clinic
+from scheduler.domain.clock import utc_now
 from scheduler.domain.patients import PatientDetails
+from scheduler.domain.routing import Intake
+from scheduler.services import request_queue
+from scheduler.services import requests as visit_requests
 from scheduler.services import staff_visits
 from scheduler.store import models
 from scheduler.store.engine import db
@@ -139,3 +145,72 @@ def test_a_refused_move_keeps_the_time_chosen_on_its_day_with_the_error(app, cli
 def audit_events(app) -> list[models.AuditEvent]:
     with app.app_context():
         return list(db.session.execute(select(models.AuditEvent)).scalars())
+
+
+# ----- the request queue -----------------------------------------------------------------------
+
+
+def queued(app, preferences=None) -> models.VisitRequest:
+    with app.app_context():
+        return visit_requests.submit_request(
+            intake=Intake("evaluation", True, "unknown", False), patient=ANN, preferences=preferences or {},
+            channel="web",
+        ).request  # fmt: skip
+
+
+def section(page: str, request_id: int) -> str:
+    found = re.search(rf'<section[^>]*aria-labelledby="request-{request_id}".*?</section>', page, re.S)
+    assert found
+    return found.group(0)
+
+
+def links(section_html: str, name: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(rf'<a class="picker-[a-z-]+" href="([^"]*{name}[^"]*)"', section_html)]
+
+
+def test_the_queues_days_are_links_that_keep_the_requests_mode(app, client, signed_in, make_provider):
+    make_provider("pmr", name="Dr. Lin")
+    item = queued(app, TUE_THU_MORNINGS)
+    signed_in(client, "scheduler")
+    suggested = section(page_text(client.get("/staff/queue?specialty=pmr")), item.id)
+    assert not checked(suggested) and 'id="times-' + str(item.id) + '" tabindex="-1"' in suggested
+    days = re.findall(r'data-picker-day="([^"]+)"', suggested)
+    assert len(days) == 3 and shown_day(suggested, f"times-{item.id}") == days[0]  # two suggestions a day
+    second = links(suggested, f"go_shown={days[1]}")[0]
+    assert f"times={item.id}" in second and "all=" not in second and second.endswith(f"#times-{item.id}")
+    again = section(page_text(client.get(second)), item.id)
+    assert shown_day(again, f"times-{item.id}") == days[1] and "Free times that suit them" in again
+    assert f'data-picker-day="{days[1]}" aria-current="true" autofocus' in again
+    assert slots(again) == slots(suggested)  # the same suggestions, another day shown
+
+    everything = section(page_text(client.get(f"/staff/queue?specialty=pmr&times={item.id}&all=1")), item.id)
+    all_days = re.findall(r'data-picker-day="([^"]+)"', everything)
+    assert len(all_days) == request_queue.ALL_TIMES_DAYS == len({day_of(s) for s in slots(everything)})
+    later = links(everything, "go_from=")[-1]
+    assert "all=1" in later and "Later days" in everything
+    on = section(page_text(client.get(later)), item.id)
+    assert "All free times, the next days with any" in on
+    assert min(re.findall(r'data-picker-day="([^"]+)"', on)) > max(all_days)
+    earlier = links(on, "go_from=")[0]  # a week back from where the later days began, never before today
+    began = date.fromisoformat(max(all_days)) + timedelta(days=1)
+    expected = max(clinic_today(utc_now()), began - timedelta(days=7))
+    assert f"go_from={expected.isoformat()}" in earlier and "all=1" in earlier
+
+
+def test_the_queues_provider_filter_is_a_get_form_of_its_own(app, client, signed_in, make_provider):
+    make_provider("pmr", name="Dr. Lin")
+    ortiz = make_provider("pmr", name="Dr. Ortiz")
+    item = queued(app)
+    signed_in(client, "scheduler")
+    page = page_text(client.get(f"/staff/queue?specialty=pmr&times={item.id}&all=1"))
+    form = re.search(rf'<form method="get" action="/staff/queue#times-{item.id}" id="times-{item.id}-filter".*?</form>',
+                     page, re.S).group(0)  # fmt: skip
+    for kept in ('name="specialty" value="pmr"', f'name="times" value="{item.id}"', 'name="all" value="1"'):
+        assert kept in form, kept
+    assert f'name="provider" form="times-{item.id}-filter"' in page  # the select, inside the placing form
+    theirs = section(page_text(client.get(f"/staff/queue?specialty=pmr&times={item.id}&all=1&provider={ortiz}"
+                                          "&go_provider=1")), item.id)  # fmt: skip
+    assert slots(theirs) and all(v.endswith(f"|{ortiz}") for v in slots(theirs))
+    assert f'<option value="{ortiz}" selected>Dr. Ortiz (physiatrist)</option>' in theirs
+    # Another request on the page is not filtered by it.
+    assert client.get(f"/staff/queue?specialty=pmr&times={item.id}&provider=999999").status_code == 200
