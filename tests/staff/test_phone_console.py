@@ -316,22 +316,27 @@ def test_another_day_later_days_and_one_providers_times_come_back_with_everythin
     days = picker_days(listed)
     assert len(days) == time_picker.DAYS_SHOWN and days == sorted(days)
     chosen = first_time(listed)  # a time on the first day, chosen before looking at another
+    # A time chosen on the day shown stays chosen over a round trip, and is said under the times.
+    kept = text(step(client, listed, None, slot=chosen, go_provider="1", **typed))
+    assert checked_slot(kept) == chosen and shown_day(kept) == days[0]
+    said = r"Chosen: \w{3}, \w{3} \d{1,2} at \d{1,2}(:\d{2})? [ap]\.m\. with Dr\. (Lin|Ortiz) \(physiatrist\)"
+    assert re.search(said, kept)
 
     # Another day: a button of the booking form, so the whole form travels with it.
     other = step(client, listed, None, slot=chosen, go_shown=days[2], **typed)
     page = text(other)
     assert other.status_code == 200 and "There is a problem" not in page
     assert shown_day(page) == days[2] and hidden(page, "shown") == days[2]
-    assert f'name="go_shown" value="{days[2]}" data-picker-day="{days[2]}" aria-current="true" autofocus' in page
+    third_day = slots(panel(page, days[2]))
+    assert re.search(rf'name="slot" value="{re.escape(html.escape(third_day[0]))}" autofocus', page)  # its first time
     assert ' hidden>' in panel(page, days[0]).split("\n")[0]
     for kept in ('value="Cara"', 'value="Diaz"', 'value="3/27/1970"', 'value="507-555-0177"',
                  'value="cara@example.com"',
                  'id="sms_consent" name="sms_consent" value="y" checked', 'name="seen_before" value="no" checked',
                  'name="cause" value="trauma" checked', '<option value="evaluation" selected>'):  # fmt: skip
         assert kept in page, kept
-    assert checked_slot(page) == chosen  # still chosen, on its own day, and said so under the times
-    said = r"Chosen: \w{3}, \w{3} \d{1,2} at \d{1,2}(:\d{2})? [ap]\.m\. with Dr\. (Lin|Ortiz) \(physiatrist\)"
-    assert re.search(said, page)
+    # The time chosen on the day left is left with it: a time is chosen on the day shown.
+    assert not re.search(r'name="slot" value="[^"]+" checked', page) and "No time chosen yet." in page
     assert 'id="read-back"' not in page and not appointments(app)
 
     # Later days, then earlier ones again: never before today.
@@ -339,6 +344,7 @@ def test_another_day_later_days_and_one_providers_times_come_back_with_everythin
     assert later > days[-1]
     on = text(step(client, page, None, go_from=later, **typed))
     assert min(picker_days(on)) >= later and hidden(on, "from") == later
+    assert re.search(r'data-picker-day="[^"]+" aria-current="true" autofocus', on)  # the first of the new days
     assert 'value="cara@example.com"' in on and 'name="cause" value="trauma" checked' in on
     earlier = re.search(r'name="go_from" value="([^"]+)">Earlier days</button>', on).group(1)
     assert earlier == (date.fromisoformat(later) - timedelta(days=7)).isoformat()

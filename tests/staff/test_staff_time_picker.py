@@ -103,9 +103,13 @@ def test_another_day_on_the_move_page_keeps_the_notify_choice_and_the_time_chose
     page = page_text(other)
     assert other.status_code == 200 and "There is a problem" not in page
     assert shown_day(page) == days[2]
-    assert f'data-picker-day="{days[2]}" aria-current="true" autofocus' in page
-    assert checked(page) == [chosen] and "Chosen: " in page
+    first_of_day = next(v for v in slots(page) if day_of(v) == days[2])
+    assert f'name="slot" value="{html.escape(first_of_day)}" autofocus' in page  # its first time has the focus
+    assert not checked(page) and "No time chosen yet." in page  # the time chosen was on the day left
     assert 'id="notify" name="notify" value="y">' in page  # still unticked
+    # A time chosen on the day shown stays chosen over the round trip.
+    same = page_text(client.post(url, data={**sent, "go_shown": days[0]}))
+    assert checked(same) == [chosen] and "Chosen: " in same and 'id="notify" name="notify" value="y">' in same
     assert starts_at(app, visit) == before
 
     later = re.search(r'name="go_from" value="([^"]+)">Later days</button>', page).group(1)
@@ -180,7 +184,8 @@ def test_the_queues_days_are_links_that_keep_the_requests_mode(app, client, sign
     assert f"times={item.id}" in second and "all=" not in second and second.endswith(f"#times-{item.id}")
     again = section(page_text(client.get(second)), item.id)
     assert shown_day(again, f"times-{item.id}") == days[1] and "Free times that suit them" in again
-    assert f'data-picker-day="{days[1]}" aria-current="true" autofocus' in again
+    first_of_day = next(v for v in slots(again) if day_of(v) == days[1])
+    assert f'name="slot" value="{html.escape(first_of_day)}" autofocus' in again
     assert slots(again) == slots(suggested)  # the same suggestions, another day shown
 
     everything = section(page_text(client.get(f"/staff/queue?specialty=pmr&times={item.id}&all=1")), item.id)

@@ -2,11 +2,14 @@
 // this file a day, earlier/later days and the provider filter are round trips that keep the form.
 //
 // - A day already loaded is shown in the page (no round trip): its times appear, the others hide,
-//   the day is marked current and the form's "shown" field follows, so a later post keeps it.
+//   the day is marked current, the form's "shown" field follows (a later post keeps it), and the
+//   focus goes to the day's first time, as after the round trip. A time chosen on the day left is
+//   unchosen, as the server does: a checked radio on a hidden day would keep Tab out of the group
+//   (browsers tab to a group's checked radio, or to the one last focused when none is checked).
 // - The times are one native radio group: the arrow keys move through the shown day's times (the
 //   hidden days' radios cannot take the focus). Enter on a time chooses it, then presses the form's
 //   button marked data-picker-submit (read back, move, place), as the phone console always did.
-// - "Chosen: ..." under the times follows the choice, even when its day is not the one shown.
+// - "Chosen: ..." under the times follows the choice.
 (function () {
   "use strict";
 
@@ -15,7 +18,6 @@
   function setUp(root) {
     var field = root.getAttribute("data-picker-field");
     var shownInput = root.querySelector("input[data-picker-shown]");
-    var status = root.querySelector("[data-picker-status]");
     var chosen = root.querySelector("[data-picker-chosen]");
 
     function panelOf(day) {
@@ -26,19 +28,23 @@
       return found;
     }
 
-    function show(day, control) {
+    function show(day) {
       var panel = panelOf(day);
-      each(root.querySelectorAll("[data-picker-panel]"), function (other) { other.hidden = other !== panel; });
+      each(root.querySelectorAll("[data-picker-panel]"), function (other) {
+        other.hidden = other !== panel;
+        if (other === panel) { return; }
+        each(other.querySelectorAll("input[type='radio']"), function (radio) {
+          if (radio.checked && chosen) { chosen.textContent = chosen.getAttribute("data-picker-none"); }
+          radio.checked = false;
+        });
+      });
       each(root.querySelectorAll("[data-picker-day]"), function (other) {
         if (other.getAttribute("data-picker-day") === day) { other.setAttribute("aria-current", "true"); }
         else { other.removeAttribute("aria-current"); }
       });
       if (shownInput) { shownInput.value = day; }
-      if (status) {
-        var legend = panel.querySelector("legend");
-        var count = control.querySelector(".picker-day-count");
-        status.textContent = (legend ? legend.textContent.trim() : day) + (count ? ": " + count.textContent.trim() : "");
-      }
+      var first = panel.querySelector("input[type='radio']:checked") || panel.querySelector("input[type='radio']");
+      if (first) { first.focus(); }
     }
 
     root.addEventListener("click", function (event) {
@@ -47,7 +53,7 @@
       var day = control.getAttribute("data-picker-day");
       if (!panelOf(day)) { return; } // not loaded: the link or button makes the round trip
       event.preventDefault();
-      show(day, control);
+      show(day);
     });
 
     root.addEventListener("change", function (event) {

@@ -228,21 +228,25 @@ def build(
 ) -> TimePicker:
     """The picker over ``times`` (the free times loaded from ``first``; ``later``: where later days
     continue, None when nothing more is free). The day shown is the one asked for if loaded, else
-    the day of the time chosen, else the first. ``focus``: "time" to put the focus on the shown
-    day's first time (or the chosen one) when nothing else asks for it. ``paged``: False for
-    times that are one day's only (no earlier or later days)."""
+    the day of the time chosen, else the first. A time chosen stays chosen only on the day shown:
+    staff who go to another day have left it (and a checked radio on a hidden day would keep the
+    keyboard out of the group: browsers tab to a group's checked radio only). ``focus``: "time"
+    to put the focus on the shown day's first time (or the chosen one) when nothing else asks for
+    it; after another day was asked for, its first time has it; after other days, the first day;
+    after a provider, the filter. ``paged``: False for times that are one day's only (no earlier
+    or later days)."""
     today = today or clinic_today(utc_now())
     days = tuple(PickerDay(group.day, group.parts, group.count) for group in by_day_and_part(times))
     loaded = {d.day for d in days}
     chosen_day = next((d.day for d in days for t in d.parts for o in t[1] if o.value == chosen), None)
     shown = asked.shown if asked.shown in loaded else chosen_day or (days[0].day if days else None)
-    focus = {"day": "day", "days": "day", "provider": "provider"}.get(asked.control, focus)
+    focus = {"day": "time", "days": "day", "provider": "provider"}.get(asked.control, focus)
     return TimePicker(
         name=field_name,
         id=element_id,
         days=days,
         shown=shown,
-        chosen=chosen if chosen_day is not None else None,
+        chosen=chosen if chosen_day is not None and chosen_day == shown else None,
         providers=tuple(providers),
         provider_id=provider_id,
         first=first,
