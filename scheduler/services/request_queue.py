@@ -27,6 +27,7 @@ from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
 from scheduler.domain.hours import ClinicCalendar
+from scheduler.domain.offer import Catalog
 from scheduler.domain.urgent import CallBackClock
 from scheduler.domain.urgent import call_back_clock
 from scheduler.domain.visit_status import NotAllowed
@@ -149,12 +150,13 @@ def queue_page(
             if p.request.routed_specialty.code == specialty_code
         ][:TO_CONFIRM_SHOWN]
         _audit_view(actor, specialty_code, [r.id for r in rows], [t.request.id for t in to_confirm])
-    calendar = clinic.current_catalog(now).calendar
+    offer = clinic.current_catalog(now)
+    calendar = offer.calendar
     routine_days = settings().routine_call_back_days
     items = []
     for row in rows:
         preferences = Preferences.from_stored(row.preferences)
-        times = _times_for(row, preferences, asked, now) if with_times else None
+        times = _times_for(row, preferences, asked, offer, now) if with_times else None
         items.append(QueueItem(row, preferences, _clock(row, calendar, routine_days, now), logs[row.id], times))
     return QueuePage(specialty_code, counts, dict(confirm_counts), items, to_confirm, page, pages)
 
@@ -192,12 +194,14 @@ def _logs(requests: dict[int, int]) -> dict[int, list[ContactEntry]]:
     return logs
 
 
-def _times_for(row: RequestRow, preferences: Preferences, asked: TimesAsked, now: datetime) -> TimesShown:
+def _times_for(
+    row: RequestRow, preferences: Preferences, asked: TimesAsked, offer: Catalog, now: datetime
+) -> TimesShown:
     visit_type, specialty = row.routed_visit_type.code, row.routed_specialty.code
     today = clinic_today(now)
     horizon = today + timedelta(days=HORIZON_DAYS)
     mine = asked.request_id == row.id
-    capable = clinic.current_catalog(now).capable_providers(visit_type, specialty, urgent=row.urgent)
+    capable = offer.capable_providers(visit_type, specialty, urgent=row.urgent)
     providers = tuple((p.id, p.described) for p in capable)
     provider_id = asked.provider_id if mine and asked.provider_id in {p.id for p in capable} else None
 
