@@ -28,6 +28,9 @@ from scheduler.web.staff import time_picker
 from tests.conftest import central
 from tests.conftest import next_clinic_day
 from tests.public.conftest import page_text
+from tests.staff.test_time_formats import ISO_DATE
+from tests.staff.test_time_formats import TWENTY_FOUR_HOUR
+from tests.staff.test_time_formats import visible
 
 ANN = PatientDetails("Ann", "Lee", date(1970, 2, 3), "+15075550101", "ann@example.com")
 TUE_THU_MORNINGS = {"days": ["tuesday", "thursday"], "parts_of_day": ["morning"]}
@@ -219,3 +222,26 @@ def test_the_queues_provider_filter_is_a_get_form_of_its_own(app, client, signed
     assert f'<option value="{ortiz}" selected>Dr. Ortiz (physiatrist)</option>' in theirs
     # Another request on the page is not filtered by it.
     assert client.get(f"/staff/queue?specialty=pmr&times={item.id}&provider=999999").status_code == 200
+
+
+def test_the_picker_writes_times_and_days_as_every_staff_page_does(app, client, signed_in, make_provider):
+    make_provider("pmr", name="Dr. Lin")
+    visit = book(app, next_clinic_day(after_days=5), 9)
+    item = queued(app, TUE_THU_MORNINGS)
+    signed_in(client, "scheduler")
+    booking = {"given_name": "Cara", "family_name": "Diaz", "birth_date_text": "3/27/1970", "phone": "507-555-0177",
+               "requested": "evaluation", "seen_before": "no", "cause": "trauma", "referred": "no",
+               "action": "find"}  # fmt: skip
+    pages = {
+        "move": client.get(f"/staff/visits/{visit}/move"),
+        "queue": client.get(f"/staff/queue?specialty=pmr&times={item.id}&all=1"),
+        "console": client.post("/staff/phone/book", data=booking),
+    }
+    for name, response in pages.items():
+        seen = visible(response).replace("For example 3/27/1970 or 1970-03-27", "")  # how to type a birth date
+        assert response.status_code == 200 and "Times are Central time (C" in seen, name
+        assert TWENTY_FOUR_HOUR.findall(seen) == [] and ISO_DATE.findall(seen) == [], name
+        first = re.search(r'data-picker-panel="(\d{4}-\d{2}-\d{2})"', page_text(response)).group(1)
+        day = date.fromisoformat(first)
+        assert f"{day:%a %b} {day.day}, {day.year}" in seen, name  # the row of days: "Tue Mar 9, 2027"
+        assert f"{day:%A, %B} {day.day}, {day.year} Morning (" in seen, name  # the shown day's heading

@@ -27,13 +27,13 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from scheduler.domain import time_words
 from scheduler.domain.catalog import Provider
 from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import to_clinic
 from scheduler.domain.clock import utc_now
 from scheduler.domain.day_parts import PartOfDay
 from scheduler.domain.day_parts import by_day_and_part
-from scheduler.domain.hours import clock_label
 from scheduler.web.public.times import HORIZON_DAYS
 from scheduler.web.sane_input import sane_year
 
@@ -112,22 +112,13 @@ class Offered:
     @property
     def clock(self) -> str:
         """ "9 a.m.", "12:30 p.m.", "noon": the zone is said once, above the times."""
-        return clock_label(to_clinic(self.start).time())
+        return time_words.time_of_day(self.start)
 
     @property
     def words(self) -> str:
-        """The time in a sentence: "Tue, Mar 3 at 9 a.m. with Dr. Lin (physiatrist)"."""
-        return f"{short_label(to_clinic(self.start).date())} at {self.clock} with {self.provider}"
-
-
-def day_label(day: date) -> str:
-    """ "Tuesday, March 3"."""
-    return f"{day:%A}, {day:%B} {day.day}"
-
-
-def short_label(day: date) -> str:
-    """ "Tue, Mar 3": a day in the row of days."""
-    return f"{day:%a}, {day:%b} {day.day}"
+        """The time standing alone, in a sentence: "Tue Mar 3, 2027 at 9 a.m. CST with Dr. Lin
+        (physiatrist)"."""
+        return f"{time_words.short_when(self.start)} with {self.provider}"
 
 
 @dataclass(frozen=True)
@@ -142,11 +133,13 @@ class PickerDay:
 
     @property
     def label(self) -> str:
-        return day_label(self.day)
+        """ "Tuesday, March 3, 2027": the heading of the day's times."""
+        return time_words.long_day(self.day)
 
     @property
     def short(self) -> str:
-        return short_label(self.day)
+        """ "Tue Mar 3, 2027": the day in the row of days."""
+        return time_words.short_day(self.day)
 
 
 @dataclass(frozen=True)
