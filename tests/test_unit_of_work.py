@@ -242,3 +242,23 @@ def test_plain_reads_open_no_transaction_and_reads_inside_a_unit_of_work_see_its
             assert count(committed, models.Reservation) == 0  # not yet committed
         assert [i.start for i in clinic.busy([resource], window)[resource]] == [start]
         assert not db.session().in_transaction()
+
+
+def test_a_failed_plain_statement_in_an_inner_unit_of_work_leaves_the_outer_one_usable(app, committed):
+    """A statement the database refuses inside an inner unit of work (a booking that lost a race
+    to the overlap constraint, say) is undone with the inner savepoint alone: on PostgreSQL the
+    outer transaction stays usable, for the next open time and for writes of its own. The inner
+    unit of work must hold a real savepoint even when only plain SQL ran in it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from scheduler.store.driver import driver
+
+    with app.app_context():
+        with unit_of_work():
+            add_room("outer")
+            with pytest.raises(IntegrityError):
+                with unit_of_work():
+                    driver().run("INSERT INTO room (name, kind) VALUES (:name, NULL)", {"name": "refused"})
+            assert driver().rows("SELECT count(*) FROM room WHERE name = :name", {"name": "outer"}) == [(1,)]
+            add_room("after")
+    assert room_names(committed) == {"outer", "after"}

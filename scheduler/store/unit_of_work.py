@@ -54,6 +54,11 @@ def unit_of_work() -> Iterator[None]:
         session.info[_DEPTH] = depth + 1
         try:
             with session.begin_nested():
+                # The SAVEPOINT is sent now: SQLAlchemy sends it only when the ORM next asks for
+                # the connection, and plain SQL (the driver) never asks, so a statement refused
+                # inside would have aborted the whole transaction on PostgreSQL, with nothing to
+                # roll back to (a lost booking race then failed the caller's next read: a 500).
+                session.connection()
                 yield
         finally:
             session.info[_DEPTH] = depth
