@@ -48,7 +48,7 @@ HISTORY_PAST = 90_000
 HISTORY_FUTURE = 10_000
 # Every B4 booking in a run needs a body of its own: enough for 2,000 bookings a second through
 # the longest run (the app makes under 1,000 here). Each run starts again from the first body, the
-# run before's bookings cancelled; the booking horizon holds about 5,500 evaluations, so that many
+# run before's bookings removed; the booking horizon holds about 5,500 evaluations, so that many
 # at most are written.
 BOOKING_BODIES = max(8_000, int(2_000 * max(WARMUP, SECONDS)))
 NO_CACHE = {"SCHEDULER_CACHE_SIZE": "0"}  # the per-process availability cache off: every call computes
@@ -346,11 +346,11 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
         used = 0
 
         def book(seconds: float) -> _load.LoadResult:
-            # Each run books from the first body into the same free times: the bookings of the run
-            # before are cancelled first (outside the timed run), as there are too few free times
-            # within the booking horizon for every run to have bodies of its own.
+            # Each run books from the first body into the same free times, for new patients: the
+            # run before's bookings and patients are removed first (outside the timed run), as there
+            # are too few free times within the booking horizon for every run to have its own.
             nonlocal used
-            _database.release_api_bookings(base_app)
+            _database.remove_api_bookings(base_app)
             result = run(server, "/api/v1/appointments", tool, seconds=seconds, bodies_file=bodies, first_body=0)
             used += result.bodies_sent
             return result
@@ -375,7 +375,7 @@ def bench_database(kind: str, urls: list[str], tool: str, label: str, workdir: P
                     "bodies_prepared": made,
                     "bodies_sent": used,
                     "exhausted": exhausted,
-                    "api_bookings_in_database": stored,
+                    "api_bookings_in_database": stored,  # the last run's: each run removes the one's before
                 },
                 note=f"bodies ran out ({made}): rps understated" if exhausted else "",
                 required=required,
@@ -612,7 +612,7 @@ def print_table(figures: list[Figure], m: dict[str, Any], elapsed: float) -> Non
                 f"B4 {f.database}: booking {b['rps']:,.1f} rps (p50 {b['p50_ms']:.1f} ms, "
                 f"p99 <= {b['p99_ms_max']:.1f} ms) / healthz {d['healthz']['rps']:,.1f} rps; "
                 f"{d['created_201']} x 201, errors {d['errors']}; "
-                f"{d['api_bookings_in_database']} API bookings stored (warm-up included)"
+                f"{d['api_bookings_in_database']} API bookings of the last run stored"
                 + (f"; {f.note}" if f.note else "")
             )
         elif f.id == "B8":

@@ -307,35 +307,27 @@ def write_booking_bodies(
     return len(lines)
 
 
-def release_api_bookings(app: Flask) -> int:
-    """Cancel every booking the API made (their reservations freed), so that the next B4 run books
-    the same free times again: two years of bookable times (the horizon every entry point keeps)
-    hold fewer evaluations than a run of several seconds books. Not part of any timed run."""
-    from sqlalchemy import update
+def remove_api_bookings(app: Flask) -> int:
+    """Remove every booking the API made, with its reservations, its messages and its patients
+    (B4's patients have no other visit), so that the next B4 run books the same free times, for
+    new patients, into the database the first run had: two years of bookable times (the horizon
+    every entry point keeps) hold fewer evaluations than several runs book. Never in a timed run."""
+    from sqlalchemy import delete
 
-    from scheduler.domain.bookings import AppointmentStatus
     from scheduler.store import models
     from scheduler.store.engine import db
 
+    api_visits = select(models.Appointment.id).where(models.Appointment.channel == "api")
     with app.app_context():
-        booked = select(models.Appointment.id).where(
-            models.Appointment.channel == "api", models.Appointment.status == AppointmentStatus.BOOKED
-        )
-        freed = db.session.execute(
-            update(models.Reservation)
-            .where(models.Reservation.appointment_id.in_(booked), models.Reservation.active.is_(True))
-            .values(active=False)
-        ).rowcount
-        db.session.execute(
-            update(models.Appointment)
-            .where(models.Appointment.id.in_(booked))
-            .values(status=AppointmentStatus.CANCELLED)
-            .execution_options(synchronize_session=False)
-        )
+        patients = select(models.Appointment.patient_id).where(models.Appointment.channel == "api").distinct()
+        patient_ids = list(db.session.execute(patients).scalars())
+        db.session.execute(delete(models.OutboxMessage).where(models.OutboxMessage.appointment_id.in_(api_visits)))
+        removed = db.session.execute(delete(models.Appointment).where(models.Appointment.channel == "api")).rowcount
+        db.session.execute(delete(models.Patient).where(models.Patient.id.in_(patient_ids)))  # reservations cascaded
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-        return int(freed)
+        return int(removed)
 
 
 def count_api_bookings(app: Flask) -> int:
