@@ -179,6 +179,13 @@ def test_each_message_names_its_visit_request_or_waitlist_entry_by_reference_lin
     assert f'Request <a href="{queue}">{request.reference}</a>' in page
     assert f'Waitlist <a href="/staff/waitlist?specialty=pmr#{entry.reference}">{entry.reference}</a>' in page
     assert "appointment 1 (v1)" not in page and "request None" not in page
+    # Each message also leads to the record of the patient it was sent to.
+    with app.app_context():
+        visit_patient = db.session.execute(select(models.Appointment.patient_id)).scalar_one()
+    for patient_id, reference in ((visit_patient, booked["reference"]), (request.patient_id, request.reference),
+                                  (entry.patient_id, entry.reference)):  # fmt: skip
+        record = f'<a class="small" href="/staff/patients/{patient_id}">Patient record'
+        assert f'{record}<span class="visually-hidden"> for {reference}</span></a>' in page
     # No patient details in any address: ids, a specialty and a reference only.
     for href in re.findall(r'href="([^"]+)"', page):
         for detail in ("Lee", "Ann", "Zebulon", "Quillfeather", "1970", "555", "example.com"):
