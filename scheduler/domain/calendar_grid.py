@@ -10,6 +10,7 @@ work that day, or the clinic is closed) says so once (``Column.absent``) instead
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -102,37 +103,20 @@ def column(
 ) -> Column:
     """One provider's ``day``: visits where they are, free where they work and the clinic is open,
     unavailable elsewhere (with the reason)."""
-    steps = _steps(calendar)
-    step = timedelta(minutes=calendar.hours.grid_minutes)
     open_today = calendar.open_intervals(day)
     worked = [
         Interval(clinic_instant(day, b.starts), clinic_instant(day, b.ends)) for b in provider.blocks_for(day)
     ]
     away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
-    available = subtract(intersect(worked, open_today), away)
-    cells: list[Cell] = []
-    covered_until: datetime | None = None
-    for moment in steps:
-        start = clinic_instant(day, moment)
-        if covered_until is not None and start < covered_until:
-            cells.append(Cell("covered"))
-            continue
-        here = next((v for v in visits if v.start <= start < v.end), None)
-        if here is not None:
-            rows = max(1, math.ceil((here.end - start) / step))  # a visit fills every step it touches
-            outside = not any(a.contains(Interval(here.start, here.end)) for a in merge(available))
-            cells.append(Cell("visit", here, rows=rows, outside_hours=outside))
-            covered_until = here.end
-            continue
-        slot = Interval(start, start + step)
-        if any(a.contains(slot) for a in available):
-            cells.append(Cell("free"))
-        elif not any(o.contains(slot) for o in open_today):
-            cells.append(Cell("unavailable", reason="closed"))
-        elif any(a.overlaps(slot) for a in away):
-            cells.append(Cell("unavailable", reason="time off"))
-        else:
-            cells.append(Cell("unavailable", reason="not working"))
+
+    def why_not(slot: Interval) -> str:
+        if not any(o.contains(slot) for o in open_today):
+            return "closed"
+        if any(a.overlaps(slot) for a in away):
+            return "time off"
+        return "not working"
+
+    cells = _cells(day, calendar, visits, subtract(intersect(worked, open_today), away), why_not)
     return Column(key, heading, day, cells, provider.kind_label, absence(cells))
 
 
@@ -140,12 +124,25 @@ def room_column(key: str, heading: str, subheading: str, day: date, calendar: Cl
                 visits: list[VisitBox]) -> Column:  # fmt: skip
     """One room's ``day``: the visits booked in it, free while the clinic is open, closed elsewhere
     (a room has no hours of its own). A visit there outside the clinic's hours is marked so."""
-    steps = _steps(calendar)
+    cells = _cells(day, calendar, visits, calendar.open_intervals(day), lambda _slot: "closed")
+    return Column(key, heading, day, cells, subheading, absence(cells))
+
+
+def _cells(
+    day: date,
+    calendar: ClinicCalendar,
+    visits: list[VisitBox],
+    available: list[Interval],
+    why_not: Callable[[Interval], str],
+) -> list[Cell]:
+    """A column's cells, a grid step each: a visit fills every step it touches (and is marked when
+    it is not wholly within ``available``), a step within ``available`` is free, any other is
+    unavailable for ``why_not`` of it."""
     step = timedelta(minutes=calendar.hours.grid_minutes)
-    open_today = calendar.open_intervals(day)
+    available_merged = merge(available)
     cells: list[Cell] = []
     covered_until: datetime | None = None
-    for moment in steps:
+    for moment in _steps(calendar):
         start = clinic_instant(day, moment)
         if covered_until is not None and start < covered_until:
             cells.append(Cell("covered"))
@@ -153,14 +150,16 @@ def room_column(key: str, heading: str, subheading: str, day: date, calendar: Cl
         here = next((v for v in visits if v.start <= start < v.end), None)
         if here is not None:
             rows = max(1, math.ceil((here.end - start) / step))
-            outside = not any(o.contains(Interval(here.start, here.end)) for o in merge(open_today))
+            outside = not any(a.contains(Interval(here.start, here.end)) for a in available_merged)
             cells.append(Cell("visit", here, rows=rows, outside_hours=outside))
             covered_until = here.end
-        elif any(o.contains(Interval(start, start + step)) for o in open_today):
+            continue
+        slot = Interval(start, start + step)
+        if any(a.contains(slot) for a in available):
             cells.append(Cell("free"))
         else:
-            cells.append(Cell("unavailable", reason="closed"))
-    return Column(key, heading, day, cells, subheading, absence(cells))
+            cells.append(Cell("unavailable", reason=why_not(slot)))
+    return cells
 
 
 def grid(columns: list[Column], calendar: ClinicCalendar, days: list[date]) -> Grid:
