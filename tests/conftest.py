@@ -157,6 +157,18 @@ def central(day: date, hour: int, minute: int = 0) -> datetime:
     return clinic_instant(day, time(hour, minute))
 
 
+@pytest.fixture
+def clinic_open() -> Iterator[datetime]:
+    """The clock moved to 10 a.m. Central on the next clinic day, and running from there: for a
+    test of what a page says while the clinic is open ("Call us now"), which would otherwise
+    depend on the hour the suite happens to run at (after 5 p.m. the clinic is closed)."""
+    import time_machine
+
+    moment = central(next_clinic_day(), 10)
+    with time_machine.travel(moment, tick=True):
+        yield moment
+
+
 # ----- factories (each returns a callable, indico-style) -------------------------------------------
 
 ALL_WEEK = tuple(range(5))

@@ -35,7 +35,7 @@ LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 FOCUS_YELLOW = "rgb(255, 221, 0)"  # --focus in public.css
 
 
-def test_an_urgent_route_says_call_now_and_passes_axe(page, make_provider, axe, screenshot):
+def test_an_urgent_route_says_call_now_and_passes_axe(page, make_provider, axe, screenshot, clinic_open):
     make_provider("pmr")
     answer_questions(page, cause="Infection")
     alert = page.get_by_role("alert")

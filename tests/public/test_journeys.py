@@ -79,7 +79,7 @@ def test_a_returning_patient_asking_for_an_injection_sends_a_request_with_prefer
         assert not rows(models.Appointment)
 
 
-def test_an_infection_routes_to_an_urgent_evaluation_with_the_call_now_notice(web, make_provider):
+def test_an_infection_routes_to_an_urgent_evaluation_with_the_call_now_notice(web, make_provider, clinic_open):
     make_provider("pmr")
     route = answer_questions(web, cause="infection")
     call_now = re.compile("Call us now on " + PHONE_LINK.pattern)
@@ -161,7 +161,9 @@ def test_a_bad_or_tampered_manage_link_shows_a_clear_page_with_the_phone_number(
         assert "This link does not work" in page_text(response) and "507-538-1280" in page_text(response)
 
 
-def test_every_patient_page_that_gives_the_clinic_number_makes_it_a_link_that_does_not_wrap(web, make_provider):
+def test_every_patient_page_that_gives_the_clinic_number_makes_it_a_link_that_does_not_wrap(
+    web, make_provider, clinic_open
+):
     make_provider("pmr")
     pages = {
         "start": web.get("/"),

@@ -109,7 +109,9 @@ def test_each_question_page_asks_one_question(web, make_provider, path):
     assert len(names) == 1, names
 
 
-def test_the_cause_and_the_red_flags_are_two_pages_and_a_red_flag_still_routes_to_the_urgent_page(web, make_provider):
+def test_the_cause_and_the_red_flags_are_two_pages_and_a_red_flag_still_routes_to_the_urgent_page(
+    web, make_provider, clinic_open
+):
     make_provider("pmr")
     web.post("/request/what", data={"requested": "unsure"})
     web.post("/request/seen-before", data={"seen_before": "no"})
@@ -188,7 +190,7 @@ def test_a_returning_patient_asking_for_a_follow_up_books_a_time_without_the_cau
     assert web.get("/request/time").status_code == 200  # the picker opens: no question is left
 
 
-def test_a_returning_patient_with_a_red_flag_still_goes_to_the_urgent_page(web, make_provider):
+def test_a_returning_patient_with_a_red_flag_still_goes_to_the_urgent_page(web, make_provider, clinic_open):
     make_provider("pmr")
     route = answer_questions(web, requested="injection", seen_before="yes", red_flags=["cannot-bear-weight"])
     assert "Call us now on" in main_text(route)
