@@ -13,6 +13,8 @@ import http.client
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
+from datetime import datetime
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
@@ -93,3 +95,47 @@ def test_sixteen_parallel_wrong_guesses_at_the_fifth_failure_get_one_password_ch
     assert _counted(app, "staff.login_refused", account.id) == PARALLEL - 1
     with app.app_context():
         assert db.session.get(models.SignInGuard, (account.id, "127.0.0.1")).failures == 5
+
+
+def test_a_try_counted_while_a_sign_in_of_the_same_client_forgets_its_row_finds_a_fresh_count(
+    app: Flask, database_url: str
+) -> None:
+    """A right password deletes its client's row of wrong tries (forget_failures) while another
+    try of the same client waits on that row: the waiting try counts on a new row. Under gunicorn
+    (test_unit_of_work_under_load) a try whose insert found the row, and whose lock then found it
+    deleted, failed with a 500; the row is now made or locked and read by one statement. This
+    test pins the waiting case; the exact interleaving of that failure needs the load test.
+    PostgreSQL: SQLite's write lock lets one of them in at a time."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: SQLite lets one writer in at a time, so the two never meet")
+    import psycopg
+
+    from scheduler.store import staff as store_staff
+    from scheduler.store.unit_of_work import unit_of_work
+
+    with app.app_context():
+        account = create_account("race-forget", "Race Forget", "scheduler", PASSWORD)
+        with unit_of_work():
+            store_staff.hold_failures(account.id, "client-a")
+            store_staff.count_failure(account.id, "client-a", datetime.now(UTC))
+    other = psycopg.connect(database_url)  # the sign-in that succeeds, holding its delete open
+    other.execute("DELETE FROM sign_in_guard WHERE account_id = %s AND client = 'client-a'", (account.id,))
+    found: list[object] = []
+
+    def waiting_try() -> None:
+        with app.app_context():
+            try:
+                with unit_of_work():
+                    found.append(store_staff.hold_failures(account.id, "client-a"))
+            except Exception as error:  # reported below, with its kind
+                found.append(error)
+
+    waiter = threading.Thread(target=waiting_try)
+    waiter.start()
+    waiter.join(timeout=1.0)
+    assert waiter.is_alive(), "the try should wait for the row the sign-in holds"
+    other.commit()
+    other.close()
+    waiter.join(timeout=10)
+    assert len(found) == 1 and isinstance(found[0], store_staff.Failures), found
+    assert found[0].count == 0 and found[0].last_failed_at is None

@@ -107,11 +107,14 @@ def hold_failures(account_id: int, client: str) -> Failures:
         raise RuntimeError("hold_failures() locks a row: call it inside a unit of work.")
     guard = models.SignInGuard
     insert = postgresql.insert if dialect_name() == "postgresql" else sqlite.insert
-    db.session.execute(insert(guard).values(account_id=account_id, client=client, failures=0).on_conflict_do_nothing())
+    # One statement makes the row or locks the one there and reads it. An insert that did
+    # nothing followed by a SELECT FOR UPDATE could find no row at all: a sign-in that succeeded
+    # meanwhile deletes its client's row (forget_failures), and the waiting SELECT then saw it gone.
+    upsert = insert(guard).values(account_id=account_id, client=client, failures=0)
     found = db.session.execute(
-        select(guard.failures, guard.last_failed_at)
-        .where(guard.account_id == account_id, guard.client == client)
-        .with_for_update()
+        upsert.on_conflict_do_update(
+            index_elements=[guard.account_id, guard.client], set_={"failures": guard.failures}
+        ).returning(guard.failures, guard.last_failed_at)
     ).one()
     return Failures(found.failures, found.last_failed_at)
 
