@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from scheduler.domain.catalog import WorkBlock
+from scheduler.domain.clock import clinic_today
 from scheduler.domain.clock import iso_central
 from scheduler.domain.clock import utc_now
 from scheduler.domain.errors import InvalidInput
@@ -149,7 +150,7 @@ def test_joining_through_the_api_gives_a_reference_and_a_token_that_views_and_le
 def test_joining_is_refused_with_a_reason_for_every_field_that_needs_fixing(app, client, make_provider):
     make_provider("pmr")
     therapist = make_provider("pmr", kind="physical-therapist", visit_types=("therapy",))
-    yesterday = (utc_now() - timedelta(days=1)).date()
+    yesterday = clinic_today(utc_now()) - timedelta(days=1)  # the clinic's date: UTC's is a day ahead each evening
     answer = client.post(
         "/api/v1/waitlist",
         json={
@@ -448,7 +449,7 @@ def test_every_waitlist_text_fits_160_characters_with_the_longest_realistic_valu
     make_provider("pmr", name="Dr. Maximilian Vanderbilt-Oyelaran")
     day = next_clinic_day(after_days=5)
     while day.day < 10 or day.month < 10:  # a two-digit day, and a long month name for the expiry
-        day = next_clinic_day(after_days=(day - utc_now().date()).days + 1)
+        day = next_clinic_day(after_days=(day - clinic_today(utc_now())).days + 1)
     app.config.update(
         SMS_SENDER_LABEL="Rochester Community Health Clinic",
         CLINIC_PHONE="(507) 538-1280",
