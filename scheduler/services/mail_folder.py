@@ -19,7 +19,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from scheduler.services import audit
-from scheduler.store import bookings as store_bookings
+from scheduler.store import outbox as store_outbox
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.eml")
 # FolderMailer names files after the Message-ID, which carries the outbox row's id.
@@ -120,7 +120,7 @@ def _record_view(name: str, staff_id: int) -> None:
     matched = OUTBOX_NAME.match(name)
     if matched:
         outbox_id = int(matched.group(1))
-        patient_id = store_bookings.patient_of_message(outbox_id)
+        patient_id = store_outbox.patient_of(outbox_id)
     audit.save(
         "mail.view",
         actor_kind="staff",

@@ -81,7 +81,7 @@ def retry_dead(message_id: int, *, staff_id: int, now: datetime | None = None) -
         if message is None:
             return "missing"
         detail = f"{message.kind} by {message.channel}, dead after {message.attempts} attempts"
-        patient_id = outbox_rows.patient_of(message)
+        patient_id = outbox_rows.patient_of(message_id)
         if not outbox_rows.queue_dead_again(message_id, now):
             return "not_dead"
         audit.record(

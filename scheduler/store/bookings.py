@@ -358,23 +358,6 @@ def withdraw_reminders(appointment_id: int) -> None:
     )
 
 
-def patient_of_message(outbox_id: int) -> int | None:
-    """The patient an outbox message was for (through its visit, its request or its waitlist
-    entry), if it still exists."""
-    m = models.OutboxMessage
-    found = db.session.execute(
-        select(models.Appointment.patient_id, models.VisitRequest.patient_id, models.WaitlistEntry.patient_id)
-        .select_from(m)
-        .outerjoin(models.Appointment, models.Appointment.id == m.appointment_id)
-        .outerjoin(models.VisitRequest, models.VisitRequest.id == m.request_id)
-        .outerjoin(models.WaitlistEntry, models.WaitlistEntry.id == m.waitlist_entry_id)
-        .where(m.id == outbox_id)
-    ).first()
-    if found is None:
-        return None
-    return next((patient_id for patient_id in found if patient_id is not None), None)
-
-
 def set_status(appointment_id: int, status: AppointmentStatus) -> None:
     """Give the visit a new status (checked in, completed, a no-show, or one of these undone); its
     version moves on, as with any change its calendar entries should pick up."""

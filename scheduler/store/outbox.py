@@ -363,18 +363,21 @@ def message_row(message_id: int) -> MessageRow | None:
     return None if row is None else MessageRow(*row)
 
 
-def patient_of(message: MessageRow) -> int | None:
-    """The patient the message is to (None if its visit or request is gone)."""
-    if message.appointment_id is not None:
-        a = models.Appointment
-        return db.session.execute(select(a.patient_id).where(a.id == message.appointment_id)).scalar_one_or_none()
-    if message.request_id is not None:
-        r = models.VisitRequest
-        return db.session.execute(select(r.patient_id).where(r.id == message.request_id)).scalar_one_or_none()
-    if message.waitlist_entry_id is not None:
-        w = models.WaitlistEntry
-        return db.session.execute(select(w.patient_id).where(w.id == message.waitlist_entry_id)).scalar_one_or_none()
-    return None
+def patient_of(message_id: int) -> int | None:
+    """The patient an outbox message was for (through its visit, its request or its waitlist
+    entry), if it still exists: one query."""
+    m = models.OutboxMessage
+    found = db.session.execute(
+        select(models.Appointment.patient_id, models.VisitRequest.patient_id, models.WaitlistEntry.patient_id)
+        .select_from(m)
+        .outerjoin(models.Appointment, models.Appointment.id == m.appointment_id)
+        .outerjoin(models.VisitRequest, models.VisitRequest.id == m.request_id)
+        .outerjoin(models.WaitlistEntry, models.WaitlistEntry.id == m.waitlist_entry_id)
+        .where(m.id == message_id)
+    ).first()
+    if found is None:
+        return None
+    return next((patient_id for patient_id in found if patient_id is not None), None)
 
 
 def queue_dead_again(message_id: int, now: datetime) -> bool:
