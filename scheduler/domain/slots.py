@@ -7,6 +7,7 @@ that overlap the window.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from bisect import bisect_right
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from scheduler.domain.clock import days_from
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
+from scheduler.domain.intervals import merge
 from scheduler.domain.intervals import subtract
 
 
@@ -96,11 +98,14 @@ class WorkingTime:
     a day is worked out twice).
     """
 
-    def __init__(self, calendar: ClinicCalendar, limit: int = 20_000) -> None:
+    def __init__(self, calendar: ClinicCalendar, limit: int = 20_000, starts_limit: int = 5_000) -> None:
         self.calendar = calendar
         self.limit = limit
+        self.starts_limit = starts_limit
         self._days: dict[date, tuple[datetime, datetime, list[Interval]]] = {}
         self._free: dict[tuple[int, date], list[Interval]] = {}
+        self._grid: dict[date, dict[int, datetime]] = {}
+        self._starts: dict[tuple[int, date, int], list[Slot]] = {}
 
     def day(self, day: date) -> tuple[datetime, datetime, list[Interval]]:
         """Central midnight starting ``day``, its opening time (the grid's anchor) and the
@@ -127,6 +132,49 @@ class WorkingTime:
                 away = [Interval(t.starts_at, t.ends_at) for t in provider.time_off]
                 found = subtract(found, [i for i in away if i.start < after and i.end > midnight])
             self._keep(self._free, key, found)
+        return found
+
+    def starts(self, provider: Provider, day: date, minutes: int) -> list[Slot]:
+        """Every start on the day's grid at which a visit of ``minutes`` fits in the time
+        :meth:`free` gives, earliest first, as slots with no room: before any booking.
+
+        Only the catalog decides them, so every question under this catalog shares them, and
+        shares their instants: one datetime object per grid point, whose hash Python keeps (an
+        answer's text is looked up by instant, and hashing a new aware datetime costs more than
+        the lookup). At most ``starts_limit`` provider-days are kept (a 62-day answer's provider-
+        days for a visit length hold about 3 KB each)."""
+        key = (provider.id, day, minutes)
+        found = self._starts.get(key)
+        if found is None:
+            found = []
+            free = self.free(provider, day)
+            if free:
+                _, anchor, _ = self.day(day)
+                grid = self._grid.get(day)
+                if grid is None:
+                    grid = self._grid[day] = {}
+                    if len(self._grid) > self.limit:
+                        self._grid.pop(next(iter(self._grid)), None)
+                step = timedelta(minutes=self.calendar.hours.grid_minutes)
+                duration = timedelta(minutes=minutes)
+                span, uneven = divmod(minutes, self.calendar.hours.grid_minutes)
+
+                def point(k: int) -> datetime:
+                    moment = grid.get(k)
+                    if moment is None:
+                        moment = grid[k] = anchor + k * step
+                    return moment
+
+                for piece_start, piece_end in free:
+                    first = -((anchor - piece_start) // step) if piece_start > anchor else 0  # ceiling division
+                    stop = (piece_end - duration - anchor) // step + 1  # past the latest start that fits
+                    for k in range(first, stop):
+                        start = point(k)
+                        end = start + duration if uneven else point(k + span)
+                        found.append(_new_slot((start, end, provider.id, None)))
+            if len(self._starts) >= self.starts_limit:
+                self._starts.pop(next(iter(self._starts)), None)
+            self._starts[key] = found
         return found
 
     def _keep(self, memo: dict[Any, Any], key: Any, value: Any) -> None:
@@ -164,8 +212,6 @@ def free_slots(
     """
     if working is None or working.calendar is not calendar:
         working = WorkingTime(calendar)
-    duration = timedelta(minutes=visit_type.minutes)
-    step = timedelta(minutes=calendar.hours.grid_minutes)
     candidate_rooms = [r for r in rooms if visit_type.room_kind and r.kind == visit_type.room_kind]
     if visit_type.room_kind and not candidate_rooms:
         return []
@@ -175,61 +221,67 @@ def free_slots(
     # its own few intervals rather than the whole window's.
     busy_by_day = {key: _by_day(intervals, days_wanted, midnights) for key, intervals in busy.items()}
     patient_by_day = _by_day(patient_busy, days_wanted, midnights)
+    provider_keys = [(provider, provider_resource(provider.id)) for provider in providers]
     found: list[Slot] = []
     for day in days_wanted:
-        _, anchor, open_today = working.day(day)
+        _, _, open_today = working.day(day)
         if not open_today:
             continue
-        # The day's grid points, made as the providers' free pieces need them and shared between
-        # them (a provider's day is often full: most of the grid is never offered).
-        grid: dict[int, datetime] = {}
         room_indexes = [
-            (room, _FreeIndex(subtract(open_today, busy_by_day.get(room_resource(room.id), {}).get(day, ()))))
+            (room.id, _FreeIndex(subtract(open_today, busy_by_day.get(room_resource(room.id), {}).get(day, ()))))
             for room in candidate_rooms
         ]
         patient_today = patient_by_day.get(day, [])
-        offers: list[tuple[timedelta, int, list[Slot]]] = []
-        for provider in providers:
-            pid = provider.id
-            booked = busy_by_day.get(provider_resource(pid), {}).get(day, [])
-            free = working.free(provider, day)
-            if not free:
+        offers: list[tuple[list[Interval], int, list[Slot]]] = []
+        for provider, resource in provider_keys:
+            # The provider's starts before any booking (kept for the catalog), less those that
+            # are too soon or overlap a reservation of the provider or the patient.
+            mine = working.starts(provider, day, visit_type.minutes)
+            if not mine:
                 continue
+            if mine[0].start < not_before:
+                mine = mine[bisect_left(mine, not_before, key=_slot_start) :]
+            booked = busy_by_day.get(resource, {}).get(day, [])
             if booked or patient_today:
-                free = subtract(free, [*booked, *patient_today])
-            mine: list[Slot] = []
-            for piece_start, piece_end in free:
-                if piece_end - piece_start < duration:
-                    continue  # most gaps between many reservations are too short: skip the grid maths
-                earliest = piece_start if piece_start > not_before else not_before
-                first = -((anchor - earliest) // step) if earliest > anchor else 0  # ceiling division
-                stop = (piece_end - duration - anchor) // step + 1  # past the latest start that fits
-                if first >= stop:
-                    continue
-                for k in range(first, stop):
-                    start = grid.get(k)
-                    if start is None:
-                        start = grid[k] = anchor + k * step
-                    end = start + duration
-                    if room_indexes:
-                        room_id = next((room.id for room, idx in room_indexes if idx.fits(start, end)), None)
-                        if room_id is not None:
-                            mine.append(_new_slot((start, end, pid, room_id)))
-                    else:
-                        mine.append(_new_slot((start, end, pid, None)))
+                mine = _clear_of(mine, merge([*booked, *patient_today]))
+            if room_indexes:
+                placed = []
+                for start, end, pid, _ in mine:
+                    room_id = next((rid for rid, idx in room_indexes if idx.fits(start, end)), None)
+                    if room_id is not None:
+                        placed.append(_new_slot((start, end, pid, room_id)))
+                mine = placed
             if mine:
-                # One provider's reservations never overlap (the database refuses it): no merge needed.
-                offers.append((sum((i.end - i.start for i in booked), timedelta()), pid, mine))
+                offers.append((booked, provider.id, mine))
         if len(offers) == 1:
             found += offers[0][2]
         elif offers:
             # Each provider's times are in order; a stable sort by start of the lists laid end to
-            # end, lightest day (then lowest id) first, breaks ties at one start the same way.
-            offers.sort(key=lambda offer: (offer[0], offer[1]))
+            # end, lightest day (fewest booked minutes, then lowest id) first, breaks ties at one
+            # start the same way. One provider's reservations never overlap (the database
+            # refuses it): their minutes add up without a merge.
+            offers.sort(key=lambda offer: (sum((i.end - i.start for i in offer[0]), timedelta()), offer[1]))
             today = [slot for offer in offers for slot in offer[2]]
             today.sort(key=_slot_start)
             found += today
     return found
+
+
+def _clear_of(starts: list[Slot], blocked: list[Interval]) -> list[Slot]:
+    """The slots of ``starts`` (in order) that overlap none of ``blocked`` (sorted, disjoint)."""
+    kept: list[Slot] = []
+    j, cuts = 0, len(blocked)
+    for i, slot in enumerate(starts):
+        start = slot[0]
+        # A cut ending by this start ends by every later one: passed for good.
+        while j < cuts and blocked[j][1] <= start:
+            j += 1
+        if j == cuts:
+            kept += starts[i:]
+            break
+        if blocked[j][0] >= slot[1]:
+            kept.append(slot)
+    return kept
 
 
 _slot_start = itemgetter(0)

@@ -9,6 +9,8 @@ walk over every 15-minute start finds. Windows include the weeks where daylight 
 
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -34,6 +36,7 @@ from scheduler.domain.intervals import Interval
 from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
+from scheduler.domain.slots import WorkingTime
 from scheduler.domain.slots import room_resource
 
 DST_WEEKS = (date(2026, 10, 26), date(2026, 11, 1), date(2027, 3, 8), date(2027, 3, 14))
@@ -186,6 +189,42 @@ def test_every_offered_slot_keeps_every_rule_and_none_is_missing(s):
     assert {(slot.start, slot.provider_id) for slot in slots} == naive_reference(s)
     assert [slot.start for slot in slots] == sorted(slot.start for slot in slots)
 
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(scenarios(), st.integers(-3, 3), st.integers(1, 10))
+def test_a_working_time_kept_for_the_catalog_answers_every_question_as_a_fresh_one(s, shift, days):
+    """What a WorkingTime keeps (its days, free times and starts) comes from the catalog alone: a
+    question asked after others under the same catalog, with other bookings, other days and
+    another visit length, gets exactly the answer it would get first."""
+    calendar = ClinicCalendar(HOURS, tuple(s["closures"]))
+    kept = WorkingTime(calendar)
+    other = dataclasses.replace(s["visit"], minutes=(s["visit"].minutes % 120) + 15)
+    for visit, first in ((other, s["first"]), (s["visit"], s["first"] + timedelta(days=shift))):
+        free_slots(
+            visit_type=visit,
+            providers=s["providers"],
+            rooms=s["rooms"],
+            calendar=calendar,
+            first_day=first,
+            days=days,
+            busy={},
+            not_before=datetime(2000, 1, 1, tzinfo=UTC),
+            working=kept,
+        )
+    again = free_slots(
+        visit_type=s["visit"],
+        providers=s["providers"],
+        rooms=s["rooms"],
+        calendar=calendar,
+        first_day=s["first"],
+        days=s["days"],
+        busy=s["busy"],
+        not_before=s["not_before"],
+        patient_busy=s["patient"],
+        working=kept,
+    )
+    assert again == offered(s)
 
 def test_the_engine_offers_eight_to_five_local_on_both_sides_of_each_dst_change():
     provider = Provider(1, "P", "pmr", tuple(WorkBlock(d, time(8), time(17)) for d in range(5)))
