@@ -75,6 +75,10 @@ def configure_engine(engine: Engine) -> None:
         def _on_postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
+                # Times come back in UTC, as they are stored and used, whatever the server's own
+                # zone: psycopg then gives them Python's UTC, which the store's reads keep as it is
+                # (converting each from another zone was a tenth of an uncached availability read).
+                cursor.execute("SET TIME ZONE 'UTC'")
             dbapi_connection.commit()
 
     if engine.dialect.name != "sqlite":
@@ -141,5 +145,5 @@ def _connect_patiently(engine: Engine) -> None:
 
 
 def dialect_name() -> str:
-    """"sqlite" or "postgresql": the database the app's session talks to."""
+    """ "sqlite" or "postgresql": the database the app's session talks to."""
     return db.session.get_bind().dialect.name
