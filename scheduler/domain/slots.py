@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from bisect import bisect_right
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import date
@@ -105,7 +106,7 @@ class WorkingTime:
         self._days: dict[date, tuple[datetime, datetime, list[Interval]]] = {}
         self._free: dict[tuple[int, date], list[Interval]] = {}
         self._grid: dict[date, dict[int, datetime]] = {}
-        self._starts: dict[tuple[int, date, int], list[Slot]] = {}
+        self._starts: dict[tuple[int, date, int], tuple[Slot, ...]] = {}
 
     def day(self, day: date) -> tuple[datetime, datetime, list[Interval]]:
         """Central midnight starting ``day``, its opening time (the grid's anchor) and the
@@ -134,51 +135,50 @@ class WorkingTime:
             self._keep(self._free, key, found)
         return found
 
-    def starts(self, provider: Provider, day: date, minutes: int) -> list[Slot]:
+    def starts(self, provider: Provider, day: date, minutes: int) -> tuple[Slot, ...]:
         """Every start on the day's grid at which a visit of ``minutes`` fits in the time
         :meth:`free` gives, earliest first, as slots with no room: before any booking.
 
         Only the catalog decides them, so every question under this catalog shares them, and
         shares their instants: one datetime object per grid point, whose hash Python keeps (an
         answer's text is looked up by instant, and hashing a new aware datetime costs more than
-        the lookup). At most ``starts_limit`` provider-days are kept (a 62-day answer's provider-
-        days for a visit length hold about 3 KB each)."""
+        the lookup). At most ``starts_limit`` provider-days and days of grid points are kept
+        (about 3 KB and 2 KB each)."""
         key = (provider.id, day, minutes)
         found = self._starts.get(key)
         if found is None:
-            found = []
-            free = self.free(provider, day)
-            if free:
-                _, anchor, _ = self.day(day)
-                grid = self._grid.get(day)
-                if grid is None:
-                    grid = self._grid[day] = {}
-                    if len(self._grid) > self.limit:
-                        self._grid.pop(next(iter(self._grid)), None)
-                step = timedelta(minutes=self.calendar.hours.grid_minutes)
-                duration = timedelta(minutes=minutes)
-                span, uneven = divmod(minutes, self.calendar.hours.grid_minutes)
-
-                def point(k: int) -> datetime:
-                    moment = grid.get(k)
-                    if moment is None:
-                        moment = grid[k] = anchor + k * step
-                    return moment
-
-                for piece_start, piece_end in free:
-                    first = -((anchor - piece_start) // step) if piece_start > anchor else 0  # ceiling division
-                    stop = (piece_end - duration - anchor) // step + 1  # past the latest start that fits
-                    for k in range(first, stop):
-                        start = point(k)
-                        end = start + duration if uneven else point(k + span)
-                        found.append(_new_slot((start, end, provider.id, None)))
-            if len(self._starts) >= self.starts_limit:
-                self._starts.pop(next(iter(self._starts)), None)
-            self._starts[key] = found
+            found = tuple(self._grid_starts(provider, day, minutes))
+            self._keep(self._starts, key, found, self.starts_limit)
         return found
 
-    def _keep(self, memo: dict[Any, Any], key: Any, value: Any) -> None:
-        if len(memo) >= self.limit:
+    def _grid_starts(self, provider: Provider, day: date, minutes: int) -> Iterator[Slot]:
+        free = self.free(provider, day)
+        if not free:
+            return
+        _, anchor, _ = self.day(day)
+        grid = self._grid.get(day)
+        if grid is None:
+            grid = {}
+            self._keep(self._grid, day, grid, self.starts_limit)
+        step = timedelta(minutes=self.calendar.hours.grid_minutes)
+        duration = timedelta(minutes=minutes)
+        span, uneven = divmod(minutes, self.calendar.hours.grid_minutes)
+
+        def point(k: int) -> datetime:
+            moment = grid.get(k)
+            if moment is None:
+                moment = grid[k] = anchor + k * step
+            return moment
+
+        for piece_start, piece_end in free:
+            first = -((anchor - piece_start) // step) if piece_start > anchor else 0  # ceiling division
+            stop = (piece_end - duration - anchor) // step + 1  # past the latest start that fits
+            for k in range(first, stop):
+                start = point(k)
+                yield _new_slot((start, start + duration if uneven else point(k + span), provider.id, None))
+
+    def _keep(self, memo: dict[Any, Any], key: Any, value: Any, limit: int | None = None) -> None:
+        if len(memo) >= (limit or self.limit):
             memo.pop(next(iter(memo)), None)  # the oldest (dicts keep insertion order)
         memo[key] = value
 
@@ -232,11 +232,11 @@ def free_slots(
             for room in candidate_rooms
         ]
         patient_today = patient_by_day.get(day, [])
-        offers: list[tuple[list[Interval], int, list[Slot]]] = []
+        offers: list[tuple[list[Interval], int, Sequence[Slot]]] = []
         for provider, resource in provider_keys:
             # The provider's starts before any booking (kept for the catalog), less those that
             # are too soon or overlap a reservation of the provider or the patient.
-            mine = working.starts(provider, day, visit_type.minutes)
+            mine: Sequence[Slot] = working.starts(provider, day, visit_type.minutes)
             if not mine:
                 continue
             if mine[0].start < not_before:
@@ -267,7 +267,7 @@ def free_slots(
     return found
 
 
-def _clear_of(starts: list[Slot], blocked: list[Interval]) -> list[Slot]:
+def _clear_of(starts: Sequence[Slot], blocked: list[Interval]) -> list[Slot]:
     """The slots of ``starts`` (in order) that overlap none of ``blocked`` (sorted, disjoint)."""
     kept: list[Slot] = []
     j, cuts = 0, len(blocked)
