@@ -215,8 +215,9 @@ def free_slots(
     candidate_rooms = [r for r in rooms if visit_type.room_kind and r.kind == visit_type.room_kind]
     if visit_type.room_kind and not candidate_rooms:
         return []
-    days_wanted = days_from(first_day, days)
-    midnights = [working.day(day)[0] for day in days_from(first_day, days + 1)]
+    days_and_the_next = days_from(first_day, days + 1)
+    days_wanted = days_and_the_next[:-1]
+    midnights = [working.day(day)[0] for day in days_and_the_next]
     # Bucket every resource's reservations by Central day once, so each provider-day works on
     # its own few intervals rather than the whole window's.
     busy_by_day = {key: _by_day(intervals, days_wanted, midnights) for key, intervals in busy.items()}

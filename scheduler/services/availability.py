@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 from scheduler.domain import catalog
 from scheduler.domain.bookings import last_bookable_day
@@ -162,7 +163,7 @@ def _answer(plan: _Plan, busy: dict[str, list[Interval]]) -> Availability:
         working=plan.working,
     )
     last_day = last_bookable_day(asked.now)
-    if days_from(asked.first_day, asked.days)[-1:] > [last_day]:  # nothing offered that could not be booked
+    if asked.first_day + timedelta(days=asked.days - 1) > last_day:  # nothing offered that could not be booked
         slots = [s for s in slots if clinic_today(s.start) <= last_day]
     return Availability(
         plan.visit_type, plan.specialty, slots, {p.id: p for p in plan.providers}, {r.id: r for r in plan.rooms}

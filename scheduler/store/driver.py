@@ -219,8 +219,8 @@ def reading() -> Iterator[Driver]:
     COMMITTED transaction does anyway. SQLite's connections already read outside a transaction
     until BEGIN (engine.py), so they are used as they are.
     """
-    session = db.session()
-    if session.in_transaction():
+    # (A request that has not used the session yet has none: asking for it would make one.)
+    if db.session.registry.has() and db.session().in_transaction():
         yield driver()
         return
     # The pool's connection itself: a SQLAlchemy Connection around it, switched to autocommit and
