@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from bisect import bisect_right
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -29,7 +30,6 @@ from scheduler.domain.clock import days_from
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
-from scheduler.domain.intervals import merge
 from scheduler.domain.intervals import subtract
 
 
@@ -215,6 +215,7 @@ def free_slots(
     candidate_rooms = [r for r in rooms if visit_type.room_kind and r.kind == visit_type.room_kind]
     if visit_type.room_kind and not candidate_rooms:
         return []
+    duration = timedelta(minutes=visit_type.minutes)
     days_and_the_next = days_from(first_day, days + 1)
     days_wanted = days_and_the_next[:-1]
     midnights = [working.day(day)[0] for day in days_and_the_next]
@@ -244,7 +245,7 @@ def free_slots(
                 mine = mine[bisect_left(mine, not_before, key=_slot_start) :]
             booked = busy_by_day.get(resource, {}).get(day, [])
             if booked or patient_today:
-                mine = _clear_of(mine, merge([*booked, *patient_today]))
+                mine = _clear_of(mine, [*booked, *patient_today], duration)
             if room_indexes:
                 placed = []
                 for start, end, pid, _ in mine:
@@ -268,20 +269,26 @@ def free_slots(
     return found
 
 
-def _clear_of(starts: Sequence[Slot], blocked: list[Interval]) -> list[Slot]:
-    """The slots of ``starts`` (in order) that overlap none of ``blocked`` (sorted, disjoint)."""
+def _clear_of(starts: Sequence[Slot], blocked: Iterable[Interval], duration: timedelta) -> Sequence[Slot]:
+    """The slots of ``starts`` (in order, each ``duration`` long) that overlap none of ``blocked``.
+
+    A slot overlaps ``[b0, b1)`` when it starts after ``b0 - duration`` and before ``b1``: one run
+    of ``starts`` per interval, found by bisection, and the slots between the runs kept by
+    slicing (a day has a few bookings and a few dozen starts)."""
+    runs = sorted(
+        (bisect_right(starts, b0 - duration, key=_slot_start), bisect_left(starts, b1, key=_slot_start))
+        for b0, b1 in blocked
+        if b0 < b1
+    )
     kept: list[Slot] = []
-    j, cuts = 0, len(blocked)
-    for i, slot in enumerate(starts):
-        start = slot[0]
-        # A cut ending by this start ends by every later one: passed for good.
-        while j < cuts and blocked[j][1] <= start:
-            j += 1
-        if j == cuts:
-            kept += starts[i:]
-            break
-        if blocked[j][0] >= slot[1]:
-            kept.append(slot)
+    at = 0
+    for first, stop in runs:
+        if first > at:
+            kept += starts[at:first]
+            at = first
+        if stop > at:
+            at = stop
+    kept += starts[at:]
     return kept
 
 
