@@ -50,6 +50,8 @@ class Driver:
         # statement's %s placeholders, and does it anew each time for a statement with more than
         # 50 values (a booking's one write has more), at a tenth of a booking's Python time.
         self._cursor = dbapi_connection.cursor() if self._sqlite else RawCursor(dbapi_connection)
+        # PostgreSQL's binary results: a time arrives as a number, not text to parse.
+        self._options: dict[str, Any] = {} if self._sqlite else {"binary": True}
 
     def rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         self._execute(sql, params)
@@ -128,7 +130,7 @@ class Driver:
         else:
             values = tuple(params[name] for name in names)
         try:
-            self._cursor.execute(statement, values)
+            self._cursor.execute(statement, values, **self._options)
         except self._dialect.loaded_dbapi.Error as error:
             # Raised as SQLAlchemy raises it (IntegrityError for an overlap, say), so callers
             # catch one kind of error; the values are left out, as the engine leaves them out.
