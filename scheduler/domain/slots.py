@@ -1,7 +1,8 @@
 """Free slots: provider pattern AND clinic hours, MINUS closures, time off and reservations.
 
-Cost is linear in the days, providers and reservations of the window asked for (merge once, then
-bisect per candidate), never in the clinic's whole history: callers pass only the reservations
+Cost is linear in the days, providers and reservations of the window asked for (each provider-
+day's starts come from the catalog's :class:`WorkingTime`, and each reservation rules out its run
+of them by bisection), never in the clinic's whole history: callers pass only the reservations
 that overlap the window.
 """
 
@@ -89,13 +90,15 @@ def _worked(provider: Provider, day: date, open_today: list[Interval]) -> list[I
 
 
 class WorkingTime:
-    """What a catalog alone decides about each Central day: when the clinic is open, and when each
-    provider works then, less their time off. Bookings change far more often than the catalog, so
+    """What a catalog alone decides about each Central day: when the clinic is open, when each
+    provider works then, less their time off, and the grid starts a visit of each length could
+    take in that time. Bookings change far more often than the catalog, so
     one of these per catalog snapshot spares every availability question made with it this part
     of the work (most of it, for a day with few bookings).
 
     The providers given must be the catalog's (their id names them). Remembers at most ``limit``
-    days and provider-days, forgetting the oldest first; safe to share between threads (at worst
+    days and provider-days, and ``starts_limit`` provider-days of starts, forgetting the oldest
+    first; safe to share between threads (at worst
     a day is worked out twice).
     """
 

@@ -145,5 +145,5 @@ def _connect_patiently(engine: Engine) -> None:
 
 
 def dialect_name() -> str:
-    """ "sqlite" or "postgresql": the database the app's session talks to."""
+    """"sqlite" or "postgresql": the database the app's session talks to."""
     return db.session.get_bind().dialect.name
