@@ -7,6 +7,7 @@ lets zoneinfo apply the right offset on daylight-saving days.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -70,6 +71,12 @@ class IsoCentralMemo:
         self._instants: dict[datetime, str] = {}
         self._days: dict[date, tuple[str, int, str] | None] = {}
         self._limit = limit
+
+    @property
+    def known(self) -> Mapping[datetime, str]:
+        """The texts formatted so far, to look up without a call per instant (a miss goes
+        through the memo itself). A memo that starts again empty leaves this mapping as it is."""
+        return self._instants
 
     def __call__(self, moment: datetime) -> str:
         text = self._instants.get(moment)

@@ -102,18 +102,19 @@ def availability_json(result: Availability, dumps: Callable[[Any], str]) -> str:
     rooms = {rid: dumps({"id": rid, "name": r.name}) for rid, r in result.rooms.items()}
     null = dumps(None)
     iso = _ISO_CENTRAL
+    known = iso.known  # most instants were written before: looked up here, without a call each
     slots = ", ".join(
         [
             '{"start": "'
-            + iso(s.start)
+            + (known.get(start) or iso(start))
             + '", "end": "'
-            + iso(s.end)
+            + (known.get(end) or iso(end))
             + '", "provider": '
-            + providers[s.provider_id]
+            + providers[provider_id]
             + ', "room": '
-            + (rooms.get(s.room_id, null) if s.room_id is not None else null)
+            + (rooms.get(room_id, null) if room_id is not None else null)
             + "}"
-            for s in result.slots
+            for start, end, provider_id, room_id in result.slots
         ]
     )
     return before + "[" + slots + "]" + after
