@@ -31,6 +31,7 @@ from scheduler.domain.clock import days_from
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.intervals import Interval
 from scheduler.domain.intervals import intersect
+from scheduler.domain.intervals import merge
 from scheduler.domain.intervals import subtract
 
 
@@ -275,22 +276,15 @@ def free_slots(
 def _clear_of(starts: Sequence[Slot], blocked: Iterable[Interval], duration: timedelta) -> Sequence[Slot]:
     """The slots of ``starts`` (in order, each ``duration`` long) that overlap none of ``blocked``.
 
-    A slot overlaps ``[b0, b1)`` when it starts after ``b0 - duration`` and before ``b1``: one run
-    of ``starts`` per interval, found by bisection, and the slots between the runs kept by
-    slicing (a day has a few bookings and a few dozen starts)."""
-    runs = sorted(
-        (bisect_right(starts, b0 - duration, key=_slot_start), bisect_left(starts, b1, key=_slot_start))
-        for b0, b1 in blocked
-        if b0 < b1
-    )
+    A slot overlaps ``[b0, b1)`` when it starts after ``b0 - duration`` and before ``b1``: the
+    bookings joined where they touch (a full day is one stretch), each stretch rules out one run of
+    ``starts`` found by bisection, and the slots between the runs are kept by slicing."""
     kept: list[Slot] = []
     at = 0
-    for first, stop in runs:
-        if first > at:
-            kept += starts[at:first]
-            at = first
-        if stop > at:
-            at = stop
+    for b0, b1 in merge(blocked):
+        first = bisect_right(starts, b0 - duration, at, key=_slot_start)
+        kept += starts[at:first]
+        at = max(first, bisect_left(starts, b1, first, key=_slot_start))
     kept += starts[at:]
     return kept
 
