@@ -10,7 +10,6 @@ walk over every 15-minute start finds. Windows include the weeks where daylight 
 from __future__ import annotations
 
 import dataclasses
-
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -33,10 +32,10 @@ from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.hours import Closure
 from scheduler.domain.intervals import Interval
+from scheduler.domain.slots import WorkingTime
 from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
 from scheduler.domain.slots import provider_resource
-from scheduler.domain.slots import WorkingTime
 from scheduler.domain.slots import room_resource
 
 DST_WEEKS = (date(2026, 10, 26), date(2026, 11, 1), date(2027, 3, 8), date(2027, 3, 14))
