@@ -61,6 +61,19 @@ def test_a_dates_bounds_may_be_repeated(client, clinic, api_token):
     assert response.status_code == 200 and response.json["total"] > 0
 
 
+@pytest.mark.parametrize("name", ["date", "_lastUpdated"])
+def test_a_dates_bounds_are_refused_beyond_the_documented_four(client, clinic, api_token, name):
+    # Schemathesis sent five 'date' bounds, which the OpenAPI document says is too many (maxItems 4).
+    token = api_token("read")
+    bounds = [f"ge{DAY}", f"le{DAY}", f"gt{DAY.year - 1}", f"lt{DAY.year + 1}"]
+    four = "&".join(f"{name}={b}" for b in bounds)
+    assert get(client, token, f"/fhir/Appointment?{four}").status_code == 200
+    response = get(client, token, f"/fhir/Appointment?{four}&{name}=ge{DAY}")
+    assert response.status_code == 400, response.get_data(as_text=True)
+    issue = response.json["issue"][0]
+    assert issue["expression"] == [name] and "at most 4 times" in issue["details"]["text"]
+
+
 def test_id_and_identifier_together_match_only_the_appointment_both_name(client, booked, api_token):
     token, reference = api_token("read"), booked["id"]
     both = get(client, token, f"/fhir/Appointment?_id={reference}&identifier={reference}").json

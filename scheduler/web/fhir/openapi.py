@@ -73,7 +73,7 @@ def _query(
     if pattern:
         schema["pattern"] = pattern
     if repeat:
-        schema = {"type": "array", "items": schema, "maxItems": 4}
+        schema = {"type": "array", "items": schema, "maxItems": params.REPEAT_LIMIT}
     return {
         "name": name,
         "in": "query",

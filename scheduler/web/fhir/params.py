@@ -238,19 +238,22 @@ POST_QUERY_PARAMETERS = frozenset({"_format"})
 # The parameters that may be repeated (their values are ANDed): the date bounds. Any other is given
 # once; comma-separated values in it are ORed.
 REPEATABLE = frozenset({"start", "date", "_lastUpdated"})
+# How often one of those may be given (a lower and an upper bound need two; the OpenAPI document
+# says the same): more bounds of one instant add nothing but work.
+REPEAT_LIMIT = 4
 
 
 def repeated(args: MultiDict[str, str]) -> InvalidInput | None:
-    """The 400 for parameters given more than once that may not be, or None."""
-    names = [name for name in args.keys() if name not in REPEATABLE and len(args.getlist(name)) > 1]
-    if not names:
-        return None
-    return InvalidInput(
-        {
-            name[:80]: f"Give '{name[:80]}' once; to match any of several values, separate them by commas."
-            for name in names
-        }
-    )
+    """The 400 for parameters given more than once that may not be, or more often than
+    REPEAT_LIMIT, or None."""
+    problems: dict[str, str] = {}
+    for name in args.keys():
+        count = len(args.getlist(name))
+        if name not in REPEATABLE and count > 1:
+            problems[name[:80]] = f"Give '{name[:80]}' once; to match any of several values, separate them by commas."
+        elif count > REPEAT_LIMIT:
+            problems[name] = f"Give '{name}' at most {REPEAT_LIMIT} times (a lower and an upper bound are enough)."
+    return InvalidInput(problems) if problems else None
 
 
 def unsupported(
