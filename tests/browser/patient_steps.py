@@ -50,8 +50,11 @@ def nothing(_name: str) -> None:
 
 def lands_on(page: Page, path: str) -> None:
     """Wait until the page is ``path`` (a query string or fragment allowed: a browser keeps the
-    fragment of an error-summary link through the POST-redirect-GET that follows)."""
+    fragment of an error-summary link through the POST-redirect-GET that follows), then until it has
+    loaded: its address changes before its stylesheet arrives, and a focus ring read before then is
+    the browser's own (CI saw it under load)."""
     expect(page).to_have_url(re.compile(re.escape(path) + r"(\?[^#]*)?(#.*)?$"))
+    page.wait_for_load_state()
 
 
 def press(page: Page, name: str, then: str | None = None) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import Route
 from playwright.sync_api import expect
 
 from scheduler.store import models
@@ -172,6 +173,30 @@ def test_a_keyboard_only_booking_reaches_the_confirmation(page, app, make_provid
     (appointment,) = rows(app, models.Appointment)
     assert appointment.status == "booked" and appointment.channel == "web"
     expect(page.locator(".reference")).to_have_text(appointment.reference)
+
+
+def test_a_late_script_leaves_focus_where_the_keyboard_user_moved_it(page, make_provider):
+    """public.js is deferred, so on a slow line it can arrive after the patient has tabbed from the
+    error summary to its first link. When it runs, focus stays on that link, and Enter then reaches
+    the field; it used to go back to the summary, and Enter did nothing (CI saw it under load)."""
+    make_provider("pmr")
+    page.goto("/request/what")
+    held: list[Route] = []
+    page.route("**/js/public.js", lambda route: held.append(route))  # the error page's script waits
+    tab_to(page, "Continue")
+    page.keyboard.press("Enter")  # nothing chosen
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator(".error-summary")).to_be_focused()  # its autofocus: no script needed
+    page.keyboard.press("Tab")
+    link = page.locator(".error-summary").get_by_role("link", name="Select what you are asking for")
+    expect(link).to_be_focused()
+    assert len(held) == 1, "the script was not held back"
+
+    held[0].continue_()
+    page.wait_for_load_state()  # the deferred script has run, and DOMContentLoaded has fired
+    expect(link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#requested-0")).to_be_focused()
 
 
 # ----- the patient's own time zone ---------------------------------------------------------------

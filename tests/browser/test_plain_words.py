@@ -51,6 +51,7 @@ def error_state_by_keyboard(page: Page, message: str, field_id: str, axe) -> Non
     """The error summary is focused on load; Tab reaches its link, Enter moves focus to the field
     to fix; the inline message is there too; axe finds nothing in the error state."""
     expect(page).to_have_title(re.compile(r"^Error: "))
+    page.wait_for_load_state()  # its stylesheet too: the focus rings checked next are the page's own
     expect(page.locator(".error-summary")).to_be_focused()
     expect(page.locator(".error-message", has_text=message)).to_be_visible()
     page.keyboard.press("Tab")

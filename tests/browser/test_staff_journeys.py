@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from flask import Flask
 from playwright.sync_api import Page
+from playwright.sync_api import Route
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -335,6 +336,28 @@ def test_every_staff_page_passes_axe(page, app, make_provider, make_room, staff_
     page.get_by_role("button", name=re.compile("^Find next available")).click()
     expect(page.get_by_role("heading", name=re.compile("Book a physician.s earliest time"))).to_be_visible()
     axe(page)
+
+
+def test_a_late_console_script_leaves_focus_where_phone_staff_moved_it(page, staff_user):
+    """phone.js is deferred and focuses the error summary when it runs. On a loaded machine it can
+    run after the agent has already tabbed on; it leaves their focus alone then (it used to pull
+    focus back to the summary mid-task). Untouched, the summary still gets the focus."""
+    sign_in(page, staff_user("phone"))
+    page.goto("/staff/phone/new")
+    held: list[Route] = []
+    page.route("**/js/phone.js", lambda route: held.append(route))
+    page.get_by_role("button", name=re.compile("^Find next available")).click()  # nothing filled in
+    expect(page).to_have_title(re.compile("^Error: "))
+    page.keyboard.press("Tab")
+    moved_to = page.evaluate("document.activeElement.outerHTML")
+    assert "error-summary" not in moved_to and len(held) == 1
+    held[0].continue_()
+    page.wait_for_load_state()  # the deferred script has run
+    assert page.evaluate("document.activeElement.outerHTML") == moved_to
+
+    page.unroute("**/js/phone.js")
+    page.get_by_role("button", name=re.compile("^Find next available")).click()
+    expect(page.locator(".error-summary")).to_be_focused()
 
 
 def test_an_admin_switching_off_the_urgent_rule_is_asked_first_and_can_keep_it(page, staff_user, axe):

@@ -209,9 +209,13 @@
   }
 
   function focusOnLoad() {
-    // GOV.UK error summary first, so the problems are heard before anything else.
+    // GOV.UK error summary first, so the problems are heard before anything else. Only while focus
+    // is where the page opened it (nowhere, or an autofocus element): this script is deferred, and
+    // a fast typist may already have moved on.
     var target = document.querySelector(".error-summary") || document.querySelector("[data-focus-on-load]");
-    if (target && document.activeElement !== target) { target.focus(); }
+    var active = document.activeElement;
+    var untouched = !active || active === document.body || active.hasAttribute("autofocus");
+    if (target && untouched) { target.focus(); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {

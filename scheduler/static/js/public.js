@@ -3,10 +3,19 @@
   "use strict";
   var clinicZone = "America/Chicago";
 
-  // GOV.UK error summary: move focus to it so screen-reader users hear the problems first.
+  // Focus is where the page opened it (nowhere, or an autofocus element): the person has not moved
+  // it. This script is deferred and can arrive after they have tabbed on; taking focus back then
+  // would undo their move.
+  function focusUntouched() {
+    var active = document.activeElement;
+    return !active || active === document.body || active.hasAttribute("autofocus");
+  }
+
+  // GOV.UK error summary: move focus to it so screen-reader users hear the problems first
+  // (its autofocus usually has already; this covers a browser that skipped it).
   function focusErrorSummary() {
     var summary = document.querySelector("[data-error-summary]");
-    if (summary && document.activeElement !== summary) { summary.focus(); }
+    if (summary && focusUntouched()) { summary.focus(); }
   }
 
   // A summary link moves focus to its field and brings the field's question into view (GOV.UK
