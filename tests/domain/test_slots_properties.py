@@ -10,6 +10,7 @@ walk over every 15-minute start finds. Windows include the weeks where daylight 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -32,6 +33,7 @@ from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.hours import Closure
 from scheduler.domain.intervals import Interval
+from scheduler.domain.intervals import merge
 from scheduler.domain.slots import WorkingTime
 from scheduler.domain.slots import free_slots
 from scheduler.domain.slots import patient_resource
@@ -224,6 +226,20 @@ def test_a_working_time_kept_for_the_catalog_answers_every_question_as_a_fresh_o
         working=kept,
     )
     assert again == offered(s)
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=12))  # a small span: they meet
+def test_merging_covers_the_same_minutes_in_sorted_stretches_apart(pairs: list[tuple[int, int]]) -> None:
+    """Overlapping and touching intervals, repeated starts, empty and backwards ones, in any order:
+    merged, they cover exactly the minutes they covered, as sorted stretches with a gap between."""
+    base = datetime(2027, 3, 1, 14, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    merged = merge([Interval(base + a * minute, base + b * minute) for a, b in pairs])
+    covered = {m for i in merged for m in range((i.start - base) // minute, (i.end - base) // minute)}
+    assert covered == {m for a, b in pairs for m in range(a, b)}
+    assert all(i.start < i.end for i in merged)
+    assert all(before.end < after.start for before, after in itertools.pairwise(merged))
+
 
 def test_the_engine_offers_eight_to_five_local_on_both_sides_of_each_dst_change():
     provider = Provider(1, "P", "pmr", tuple(WorkBlock(d, time(8), time(17)) for d in range(5)))
