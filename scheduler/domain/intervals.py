@@ -40,7 +40,7 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
         if last_end is not None and start <= last_end:
             if end > last_end:
                 last_end = end
-                merged[-1] = _new_interval((last_start, end))
+                merged[-1] = new_interval((last_start, end))
         elif start < end:  # an empty interval covers nothing
             merged.append(interval)
             last_start, last_end = start, end
@@ -48,7 +48,11 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 _start = itemgetter(0)
-_new_interval = partial(tuple.__new__, Interval)  # half the cost of Interval(...), a Python function
+
+# ``new_interval((start, end))``: for intervals made by the dozen per question (a window's
+# reservations, merged bookings). tuple.__new__ directly costs half of Interval(...), whose
+# generated __new__ is a Python function.
+new_interval = partial(tuple.__new__, Interval)
 
 
 def subtract(base: Iterable[Interval], removed: Iterable[Interval]) -> list[Interval]:

@@ -18,6 +18,7 @@ from scheduler.domain.clock import clinic_instant
 from scheduler.domain.hours import ClinicCalendar
 from scheduler.domain.hours import ClinicHours
 from scheduler.domain.intervals import Interval
+from scheduler.domain.intervals import new_interval
 from scheduler.domain.offer import Catalog
 from scheduler.store import clinic_details as store_clinic_details
 from scheduler.store import models
@@ -28,10 +29,6 @@ from scheduler.store.engine import db
 # this long before it. Bounding the start both ways keeps the (resource, starts_at) index range
 # small however many years of history the table holds.
 LONGEST_RESERVATION = timedelta(days=1)
-
-# A window's reservations are read by the dozen per availability question: tuple.__new__ directly
-# costs half of Interval(...), whose generated __new__ is a Python function (as slots.Slot's).
-_new_interval = functools.partial(tuple.__new__, Interval)
 
 
 def load_catalog(since: date, hours: ClinicHours) -> Catalog:
@@ -117,7 +114,7 @@ def revisions_and_busy(resources: Iterable[str], window: Interval) -> tuple[dict
             if value is not None:
                 counted.append((name, value))
             else:
-                found[name].append(_new_interval((instant(starts_at), instant(ends_at))))
+                found[name].append(new_interval((instant(starts_at), instant(ends_at))))
     return counters(counted), found
 
 
