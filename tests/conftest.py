@@ -102,7 +102,7 @@ def clear_database() -> None:
 
 # TRUNCATE makes new files for every table and index it empties, and CASCADE takes in nearly every
 # table: about 130 ms a test on PostgreSQL, three minutes of the suite. A test leaves rows in a few
-# tables, which DELETE empties in about 15 ms; the sequences then restart as RESTART IDENTITY would
+# tables, which DELETE empties in about 25 ms; the sequences then restart as RESTART IDENTITY would
 # restart them. Every TRUNCATE_EVERY-th clear truncates everything, so that the dead rows DELETE
 # leaves behind never pile up (autovacuum may be off where the suite runs).
 TRUNCATE_EVERY = 100

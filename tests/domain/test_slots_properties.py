@@ -227,6 +227,7 @@ def test_a_working_time_kept_for_the_catalog_answers_every_question_as_a_fresh_o
     )
     assert again == offered(s)
 
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=12))  # a small span: they meet
 def test_merging_covers_the_same_minutes_in_sorted_stretches_apart(pairs: list[tuple[int, int]]) -> None:

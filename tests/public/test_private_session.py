@@ -46,13 +46,12 @@ def every_reading(value: str) -> str:
 
 
 def shows(typed: str, text: str) -> bool:
-    """``typed`` is in ``text``. A name as short as "Ann" must stand as a word there, as it does in
-    any plain JSON (between quotes): the random base64 of a sealed cookie spells "Ann" or "Lee"
-    somewhere about once in 300 cookies (a run saw "MAAnn-vE"), but never with a quote or space
-    beside it."""
+    """``typed`` is in ``text``. A name as short as "Ann" must stand between quotes or spaces there,
+    as it does in any plain JSON: the random base64 of a sealed cookie spells "Ann" or "Lee"
+    somewhere in about one cookie in 300 (a run saw "MAAnn-vE"), but never with a quote beside it."""
     if len(typed) >= 6:  # 64**-6 a position: chance cannot spell it
         return typed in text
-    return re.search(rf"(?<![\w+/=-]){re.escape(typed)}(?![\w+/=-])", text) is not None
+    return re.search(rf"(?<![^\s\"']){re.escape(typed)}(?![^\s\"'])", text) is not None
 
 
 def test_the_journey_cookie_holds_the_answers_but_nothing_in_it_is_readable(web, app, make_provider):
